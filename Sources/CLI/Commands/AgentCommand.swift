@@ -1,0 +1,30 @@
+import ArgumentParser
+import Core
+
+struct AgentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent", abstract: "Manage sales agents.", subcommands: [Add.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create or update an agent of a tenant (unique by email). Prints its id.")
+
+        @Option(help: "Tenant id.") var tenant: String
+        @Option(help: "Login email; tokens name the agent by it.") var email: String
+        @Option(help: "Display name.") var name: String
+        @Option(help: "SALES, MANAGER or ADMIN.") var role: String = "SALES"
+        @Option(help: "ACTIVE or INACTIVE.") var status: String = "ACTIVE"
+
+        func validate() throws {
+            guard ["SALES", "MANAGER", "ADMIN"].contains(role) else { throw ValidationError("--role must be SALES, MANAGER or ADMIN") }
+            guard ["ACTIVE", "INACTIVE"].contains(status) else { throw ValidationError("--status must be ACTIVE or INACTIVE") }
+            guard email.contains("@") else { throw ValidationError("--email must be an email address") }
+        }
+
+        func run() throws {
+            let agent = try AdministrationRepository(connection: try operatorConnection()).upsertAgent(
+                tenantID: try parseUUID(tenant, "--tenant"), email: email, name: name, role: role, status: status)
+            print(agent.id.uuidString.lowercased())
+        }
+    }
+}

@@ -1,0 +1,315 @@
+import CPostgres
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One libpq connection, used by one thread at a time (a responder process, a worker loop).
+///
+/// Every statement is parameterised; the only SQL text that is not a constant of the code is
+/// a migration file. After the server restarts, the next call notices the dead socket and
+/// connects again, so a long-lived process heals without being restarted.
+public final class PostgresConnection {
+    public struct Settings: Sendable {
+        public var url: String
+        public var applicationName: String
+        /// `statement_timeout`: no statement may run longer.
+        public var statementTimeoutMilliseconds: Int
+        /// `idle_in_transaction_session_timeout`: a stuck transaction cannot hold locks for ever.
+        public var idleInTransactionTimeoutMilliseconds: Int
+        /// Sets `hubchat.scope = 'system'`, which row-level security lets see every tenant.
+        /// Only the worker, the webhook pool and the CLI use it; the REST pool scopes each
+        /// transaction to one tenant instead.
+        public var systemScope: Bool
+        /// `connect_timeout` in seconds.
+        public var connectTimeoutSeconds: Int
+
+        public init(
+            url: String, applicationName: String, statementTimeoutMilliseconds: Int = 5_000,
+            idleInTransactionTimeoutMilliseconds: Int = 10_000, systemScope: Bool = false,
+            connectTimeoutSeconds: Int = 3
+        ) {
+            self.url = url
+            self.applicationName = applicationName
+            self.statementTimeoutMilliseconds = statementTimeoutMilliseconds
+            self.idleInTransactionTimeoutMilliseconds = idleInTransactionTimeoutMilliseconds
+            self.systemScope = systemScope
+            self.connectTimeoutSeconds = connectTimeoutSeconds
+        }
+    }
+
+    public let settings: Settings
+    private var handle: OpaquePointer?
+    private var preparedNames: Set<String> = []
+    private var listeningChannels: [String] = []
+    /// How many times this connection had to be re-established (for logs and tests).
+    public private(set) var reconnectCount = 0
+
+    public init(settings: Settings) throws {
+        self.settings = settings
+        try connect()
+    }
+
+    deinit { if let handle { PQfinish(handle) } }
+
+    // MARK: Connecting
+
+    private func connect() throws {
+        if let handle { PQfinish(handle) }
+        handle = nil
+        preparedNames.removeAll()
+        let keywords = ["dbname", "application_name", "connect_timeout", "client_encoding"]
+        let values = [settings.url, settings.applicationName, String(settings.connectTimeoutSeconds), "UTF8"]
+        let conn = withCStrings(keywords) { k in
+            withCStrings(values) { v in PQconnectdbParams(k, v, 1) }
+        }
+        guard let conn, PQstatus(conn) == CONNECTION_OK else {
+            let message = conn.map { Self.errorMessage($0) } ?? "out of memory"
+            if let conn { PQfinish(conn) }
+            throw PostgresError.connectionFailed(message)
+        }
+        handle = conn
+        // Settings go through SET rather than the startup `options`, which poolers such as
+        // PgBouncer refuse. Values are integers and constants, never input.
+        var setup = """
+            SET statement_timeout = \(settings.statementTimeoutMilliseconds);
+            SET idle_in_transaction_session_timeout = \(settings.idleInTransactionTimeoutMilliseconds);
+            SET TIME ZONE 'UTC';
+            """
+        if settings.systemScope { setup += " SET hubchat.scope = 'system';" }
+        for channel in listeningChannels { setup += " LISTEN \(Self.quoteIdentifier(channel));" }
+        try runScript(setup)
+    }
+
+    /// Reconnects when the socket is known dead, or turns out dead when read without blocking.
+    /// Skipped inside a transaction: a broken transaction must fail, not continue elsewhere.
+    private func ensureConnected() throws {
+        guard let handle else { return try reconnect() }
+        if PQstatus(handle) != CONNECTION_OK { return try reconnect() }
+        if PQtransactionStatus(handle) == PQTRANS_IDLE {
+            // A server that restarted has closed our socket; reading it now (it never blocks:
+            // libpq keeps the socket non-blocking) finds that out before we send anything.
+            if PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK { try reconnect() }
+        }
+    }
+
+    private func reconnect() throws {
+        try connect()
+        reconnectCount += 1
+    }
+
+    /// Whether the last known state of the socket is healthy (no I/O).
+    public var isConnected: Bool { handle.map { PQstatus($0) == CONNECTION_OK } ?? false }
+
+    /// Whether a transaction is open on this connection.
+    public var isInTransaction: Bool {
+        guard let handle else { return false }
+        let s = PQtransactionStatus(handle)
+        return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE
+    }
+
+    // MARK: Statements
+
+    /// Runs one parameterised statement.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws -> PostgresResult {
+        try ensureConnected()
+        let texts = parameters.map { $0?.postgresText }
+        let result = withOptionalCStrings(texts) { values in
+            PQexecParams(handle, sql, Int32(texts.count), nil, values, nil, nil, 0)
+        }
+        return try consume(result)
+    }
+
+    /// Runs a prepared statement, preparing it on this connection the first time.
+    @discardableResult
+    public func query(_ statement: PreparedStatement, _ parameters: [(any PostgresEncodable)?] = []) throws
+        -> PostgresResult
+    {
+        try ensureConnected()
+        if !preparedNames.contains(statement.name) {
+            let prepared = PQprepare(handle, statement.name, statement.sql, Int32(parameters.count), nil)
+            do { _ = try consume(prepared) } catch let error as PostgresError where error.sqlState == "42P05" {
+                // Already prepared on this session (e.g. by an earlier instance of this wrapper).
+            }
+            preparedNames.insert(statement.name)
+        }
+        let texts = parameters.map { $0?.postgresText }
+        let result = withOptionalCStrings(texts) { values in
+            PQexecPrepared(handle, statement.name, Int32(texts.count), values, nil, nil, 0)
+        }
+        return try consume(result)
+    }
+
+    /// Runs a script of several statements without parameters (migrations, session setup).
+    public func runScript(_ sql: String) throws {
+        guard handle != nil else { throw PostgresError.connectionLost("not connected") }
+        _ = try consume(PQexec(handle, sql))
+    }
+
+    /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try query("BEGIN")
+        let value: T
+        do {
+            value = try body()
+        } catch {
+            if let handle, PQstatus(handle) == CONNECTION_OK { try? runScript("ROLLBACK") }
+            throw error
+        }
+        try query("COMMIT")
+        return value
+    }
+
+    /// A transaction in which row-level security admits only `tenantID`'s rows.
+    public func transaction<T>(tenant tenantID: UUID, _ body: () throws -> T) throws -> T {
+        try transaction {
+            try query("SELECT set_config('hubchat.tenant_id', $1, true)", [tenantID])
+            return try body()
+        }
+    }
+
+    // MARK: LISTEN / NOTIFY
+
+    /// Subscribes to a channel; the subscription survives reconnects.
+    public func listen(_ channel: String) throws {
+        guard Self.isValidIdentifier(channel) else { throw PostgresError.misuse("bad channel name \(channel)") }
+        try ensureConnected()
+        try runScript("LISTEN \(Self.quoteIdentifier(channel))")
+        if !listeningChannels.contains(channel) { listeningChannels.append(channel) }
+    }
+
+    public func notify(_ channel: String, payload: String = "") throws {
+        try query("SELECT pg_notify($1, $2)", [channel, payload])
+    }
+
+    /// Waits up to `timeoutMilliseconds` for notifications and returns those that arrived
+    /// (possibly none). Reconnects, and re-subscribes, if the server went away.
+    public func waitForNotifications(timeoutMilliseconds: Int) throws -> [PostgresNotification] {
+        try ensureConnected()
+        var found = drainNotifications()
+        if !found.isEmpty { return found }
+        var pfd = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        let ready = poll(&pfd, 1, Int32(timeoutMilliseconds))
+        if ready < 0 && errno != EINTR { throw PostgresError.connectionLost("poll failed: errno \(errno)") }
+        if ready > 0 {
+            if PQconsumeInput(handle) == 0 {
+                let message = Self.errorMessage(handle!)
+                throw PostgresError.connectionLost(message)
+            }
+            found = drainNotifications()
+        }
+        return found
+    }
+
+    private func drainNotifications() -> [PostgresNotification] {
+        var out: [PostgresNotification] = []
+        while let n = PQnotifies(handle) {
+            out.append(PostgresNotification(
+                channel: String(cString: n.pointee.relname),
+                payload: n.pointee.extra.map { String(cString: $0) } ?? "",
+                senderPID: n.pointee.be_pid))
+            PQfreemem(n)
+        }
+        return out
+    }
+
+    // MARK: Results
+
+    private func consume(_ result: OpaquePointer?) throws -> PostgresResult {
+        guard let result else {
+            let message = handle.map { Self.errorMessage($0) } ?? "no connection"
+            throw lossOrFailure(message)
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            return PostgresResult(columns: [], rows: [], affectedRows: Self.affectedRows(result))
+        case PGRES_TUPLES_OK, PGRES_SINGLE_TUPLE:
+            return Self.copyRows(result)
+        default:
+            let sqlState = Self.field(result, "C") ?? ""
+            if sqlState.isEmpty, let handle, PQstatus(handle) != CONNECTION_OK {
+                throw PostgresError.connectionLost(Self.errorMessage(handle))
+            }
+            throw PostgresError.server(.init(
+                sqlState: sqlState,
+                message: Self.field(result, "M") ?? String(cString: PQresultErrorMessage(result)),
+                detail: Self.field(result, "D"),
+                constraint: Self.field(result, "n")))
+        }
+    }
+
+    private func lossOrFailure(_ message: String) -> PostgresError {
+        if let handle, PQstatus(handle) == CONNECTION_OK { return .misuse(message) }
+        return .connectionLost(message)
+    }
+
+    private static func copyRows(_ result: OpaquePointer) -> PostgresResult {
+        let nFields = Int(PQnfields(result))
+        let nRows = Int(PQntuples(result))
+        var columns: [String] = []
+        var index: [String: Int] = [:]
+        for f in 0..<nFields {
+            let name = String(cString: PQfname(result, Int32(f)))
+            columns.append(name)
+            if index[name] == nil { index[name] = f }
+        }
+        var rows: [PostgresRow] = []
+        rows.reserveCapacity(nRows)
+        for r in 0..<nRows {
+            var cells: [String?] = []
+            cells.reserveCapacity(nFields)
+            for f in 0..<nFields {
+                if PQgetisnull(result, Int32(r), Int32(f)) == 1 {
+                    cells.append(nil)
+                } else {
+                    cells.append(String(cString: PQgetvalue(result, Int32(r), Int32(f))))
+                }
+            }
+            rows.append(PostgresRow(columnIndex: index, cells: cells))
+        }
+        return PostgresResult(columns: columns, rows: rows, affectedRows: affectedRows(result))
+    }
+
+    private static func affectedRows(_ result: OpaquePointer) -> Int {
+        Int(String(cString: PQcmdTuples(result))) ?? 0
+    }
+
+    private static func field(_ result: OpaquePointer, _ code: Character) -> String? {
+        guard let p = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
+        return String(cString: p)
+    }
+
+    private static func errorMessage(_ conn: OpaquePointer) -> String {
+        String(cString: PQerrorMessage(conn)).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func isValidIdentifier(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, name.count <= 63 else { return false }
+        let allowed = { (c: Unicode.Scalar) in c == "_" || ("a"..."z").contains(c) || ("0"..."9").contains(c) }
+        return (first == "_" || ("a"..."z").contains(first)) && name.unicodeScalars.allSatisfy(allowed)
+    }
+
+    static func quoteIdentifier(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+// MARK: C string arrays
+
+private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    withOptionalCStrings(strings.map { Optional($0) }) { pointer in
+        // A NULL-terminated keyword/value array, as PQconnectdbParams expects.
+        var terminated = Array(UnsafeBufferPointer(start: pointer, count: strings.count))
+        terminated.append(nil)
+        return terminated.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+}
+
+private func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+    let duplicated: [UnsafeMutablePointer<CChar>?] = strings.map { s in s.flatMap { strdup($0) } }
+    defer { duplicated.forEach { free($0) } }
+    let constant = duplicated.map { UnsafePointer($0) }
+    return constant.withUnsafeBufferPointer { body($0.baseAddress) }
+}

@@ -1,0 +1,89 @@
+/// Every setting of HubChat, read once at start-up from the environment.
+/// Names and defaults follow the original product where they still mean something;
+/// `.env.example` documents each one.
+public struct HubChatConfig: Sendable {
+    public struct Database: Sendable {
+        public var url: String
+        public var statementTimeoutMilliseconds: Int
+        public var idleInTransactionTimeoutMilliseconds: Int
+    }
+
+    public struct Responders: Sendable {
+        /// Requests a responder process serves before it is replaced (bounds any slow leak).
+        public var maxRequestsPerProcess: Int
+        public var webhookProcesses: Int
+        public var apiProcesses: Int
+        /// Largest body a responder reads; nginx enforces its own, tighter, limits per location.
+        public var maxBodyBytes: Int
+    }
+
+    public struct Worker: Sendable {
+        public var pollIntervalMilliseconds: Int
+        public var inboundBatchSize: Int
+        public var inboundConcurrency: Int
+        public var outboundBatchSize: Int
+        public var outboundConcurrency: Int
+        public var outboxBatchSize: Int
+        public var outboxConcurrency: Int
+        public var outboxProcessingTimeoutSeconds: Int
+        public var observabilityPollMilliseconds: Int
+        public var healthPort: Int?
+    }
+
+    public struct Limits: Sendable {
+        public var outboundRequestsPerWindow: Int
+        public var outboundWindowSeconds: Int
+        public var idempotencyProcessingTTLSeconds: Int
+        public var idempotencyCompletedTTLSeconds: Int
+    }
+
+    public var database: Database
+    public var responders: Responders
+    public var worker: Worker
+    public var limits: Limits
+    public var defaultTenantID: String?
+    public var httpPort: Int
+    public var logLevel: String
+    public var version: String
+
+    public init(environment env: Environment) throws {
+        database = Database(
+            url: try env.required("DATABASE_URL"),
+            statementTimeoutMilliseconds: try env.int("HUBCHAT_DB_STATEMENT_TIMEOUT_MS", default: 5_000, range: 100...600_000),
+            idleInTransactionTimeoutMilliseconds: try env.int(
+                "HUBCHAT_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", default: 10_000, range: 100...600_000))
+        responders = Responders(
+            maxRequestsPerProcess: try env.int("HUBCHAT_FCGI_MAX_REQUESTS", default: 50_000, range: 1...100_000_000),
+            webhookProcesses: try env.int("HUBCHAT_FCGI_WEBHOOK_PROCESSES", default: 8, range: 1...512),
+            apiProcesses: try env.int("HUBCHAT_FCGI_API_PROCESSES", default: 8, range: 1...512),
+            maxBodyBytes: try env.int("HUBCHAT_FCGI_MAX_BODY_BYTES", default: 12 * 1024 * 1024, range: 1024...100 * 1024 * 1024))
+        worker = Worker(
+            pollIntervalMilliseconds: try env.int("WORKER_POLL_INTERVAL_MS", default: 200, range: 10...60_000),
+            inboundBatchSize: try env.int("WORKER_INBOUND_BATCH_SIZE", default: 20, range: 1...200),
+            inboundConcurrency: try env.int("WORKER_INBOUND_CONCURRENCY", default: 8, range: 1...200),
+            outboundBatchSize: try env.int("WORKER_OUTBOUND_BATCH_SIZE", default: 15, range: 1...200),
+            outboundConcurrency: try env.int("WORKER_OUTBOUND_CONCURRENCY", default: 5, range: 1...200),
+            outboxBatchSize: try env.int("WORKER_OUTBOX_BATCH_SIZE", default: 50, range: 1...200),
+            outboxConcurrency: try env.int("WORKER_OUTBOX_CONCURRENCY", default: 10, range: 1...200),
+            outboxProcessingTimeoutSeconds: try env.int(
+                "WORKER_OUTBOX_PROCESSING_TIMEOUT_SECONDS", default: 120, range: 5...86_400),
+            observabilityPollMilliseconds: try env.int("WORKER_OBSERVABILITY_POLL_MS", default: 5_000, range: 100...600_000),
+            healthPort: env.string("WORKER_HEALTH_PORT") == nil
+                ? nil : try env.int("WORKER_HEALTH_PORT", default: 8081, range: 1...65_535))
+        limits = Limits(
+            outboundRequestsPerWindow: try env.int("OUTBOUND_RATE_LIMIT_REQUESTS_PER_WINDOW", default: 120, range: 1...1_000_000),
+            outboundWindowSeconds: try env.int("OUTBOUND_RATE_LIMIT_WINDOW_SECONDS", default: 60, range: 1...86_400),
+            idempotencyProcessingTTLSeconds: try env.int("IDEMPOTENCY_PROCESSING_TTL_SECONDS", default: 300, range: 60...86_400),
+            idempotencyCompletedTTLSeconds: try env.int(
+                "IDEMPOTENCY_COMPLETED_TTL_SECONDS", default: 86_400, range: 60...30 * 86_400))
+        defaultTenantID = env.string("DEFAULT_TENANT_ID")
+        httpPort = try env.int("HUBCHAT_HTTP_PORT", default: 8080, range: 1...65_535)
+        logLevel = try env.oneOf("HUBCHAT_LOG_LEVEL", ["trace", "debug", "info", "notice", "warning", "error", "critical"],
+                                 default: "info")
+        version = HubChatVersion.current
+    }
+}
+
+public enum HubChatVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,27 @@
+import FoundationEssentials
+
+/// The JSON settings shared by every route, so that all answers look alike.
+public enum JSONCoding {
+    public static var encoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .custom { date, encoder in
+            var c = encoder.singleValueContainer()
+            try c.encode(PostgresTimestamp.format(date))
+        }
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+
+    public static var decoder: JSONDecoder {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .custom { decoder in
+            let c = try decoder.singleValueContainer()
+            let text = try c.decode(String.self)
+            guard let date = PostgresTimestamp.parse(text) else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected an ISO 8601 timestamp")
+            }
+            return date
+        }
+        return d
+    }
+}

@@ -1,0 +1,42 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Process-wide flags set from signal handlers. Handlers are installed without SA_RESTART so
+/// that a blocking accept() or waitpid() returns EINTR and the loop can look at the flags.
+public enum ProcessSignals {
+    nonisolated(unsafe) public static var stopRequested: sig_atomic_t = 0
+    nonisolated(unsafe) public static var reloadRequested: sig_atomic_t = 0
+
+    public static func installStopHandlers() {
+        install(SIGTERM) { _ in ProcessSignals.stopRequested = 1 }
+        install(SIGINT) { _ in ProcessSignals.stopRequested = 1 }
+        ignore(SIGPIPE)
+    }
+
+    public static func installReloadHandler() {
+        install(SIGHUP) { _ in ProcessSignals.reloadRequested = 1 }
+    }
+
+    public static func install(_ signal: Int32, _ handler: @convention(c) (Int32) -> Void) {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = handler
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        sigaction(signal, &action, nil)
+    }
+
+    public static func ignore(_ signal: Int32) {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = SIG_IGN
+        sigemptyset(&action.sa_mask)
+        sigaction(signal, &action, nil)
+    }
+
+    public static func resetToDefault(_ signal: Int32) {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = SIG_DFL
+        sigemptyset(&action.sa_mask)
+        sigaction(signal, &action, nil)
+    }
+}

@@ -1,0 +1,6 @@
+/// Every route of the product. The pool a route runs in comes from its `group`.
+enum AllRoutes {
+    static let list: [any Route] = [
+        GetHealth(),
+    ]
+}

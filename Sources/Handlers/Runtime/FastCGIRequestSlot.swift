@@ -1,0 +1,84 @@
+import CFastCGI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one place that touches libfcgi: accepts a request on the listening socket, reads its
+/// parameters and body, writes the answer. Pointers stay inside this type.
+final class FastCGIRequestSlot {
+    enum AcceptOutcome { case request, interrupted }
+
+    struct Failure: Error, CustomStringConvertible {
+        let operation: String
+        let code: Int32
+        var description: String { "\(operation) failed (\(code))" }
+    }
+
+    private let request: UnsafeMutablePointer<FCGX_Request>
+
+    /// `listeningSocket` is 0 when the supervisor handed the socket over as standard input,
+    /// the FastCGI convention.
+    init(listeningSocket: Int32) throws {
+        guard FCGX_Init() == 0 else { throw Failure(operation: "FCGX_Init", code: -1) }
+        request = .allocate(capacity: 1)
+        // FCGI_FAIL_ACCEPT_ON_INTR: a signal (SIGTERM) makes accept return, so a responder idle
+        // in accept can stop instead of ignoring the supervisor.
+        let rc = FCGX_InitRequest(request, listeningSocket, Int32(FCGI_FAIL_ACCEPT_ON_INTR))
+        guard rc == 0 else { throw Failure(operation: "FCGX_InitRequest", code: rc) }
+    }
+
+    deinit {
+        FCGX_Free(request, 1)
+        request.deallocate()
+    }
+
+    /// Blocks until the next request arrives, or a signal interrupts the wait.
+    func accept() throws -> AcceptOutcome {
+        let rc = FCGX_Accept_r(request)
+        if rc >= 0 { return .request }
+        if -rc == EINTR { return .interrupted }
+        throw Failure(operation: "FCGX_Accept_r", code: rc)
+    }
+
+    /// All parameters nginx passed (CGI variables and `HTTP_*` headers), copied out.
+    func parameters() -> [String: String] {
+        var out: [String: String] = [:]
+        guard var p = request.pointee.envp else { return out }
+        while let entry = p.pointee {
+            let text = String(cString: entry)
+            if let eq = text.firstIndex(of: "=") {
+                out[String(text[..<eq])] = String(text[text.index(after: eq)...])
+            }
+            p += 1
+        }
+        return out
+    }
+
+    /// Reads exactly `length` bytes of body (nginx sends CONTENT_LENGTH and the full body).
+    func readBody(length: Int) throws -> [UInt8] {
+        guard length > 0 else { return [] }
+        var body = [UInt8](repeating: 0, count: length)
+        let read = body.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: length) { p in
+                FCGX_GetStr(p, Int32(length), request.pointee.in)
+            }
+        }
+        guard read == length else { throw Failure(operation: "reading the request body", code: read) }
+        return body
+    }
+
+    /// Writes bytes to the response stream; false when nginx has gone away.
+    @discardableResult
+    func write(_ bytes: [UInt8]) -> Bool {
+        guard !bytes.isEmpty else { return true }
+        let written = bytes.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { p in
+                FCGX_PutStr(p, Int32(bytes.count), request.pointee.out)
+            }
+        }
+        return written == Int32(bytes.count)
+    }
+
+    /// Ends the request (flushes, and closes the connection unless nginx asked to keep it).
+    func finish() { FCGX_Finish_r(request) }
+}

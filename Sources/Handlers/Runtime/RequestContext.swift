@@ -1,0 +1,37 @@
+import Core
+import Logging
+
+/// What a route may use besides the request: configuration, a logger that carries the
+/// request id, and this process's database connection (opened on first use, kept between
+/// requests, reconnected after a database restart).
+public final class RequestContext {
+    public let config: HubChatConfig
+    public var logger: Logger
+    private let databaseProvider: DatabaseProvider
+
+    init(config: HubChatConfig, logger: Logger, databaseProvider: DatabaseProvider) {
+        self.config = config
+        self.logger = logger
+        self.databaseProvider = databaseProvider
+    }
+
+    /// The process's connection.
+    public func database() throws -> PostgresConnection { try databaseProvider.connection() }
+}
+
+/// Holds one connection per responder process. A failed connect is retried on the next
+/// request rather than at start-up, so responders come up even while the database is down
+/// (and answer 503 until it is back).
+final class DatabaseProvider {
+    private let settings: PostgresConnection.Settings
+    private var current: PostgresConnection?
+
+    init(settings: PostgresConnection.Settings) { self.settings = settings }
+
+    func connection() throws -> PostgresConnection {
+        if let current { return current }
+        let made = try PostgresConnection(settings: settings)
+        current = made
+        return made
+    }
+}

@@ -1,0 +1,100 @@
+import Core
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One responder process: accepts requests from the shared socket one at a time, answers
+/// them, and exits after `maxRequests` (the supervisor starts a fresh one) or on SIGTERM
+/// (after finishing the request in hand).
+struct Responder {
+    let group: RouteGroup
+    let router: Router
+    let config: HubChatConfig
+    let logger: Logger
+    let databaseProvider: DatabaseProvider
+
+    init(group: RouteGroup, routes: [any Route], config: HubChatConfig, logger: Logger) {
+        self.group = group
+        self.router = Router(routes: routes.filter { type(of: $0).group == group })
+        self.config = config
+        self.logger = logger
+        // The webhook pool resolves tenants from channel accounts, so it works across tenants;
+        // the REST pool scopes each transaction to the caller's tenant.
+        self.databaseProvider = DatabaseProvider(settings: .init(
+            url: config.database.url, applicationName: "hubchat-fcgi-\(group.rawValue)",
+            statementTimeoutMilliseconds: config.database.statementTimeoutMilliseconds,
+            idleInTransactionTimeoutMilliseconds: config.database.idleInTransactionTimeoutMilliseconds,
+            systemScope: group == .webhooks))
+    }
+
+    /// Serves until told to stop or recycled; returns the number of requests served.
+    func run(listeningSocket: Int32) throws -> Int {
+        ProcessSignals.installStopHandlers()
+        let slot = try FastCGIRequestSlot(listeningSocket: listeningSocket)
+        var served = 0
+        while ProcessSignals.stopRequested == 0 && served < config.responders.maxRequestsPerProcess {
+            switch try slot.accept() {
+            case .interrupted: continue
+            case .request:
+                let response = serve(slot)
+                slot.write(response.serialized())
+                slot.finish()
+                served += 1
+            }
+        }
+        return served
+    }
+
+    private func serve(_ slot: FastCGIRequestSlot) -> Response {
+        let params = slot.parameters()
+        let requestID = params["REQUEST_ID"] ?? ""
+        var log = logger
+        log[metadataKey: "requestId"] = .string(requestID)
+        let length = Int(params["CONTENT_LENGTH"] ?? "") ?? 0
+        guard length <= config.responders.maxBodyBytes else {
+            return .error(.payloadTooLarge(limitBytes: config.responders.maxBodyBytes), requestID: requestID)
+        }
+        let request: Request
+        do {
+            let body = try slot.readBody(length: length)
+            request = try Request.fromFastCGI(parameters: params, body: body)
+        } catch let error as AppError {
+            return .error(error, requestID: requestID)
+        } catch {
+            log.warning("could not read the request", metadata: ["error": "\(error)"])
+            return .error(.badRequest("The request could not be read."), requestID: requestID)
+        }
+        return dispatch(request, logger: log)
+    }
+
+    /// Routes and runs one request, turning every thrown error into a JSON answer.
+    func dispatch(_ incoming: Request, logger log: Logger) -> Response {
+        var request = incoming
+        let route: any Route
+        switch router.match(method: request.method, path: request.path) {
+        case .notFound:
+            return .error(.notFound("Route \(request.path)"), requestID: request.requestID)
+        case .methodNotAllowed(let allowed):
+            return .error(.methodNotAllowed(allowed: allowed), requestID: request.requestID)
+        case .found(let matched, let parameters):
+            route = matched
+            request.pathParameters = parameters
+        }
+        let context = RequestContext(config: config, logger: log, databaseProvider: databaseProvider)
+        do {
+            var response = try route.handle(request, context)
+            if request.method == "HEAD" { response.body = [] }
+            return response
+        } catch let error as AppError {
+            if error.status >= 500 { log.error("request failed", metadata: ["code": "\(error.code)"]) }
+            return .error(error, requestID: request.requestID)
+        } catch let error as PostgresError where error.isUnavailable || error.isStatementTimeout {
+            log.error("database unavailable", metadata: ["error": "\(error)"])
+            return .error(.databaseUnavailable, requestID: request.requestID)
+        } catch {
+            log.error("unhandled error", metadata: ["error": "\(error)", "route": "\(type(of: route).pattern)"])
+            return .error(.internalError, requestID: request.requestID)
+        }
+    }
+}

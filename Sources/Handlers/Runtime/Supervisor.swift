@@ -1,0 +1,155 @@
+import Core
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Owns one pool: binds its unix socket, starts `processes` responders that share it (the
+/// socket is their standard input, the FastCGI convention), starts a new one whenever one
+/// exits (recycled after its request budget, or crashed), replaces them all on SIGHUP, and
+/// on SIGTERM lets each finish the request in hand before the pool exits.
+struct Supervisor {
+    let group: RouteGroup
+    let socketPath: String
+    let processes: Int
+    let logger: Logger
+    /// How long a stopping responder may take before it is killed.
+    var stopGraceSeconds: Double = 10
+
+    private struct Child { let startedAt: Double }
+
+    func run() throws {
+        ProcessSignals.installStopHandlers()
+        ProcessSignals.installReloadHandler()
+        let listener = try UnixListener(path: socketPath, backlog: 1024)
+        defer { listener.close() }
+        logger.info("pool started", metadata: [
+            "group": "\(group.rawValue)", "socket": "\(socketPath)", "processes": "\(processes)"])
+
+        var children: [pid_t: Child] = [:]
+        var quickDeaths = 0
+        for _ in 0..<processes {
+            let pid = try spawnResponder(listener: listener)
+            children[pid] = Child(startedAt: Self.now())
+        }
+
+        while ProcessSignals.stopRequested == 0 {
+            if ProcessSignals.reloadRequested != 0 {
+                ProcessSignals.reloadRequested = 0
+                logger.info("replacing every responder (SIGHUP)")
+                for pid in children.keys { kill(pid, SIGTERM) }
+            }
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, 0)
+            if pid < 0 {
+                if errno == EINTR { continue }
+                if errno == ECHILD && children.isEmpty { break }
+                throw SystemCallFailure(call: "waitpid", code: errno)
+            }
+            guard let child = children.removeValue(forKey: pid) else { continue }
+            let lived = Self.now() - child.startedAt
+            let exit = Self.describe(status)
+            if exit == "exit 0" {
+                logger.debug("responder recycled", metadata: ["pid": "\(pid)"])
+                quickDeaths = 0
+            } else {
+                logger.warning("responder died", metadata: ["pid": "\(pid)", "status": "\(exit)", "lived_s": "\(lived)"])
+                // A responder that dies at once (bad configuration, a crash on every request)
+                // must not turn the supervisor into a fork loop: back off, up to 5 s.
+                quickDeaths = lived < 1 ? quickDeaths + 1 : 0
+                if quickDeaths > 0 { usleep(UInt32(min(5_000_000, 100_000 * (1 << min(quickDeaths, 6))))) }
+            }
+            if ProcessSignals.stopRequested != 0 { break }
+            let replacement = try spawnResponder(listener: listener)
+            children[replacement] = Child(startedAt: Self.now())
+        }
+        stop(children: Array(children.keys))
+    }
+
+    private func stop(children: [pid_t]) {
+        logger.info("pool stopping", metadata: ["group": "\(group.rawValue)", "responders": "\(children.count)"])
+        var alive = Set(children)
+        for pid in alive { kill(pid, SIGTERM) }
+        let deadline = Self.now() + stopGraceSeconds
+        while !alive.isEmpty && Self.now() < deadline {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid > 0 { alive.remove(pid) } else { usleep(20_000) }
+        }
+        for pid in alive {
+            logger.warning("responder did not stop in time; killing it", metadata: ["pid": "\(pid)"])
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+        logger.info("pool stopped", metadata: ["group": "\(group.rawValue)"])
+    }
+
+    /// Starts this same executable in responder mode with the socket as fd 0.
+    private func spawnResponder(listener: UnixListener) throws -> pid_t {
+        let executable = try Self.currentExecutable()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, listener.descriptor, 0)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Children start with default signal handling, whatever the supervisor installed.
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for s in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
+
+        let arguments = [executable, "respond", "--group", group.rawValue]
+        var environment = Environment.process.values
+        environment["HUBCHAT_FCGI_GROUP"] = group.rawValue
+        let envStrings = environment.map { "\($0.key)=\($0.value)" }
+
+        var pid: pid_t = 0
+        let rc = CStringArray.with(arguments) { argv in
+            CStringArray.with(envStrings) { envp in
+                posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+            }
+        }
+        guard rc == 0 else { throw SystemCallFailure(call: "posix_spawn", code: rc) }
+        return pid
+    }
+
+    static func currentExecutable() throws -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { throw SystemCallFailure(call: "readlink /proc/self/exe", code: errno) }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func describe(_ status: Int32) -> String {
+        let signal = status & 0x7f
+        if signal == 0 { return "exit \((status >> 8) & 0xff)" }
+        return "signal \(signal)"
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+struct SystemCallFailure: Error, CustomStringConvertible {
+    let call: String
+    let code: Int32
+    var description: String { "\(call) failed: \(String(cString: strerror(code)))" }
+}
+
+/// NULL-terminated `char *[]` for exec-style calls.
+enum CStringArray {
+    static func with<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        pointers.append(nil)
+        defer { pointers.forEach { free($0) } }
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+}
