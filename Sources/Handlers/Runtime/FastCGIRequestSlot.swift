@@ -79,6 +79,13 @@ final class FastCGIRequestSlot {
         return written == Int32(bytes.count)
     }
 
-    /// Ends the request (flushes, and closes the connection unless nginx asked to keep it).
-    func finish() { FCGX_Finish_r(request) }
+    /// Ends the request: flushes, and closes the connection unless nginx asked to keep it.
+    /// `closeConnection` closes it anyway; a responder about to exit uses it so that nginx
+    /// does not keep a connection that no process will ever read again.
+    func finish(closeConnection: Bool = false) {
+        // keepConnection is below libfcgi's "don't use" line, but it is the only way to end a
+        // kept connection cleanly; FCGX_Finish_r reads it to decide whether to close.
+        if closeConnection { request.pointee.keepConnection = 0 }
+        FCGX_Finish_r(request)
+    }
 }

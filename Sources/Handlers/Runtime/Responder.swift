@@ -39,8 +39,9 @@ struct Responder {
             case .request:
                 let response = serve(slot)
                 slot.write(response.serialized())
-                slot.finish()
                 served += 1
+                let last = served >= config.responders.maxRequestsPerProcess || ProcessSignals.stopRequested != 0
+                slot.finish(closeConnection: last)
             }
         }
         return served

@@ -86,11 +86,17 @@ public final class PostgresConnection {
     private func ensureConnected() throws {
         guard let handle else { return try reconnect() }
         if PQstatus(handle) != CONNECTION_OK { return try reconnect() }
-        if PQtransactionStatus(handle) == PQTRANS_IDLE {
-            // A server that restarted has closed our socket; reading it now (it never blocks:
-            // libpq keeps the socket non-blocking) finds that out before we send anything.
-            if PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK { try reconnect() }
-        }
+        if PQtransactionStatus(handle) == PQTRANS_IDLE && peerHasClosed(PQsocket(handle)) { try reconnect() }
+    }
+
+    /// Whether the server has closed an idle connection (restart, idle timeout, pooler).
+    /// Between statements the server sends nothing but notifications, so a hang-up seen
+    /// here means the next statement would fail; one non-blocking poll finds out first.
+    private func peerHasClosed(_ socket: Int32) -> Bool {
+        let peerHangUp: Int16 = 0x2000  // POLLRDHUP (Linux)
+        var pfd = pollfd(fd: socket, events: Int16(POLLIN) | peerHangUp, revents: 0)
+        guard poll(&pfd, 1, 0) > 0 else { return false }
+        return pfd.revents & (peerHangUp | Int16(POLLHUP) | Int16(POLLERR) | Int16(POLLNVAL)) != 0
     }
 
     private func reconnect() throws {

@@ -1,0 +1,73 @@
+import Core
+import Foundation
+import XCTest
+
+/// Migrations run in a scratch schema of the test database, so the real one is untouched.
+final class MigrationTests: XCTestCase {
+    private var schema = ""
+    private var db: PostgresConnection!
+
+    override func setUpWithError() throws {
+        db = try TestStack.connection()
+        schema = "migration_test_\(UInt32.random(in: 0...UInt32.max))"
+        try db.runScript("CREATE SCHEMA \(schema); SET search_path = \(schema)")
+    }
+
+    override func tearDownWithError() throws {
+        try db?.runScript("SET search_path = public; DROP SCHEMA IF EXISTS \(schema) CASCADE")
+    }
+
+    func testProductMigrationsApplyOnceAndASecondRunDoesNothing() throws {
+        let migrations = try Migrator.load(directory: try TestStack.schemaDir)
+        XCTAssertFalse(migrations.isEmpty)
+        let first = try Migrator(connection: db).apply(migrations)
+        XCTAssertEqual(first, migrations.map(\.version))
+        XCTAssertEqual(try Migrator(connection: db).apply(migrations), [])
+        let tables = try db.query(
+            "SELECT tablename FROM pg_tables WHERE schemaname = $1", [schema]).rows.map { try $0.decode("tablename", as: String.self) }
+        for table in ["tenants", "sales_agents", "channel_accounts", "contacts", "contact_identities", "leads", "conversations",
+                      "messages", "activity_logs", "webhook_events", "outbox_events", "queue_jobs", "idempotency_keys",
+                      "schema_migrations"] {
+            XCTAssertTrue(tables.contains(table), "missing table \(table)")
+        }
+    }
+
+    func testAFailingMigrationLeavesNothingBehind() throws {
+        let dir = try Self.directory(with: [
+            "0001_first.sql": "CREATE TABLE first_ok (id int);",
+            "0002_broken.sql": "CREATE TABLE half_done (id int); SELECT 1/0;",
+        ])
+        XCTAssertThrowsError(try Migrator(connection: db).apply(try Migrator.load(directory: dir))) { error in
+            guard case .failed(let version, _)? = error as? Migrator.Failure else { return XCTFail("\(error)") }
+            XCTAssertEqual(version, "0002")
+        }
+        let tables = try db.query("SELECT tablename FROM pg_tables WHERE schemaname = $1", [schema]).rows
+            .map { try $0.decode("tablename", as: String.self) }
+        XCTAssertTrue(tables.contains("first_ok"))
+        XCTAssertFalse(tables.contains("half_done"))
+        XCTAssertEqual(try db.query("SELECT version FROM schema_migrations").rows.map { try $0.decode("version", as: String.self) },
+                       ["0001"])
+    }
+
+    func testAnEditedAppliedMigrationIsRefused() throws {
+        let dir = try Self.directory(with: ["0001_first.sql": "CREATE TABLE edited (id int);"])
+        try Migrator(connection: db).apply(try Migrator.load(directory: dir))
+        try "CREATE TABLE edited (id bigint);".write(toFile: dir + "/0001_first.sql", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Migrator(connection: db).apply(try Migrator.load(directory: dir))) { error in
+            guard case .editedAfterApplying(let v)? = error as? Migrator.Failure else { return XCTFail("\(error)") }
+            XCTAssertEqual(v, "0001")
+        }
+    }
+
+    func testBadFileNamesAreRefused() throws {
+        let dir = try Self.directory(with: ["first.sql": "SELECT 1;"])
+        XCTAssertThrowsError(try Migrator.load(directory: dir))
+    }
+
+    static func directory(with files: [String: String]) throws -> String {
+        let dir = NSTemporaryDirectory() + "hubchat-migrations-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for (name, sql) in files { try sql.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8) }
+        return dir
+    }
+}

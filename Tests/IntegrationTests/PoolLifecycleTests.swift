@@ -1,0 +1,32 @@
+import Foundation
+import XCTest
+
+/// A pool of its own, outside nginx, to watch the supervisor start and stop.
+final class PoolLifecycleTests: XCTestCase {
+    func testPoolStartsItsRespondersAndStopsCleanlyOnSIGTERM() throws {
+        let socket = NSTemporaryDirectory() + "hubchat-pool-\(UUID().uuidString.prefix(8)).sock"
+        let pool = try ChildProcess(try TestStack.binDir + "/hubchat-fcgi",
+                                    ["serve", "--group", "api", "--socket", socket, "--processes", "3"])
+        defer { if pool.isRunning { kill(pool.pid, SIGKILL); pool.wait() } }
+
+        XCTAssertTrue(TestStack.eventually(within: 5) { FileManager.default.fileExists(atPath: socket) })
+        XCTAssertTrue(TestStack.eventually(within: 5) { Self.children(of: pool.pid).count == 3 })
+        let responders = Self.children(of: pool.pid)
+
+        kill(pool.pid, SIGTERM)
+        XCTAssertTrue(TestStack.eventually(within: 8) { !pool.isRunning }, "pool did not stop on SIGTERM")
+        XCTAssertEqual(pool.wait(), 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: socket), "socket left behind")
+        for pid in responders { XCTAssertNotEqual(kill(pid, 0), 0, "responder \(pid) still alive") }
+    }
+
+    func testPoolRefusesAMissingSocketArgument() throws {
+        let pool = try ChildProcess(try TestStack.binDir + "/hubchat-fcgi", ["serve", "--group", "api"])
+        XCTAssertEqual(pool.wait(), 2)
+    }
+
+    static func children(of pid: Int32) -> [Int32] {
+        let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        return text.split(separator: " ").compactMap { Int32($0) }
+    }
+}

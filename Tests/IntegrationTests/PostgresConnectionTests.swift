@@ -1,0 +1,124 @@
+import Core
+import Foundation
+import XCTest
+
+final class PostgresConnectionTests: XCTestCase {
+    func testParametersRoundTripAsDataNeverAsSQL() throws {
+        let db = try TestStack.connection()
+        let id = UUID()
+        let when = Date(timeIntervalSince1970: 1_795_737_925.25)
+        let hostile = "'; DROP TABLE tenants; --"
+        let row = try XCTUnwrap(try db.query(
+            "SELECT $1::text AS t, $2::int AS n, $3::uuid AS u, $4::timestamptz AS ts, $5::text[] AS tags, $6::text AS missing, $7::bool AS b",
+            [hostile, 42, id, when, ["a b", "ไทย", "q\"x"], nil, true]).first)
+        XCTAssertEqual(try row.decode("t", as: String.self), hostile)
+        XCTAssertEqual(try row.decode("n", as: Int.self), 42)
+        XCTAssertEqual(try row.decode("u", as: UUID.self), id)
+        XCTAssertEqual(try row.decode("ts", as: Date.self).timeIntervalSince1970, when.timeIntervalSince1970, accuracy: 1e-6)
+        XCTAssertEqual(try row.decode("tags", as: [String].self), ["a b", "ไทย", "q\"x"])
+        XCTAssertNil(try row.decodeIfPresent("missing", as: String.self))
+        XCTAssertEqual(try row.decode("b", as: Bool.self), true)
+        XCTAssertThrowsError(try row.decode("missing", as: String.self))
+        XCTAssertEqual(try db.query("SELECT count(*) AS n FROM pg_tables WHERE tablename = 'tenants'").first?.decode("n", as: Int.self), 1)
+    }
+
+    func testServerErrorsCarrySQLState() throws {
+        let db = try TestStack.connection()
+        XCTAssertThrowsError(try db.query("SELECT 1/0")) { error in
+            XCTAssertEqual((error as? PostgresError)?.sqlState, "22012")
+        }
+        // The connection is still usable afterwards.
+        XCTAssertEqual(try db.query("SELECT 2 AS v").first?.decode("v", as: Int.self), 2)
+    }
+
+    func testTransactionCommitsOrRollsBackOnThrow() throws {
+        let db = try TestStack.connection()
+        try db.runScript("CREATE TEMP TABLE tx_probe (v int)")
+        struct Boom: Error {}
+        XCTAssertThrowsError(try db.transaction {
+            try db.query("INSERT INTO tx_probe VALUES ($1)", [1])
+            throw Boom()
+        })
+        XCTAssertFalse(db.isInTransaction)
+        XCTAssertEqual(try db.query("SELECT count(*) AS n FROM tx_probe").first?.decode("n", as: Int.self), 0)
+        try db.transaction { try db.query("INSERT INTO tx_probe VALUES ($1)", [2]) }
+        XCTAssertEqual(try db.query("SELECT count(*) AS n FROM tx_probe").first?.decode("n", as: Int.self), 1)
+        // A statement error inside the transaction rolls it back too.
+        XCTAssertThrowsError(try db.transaction {
+            try db.query("INSERT INTO tx_probe VALUES ($1)", [3])
+            try db.query("SELECT 1/0")
+        })
+        XCTAssertEqual(try db.query("SELECT count(*) AS n FROM tx_probe").first?.decode("n", as: Int.self), 1)
+    }
+
+    func testPreparedStatementsArePreparedOnceAndReused() throws {
+        let db = try TestStack.connection()
+        let statement = PreparedStatement("test_add", "SELECT $1::int + $2::int AS sum")
+        XCTAssertEqual(try db.query(statement, [1, 2]).first?.decode("sum", as: Int.self), 3)
+        XCTAssertEqual(try db.query(statement, [40, 2]).first?.decode("sum", as: Int.self), 42)
+        let prepared = try db.query("SELECT count(*) AS n FROM pg_prepared_statements WHERE name = 'test_add'")
+        XCTAssertEqual(try prepared.first?.decode("n", as: Int.self), 1)
+    }
+
+    func testSessionTimeoutsAreSetAndEnforced() throws {
+        let db = try TestStack.connection(statementTimeoutMilliseconds: 300)
+        XCTAssertEqual(try db.query("SHOW statement_timeout").first?["statement_timeout"], "300ms")
+        XCTAssertEqual(try db.query("SHOW idle_in_transaction_session_timeout").first?["idle_in_transaction_session_timeout"], "10s")
+        XCTAssertEqual(try db.query("SHOW TimeZone").first?["TimeZone"], "UTC")
+        XCTAssertThrowsError(try db.query("SELECT pg_sleep(2)")) { error in
+            XCTAssertTrue((error as? PostgresError)?.isStatementTimeout ?? false, "\(error)")
+        }
+    }
+
+    func testListenReceivesNotifications() throws {
+        let listener = try TestStack.connection()
+        let sender = try TestStack.connection()
+        try listener.listen("hubchat_test_wakeup")
+        XCTAssertEqual(try listener.waitForNotifications(timeoutMilliseconds: 50), [])
+        try sender.notify("hubchat_test_wakeup", payload: "hello")
+        let got = try listener.waitForNotifications(timeoutMilliseconds: 2_000)
+        XCTAssertEqual(got.map(\.payload), ["hello"])
+        XCTAssertEqual(got.first?.channel, "hubchat_test_wakeup")
+        XCTAssertThrowsError(try listener.listen("bad; name"))
+    }
+
+    func testReconnectsAndResubscribesAfterPostgresRestart() throws {
+        let db = try TestStack.connection()
+        let listener = try TestStack.connection()
+        try listener.listen("hubchat_test_restart")
+        XCTAssertEqual(try db.query("SELECT 1 AS v").first?.decode("v", as: Int.self), 1)
+        try TestStack.control("pg-restart")
+        // The first statement after the restart finds the dead socket and reconnects by itself.
+        XCTAssertEqual(try db.query("SELECT 1 AS v").first?.decode("v", as: Int.self), 1)
+        XCTAssertEqual(db.reconnectCount, 1)
+        _ = try listener.waitForNotifications(timeoutMilliseconds: 10)
+        try db.notify("hubchat_test_restart", payload: "after")
+        XCTAssertEqual(try listener.waitForNotifications(timeoutMilliseconds: 2_000).map(\.payload), ["after"])
+    }
+
+    func testRowLevelSecurityAdmitsOnlyTheScopedTenant() throws {
+        let system = try TestStack.connection(systemScope: true)
+        let admin = AdministrationRepository(connection: system)
+        let a = try admin.upsertTenant(id: nil, name: "RLS A")
+        let b = try admin.upsertTenant(id: nil, name: "RLS B")
+        defer { _ = try? system.query("DELETE FROM tenants WHERE id = ANY($1::uuid[])", [[a.postgresText, b.postgresText]]) }
+        try admin.upsertAgent(tenantID: a, email: "a@rls.test", name: "A", role: "SALES", status: "ACTIVE")
+        try admin.upsertAgent(tenantID: b, email: "b@rls.test", name: "B", role: "SALES", status: "ACTIVE")
+
+        let app = try TestStack.connection(systemScope: false)
+        // No scope at all: nothing is visible (fail closed).
+        XCTAssertEqual(try app.query("SELECT count(*) AS n FROM sales_agents WHERE email LIKE '%@rls.test'")
+            .first?.decode("n", as: Int.self), 0)
+        // Scoped to A: only A's rows, even without a tenant filter in the statement.
+        let emails = try app.transaction(tenant: a) {
+            try app.query("SELECT email FROM sales_agents WHERE email LIKE '%@rls.test'").rows.map { try $0.decode("email", as: String.self) }
+        }
+        XCTAssertEqual(emails, ["a@rls.test"])
+        // Writing B's row while scoped to A is refused.
+        XCTAssertThrowsError(try app.transaction(tenant: a) {
+            try app.query("INSERT INTO sales_agents (tenant_id, email, name) VALUES ($1, 'x@rls.test', 'X')", [b])
+        }) { error in
+            XCTAssertEqual((error as? PostgresError)?.sqlState, "42501", "\(error)")
+        }
+    }
+}
