@@ -222,8 +222,10 @@ stop_app() {
 
 # Kept FastCGI connections per nginx worker: each pins a responder, so all workers together
 # keep fewer than the pool has (half of it), leaving responders free for new connections.
+# HUBCHAT_NGINX_FASTCGI_KEEPALIVE overrides it (0 turns upstream keepalive off).
 keepalive_for_pool() {
     local processes=$1
+    if [[ -n ${HUBCHAT_NGINX_FASTCGI_KEEPALIVE:-} ]]; then echo "$HUBCHAT_NGINX_FASTCGI_KEEPALIVE"; return; fi
     echo $((processes / (2 * HUBCHAT_NGINX_WORKERS)))
 }
 

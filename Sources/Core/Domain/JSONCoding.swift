@@ -2,7 +2,9 @@ import FoundationEssentials
 
 /// The JSON settings shared by every route, so that all answers look alike.
 public enum JSONCoding {
-    public static var encoder: JSONEncoder {
+    /// One per process (each HubChat process uses them from one thread): building an encoder
+    /// and its strategies on every request is wasted work on the hottest path.
+    nonisolated(unsafe) public static let encoder: JSONEncoder = {
         let e = JSONEncoder()
         e.dateEncodingStrategy = .custom { date, encoder in
             var c = encoder.singleValueContainer()
@@ -10,9 +12,9 @@ public enum JSONCoding {
         }
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return e
-    }
+    }()
 
-    public static var decoder: JSONDecoder {
+    nonisolated(unsafe) public static let decoder: JSONDecoder = {
         let d = JSONDecoder()
         d.dateDecodingStrategy = .custom { decoder in
             let c = try decoder.singleValueContainer()
@@ -23,5 +25,5 @@ public enum JSONCoding {
             return date
         }
         return d
-    }
+    }()
 }

@@ -2,5 +2,6 @@
 enum AllRoutes {
     static let list: [any Route] = [
         GetHealth(),
+        GetLiveness(),
     ]
 }

@@ -34,10 +34,36 @@ final class FastCGIRequestSlot {
 
     /// Blocks until the next request arrives, or a signal interrupts the wait.
     func accept() throws -> AcceptOutcome {
+        if try !releaseKeptConnectionIfOthersWait() { return .interrupted }
         let rc = FCGX_Accept_r(request)
         if rc >= 0 { return .request }
         if -rc == EINTR { return .interrupted }
         throw Failure(operation: "FCGX_Accept_r", code: rc)
+    }
+
+    /// A kept (keepalive) connection pins this responder: libfcgi would block reading it
+    /// while new connections wait unserved in the socket's backlog, which stalls requests
+    /// for as long as nginx leaves the connection idle in its cache. So while idle, wait on
+    /// both; when a new connection is waiting and the kept one is quiet, close the kept one
+    /// (nginx drops it from its cache, or retries on a fresh connection when it finds it
+    /// closed) and go take the new one. Returns false when a signal interrupted the wait.
+    private func releaseKeptConnectionIfOthersWait() throws -> Bool {
+        let kept = request.pointee.ipcFd
+        guard kept >= 0 else { return true }
+        let hangUp = Int16(0x2000)  // POLLRDHUP
+        var fds = [pollfd(fd: kept, events: Int16(POLLIN) | hangUp, revents: 0),
+                   pollfd(fd: request.pointee.listen_sock, events: Int16(POLLIN), revents: 0)]
+        let ready = poll(&fds, 2, -1)
+        if ready < 0 {
+            if errno == EINTR { return false }
+            throw Failure(operation: "poll", code: errno)
+        }
+        if fds[0].revents != 0 { return true }  // a request (or nginx's close) on the kept connection
+        // Close it ourselves: libfcgi's own close lingers up to 2 s for the peer's EOF, and the
+        // connection is known to be quiet. The next accept takes the waiting connection.
+        close(kept)
+        request.pointee.ipcFd = -1
+        return true
     }
 
     /// All parameters nginx passed (CGI variables and `HTTP_*` headers), copied out.
