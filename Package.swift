@@ -54,6 +54,9 @@ let package = Package(
 
         .testTarget(name: "CoreTests", dependencies: ["Core"], path: "Tests/CoreTests"),
         .testTarget(name: "HandlersTests", dependencies: ["Handlers", "Core"], path: "Tests/HandlersTests"),
-        .testTarget(name: "IntegrationTests", dependencies: ["Core"], path: "Tests/IntegrationTests"),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Core", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/IntegrationTests"),
     ]
 )

@@ -201,13 +201,18 @@ wait_for_socket() {
     die "$1 did not appear; see $LOG_DIR"
 }
 
+# The stack's channel accounts live in the database (migrate_and_seed), so the application
+# runs without the single-tenant env fallback: a webhook for an unknown account is refused.
+APP_ENV=(env -u DEFAULT_TENANT_ID -u LINE_CHANNEL_SECRET -u LINE_CHANNEL_ACCESS_TOKEN -u FACEBOOK_APP_SECRET
+         -u FACEBOOK_VERIFY_TOKEN -u FACEBOOK_PAGE_ACCESS_TOKEN -u PG_SUPERUSER_PASSWORD -u PG_APP_PASSWORD)
+
 start_app() {
     mkdir -p "$HUBCHAT_RUN_DIR/sockets"
-    start_daemon fcgi-webhooks "$BIN_DIR/hubchat-fcgi" serve --group webhooks \
+    start_daemon fcgi-webhooks "${APP_ENV[@]}" "$BIN_DIR/hubchat-fcgi" serve --group webhooks \
         --socket "$HUBCHAT_RUN_DIR/sockets/webhooks.sock" --processes "$HUBCHAT_FCGI_WEBHOOK_PROCESSES"
-    start_daemon fcgi-api "$BIN_DIR/hubchat-fcgi" serve --group api \
+    start_daemon fcgi-api "${APP_ENV[@]}" "$BIN_DIR/hubchat-fcgi" serve --group api \
         --socket "$HUBCHAT_RUN_DIR/sockets/api.sock" --processes "$HUBCHAT_FCGI_API_PROCESSES"
-    start_daemon worker "$BIN_DIR/hubchat-worker"
+    start_daemon worker "${APP_ENV[@]}" "$BIN_DIR/hubchat-worker"
     wait_for_socket "$HUBCHAT_RUN_DIR/sockets/webhooks.sock"
     wait_for_socket "$HUBCHAT_RUN_DIR/sockets/api.sock"
 }

@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// Every setting of HubChat, read once at start-up from the environment.
 /// Names and defaults follow the original product where they still mean something;
 /// `.env.example` documents each one.
@@ -37,7 +39,22 @@ public struct HubChatConfig: Sendable {
         public var idempotencyCompletedTTLSeconds: Int
     }
 
+    /// Provider settings from env vars: the default channel accounts of single-tenant installs.
+    public struct Providers: Sendable {
+        public var lineChannelSecret: String?
+        public var lineChannelAccessToken: String?
+        public var facebookAppSecret: String?
+        public var facebookVerifyToken: String?
+        public var facebookPageAccessToken: String?
+        public var instagramAppSecret: String?
+        public var instagramVerifyToken: String?
+        public var instagramAccessToken: String?
+        public var instagramAccountID: String?
+        public var metaGraphVersion: String
+    }
+
     public var database: Database
+    public var providers: Providers
     public var responders: Responders
     public var worker: Worker
     public var limits: Limits
@@ -76,11 +93,51 @@ public struct HubChatConfig: Sendable {
             idempotencyProcessingTTLSeconds: try env.int("IDEMPOTENCY_PROCESSING_TTL_SECONDS", default: 300, range: 60...86_400),
             idempotencyCompletedTTLSeconds: try env.int(
                 "IDEMPOTENCY_COMPLETED_TTL_SECONDS", default: 86_400, range: 60...30 * 86_400))
+        providers = Providers(
+            lineChannelSecret: env.string("LINE_CHANNEL_SECRET"),
+            lineChannelAccessToken: env.string("LINE_CHANNEL_ACCESS_TOKEN"),
+            facebookAppSecret: env.firstString("FACEBOOK_APP_SECRET", "META_APP_SECRET"),
+            facebookVerifyToken: env.string("FACEBOOK_VERIFY_TOKEN"),
+            facebookPageAccessToken: env.string("FACEBOOK_PAGE_ACCESS_TOKEN"),
+            instagramAppSecret: env.firstString("INSTAGRAM_APP_SECRET", "FACEBOOK_APP_SECRET", "META_APP_SECRET"),
+            instagramVerifyToken: env.firstString("INSTAGRAM_VERIFY_TOKEN", "FACEBOOK_VERIFY_TOKEN"),
+            instagramAccessToken: env.firstString("INSTAGRAM_ACCESS_TOKEN", "FACEBOOK_PAGE_ACCESS_TOKEN"),
+            instagramAccountID: env.firstString("INSTAGRAM_BUSINESS_ACCOUNT_ID", "INSTAGRAM_ACCOUNT_ID"),
+            metaGraphVersion: env.string("META_GRAPH_VERSION", default: "v25.0"))
         defaultTenantID = env.string("DEFAULT_TENANT_ID")
+        if let tenant = defaultTenantID, UUID(uuidString: tenant) == nil {
+            throw Environment.Invalid(variable: "DEFAULT_TENANT_ID", problem: "must be a UUID")
+        }
         httpPort = try env.int("HUBCHAT_HTTP_PORT", default: 8080, range: 1...65_535)
         logLevel = try env.oneOf("HUBCHAT_LOG_LEVEL", ["trace", "debug", "info", "notice", "warning", "error", "critical"],
                                  default: "info")
         version = HubChatVersion.current
+    }
+}
+
+extension HubChatConfig {
+    /// The channel accounts that env vars define for `DEFAULT_TENANT_ID` (single-tenant
+    /// installs): used for webhooks whose account the database does not know.
+    public var defaultChannelAccounts: [Channel: ChannelAccount] {
+        guard let tenant = defaultTenantID.flatMap(UUID.init(uuidString:)) else { return [:] }
+        var accounts: [Channel: ChannelAccount] = [:]
+        let p = providers
+        if let secret = p.lineChannelSecret {
+            accounts[.line] = ChannelAccount(id: nil, tenantID: tenant, channel: .line, externalAccountID: "*",
+                credentials: .init(signingSecret: secret, accessToken: p.lineChannelAccessToken, verifyToken: nil))
+        }
+        if p.facebookAppSecret != nil || p.facebookVerifyToken != nil {
+            accounts[.facebook] = ChannelAccount(id: nil, tenantID: tenant, channel: .facebook, externalAccountID: "*",
+                credentials: .init(signingSecret: p.facebookAppSecret, accessToken: p.facebookPageAccessToken,
+                                   verifyToken: p.facebookVerifyToken))
+        }
+        if p.instagramAppSecret != nil || p.instagramVerifyToken != nil {
+            accounts[.instagram] = ChannelAccount(id: nil, tenantID: tenant, channel: .instagram,
+                externalAccountID: p.instagramAccountID ?? "*",
+                credentials: .init(signingSecret: p.instagramAppSecret, accessToken: p.instagramAccessToken,
+                                   verifyToken: p.instagramVerifyToken))
+        }
+        return accounts
     }
 }
 

@@ -3,5 +3,10 @@ enum AllRoutes {
     static let list: [any Route] = [
         GetHealth(),
         GetLiveness(),
+        PostLineWebhook(),
+        GetFacebookWebhook(),
+        PostFacebookWebhook(),
+        GetInstagramWebhook(),
+        PostInstagramWebhook(),
     ]
 }

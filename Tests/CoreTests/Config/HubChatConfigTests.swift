@@ -24,12 +24,13 @@ final class HubChatConfigTests: XCTestCase {
     func testOverridesAreRead() throws {
         let config = try HubChatConfig(environment: Environment([
             "DATABASE_URL": "postgresql://x@localhost/db", "WORKER_POLL_INTERVAL_MS": "120",
-            "WORKER_HEALTH_PORT": "8081", "HUBCHAT_FCGI_MAX_REQUESTS": "500", "DEFAULT_TENANT_ID": " abc ",
+            "WORKER_HEALTH_PORT": "8081", "HUBCHAT_FCGI_MAX_REQUESTS": "500",
+            "DEFAULT_TENANT_ID": " 6f1c2e6a-0000-4000-8000-000000000001 ",
         ]))
         XCTAssertEqual(config.worker.pollIntervalMilliseconds, 120)
         XCTAssertEqual(config.worker.healthPort, 8081)
         XCTAssertEqual(config.responders.maxRequestsPerProcess, 500)
-        XCTAssertEqual(config.defaultTenantID, "abc")
+        XCTAssertEqual(config.defaultTenantID, "6f1c2e6a-0000-4000-8000-000000000001")
     }
 
     func testErrorsNameTheVariable() {
@@ -46,5 +47,28 @@ final class HubChatConfigTests: XCTestCase {
         XCTAssertThrowsError(try HubChatConfig(environment: Environment([
             "DATABASE_URL": "postgresql://x@localhost/db", "WORKER_POLL_INTERVAL_MS": "fast",
         ])))
+        XCTAssertThrowsError(try HubChatConfig(environment: Environment([
+            "DATABASE_URL": "postgresql://x@localhost/db", "DEFAULT_TENANT_ID": "demo",
+        ]))) { XCTAssertEqual(($0 as? Environment.Invalid)?.variable, "DEFAULT_TENANT_ID") }
+    }
+
+    func testEnvVarsDefineTheSingleTenantDefaultAccounts() throws {
+        let tenant = "6f1c2e6a-0000-4000-8000-000000000001"
+        let config = try HubChatConfig(environment: Environment([
+            "DATABASE_URL": "postgresql://x@localhost/db", "DEFAULT_TENANT_ID": tenant,
+            "LINE_CHANNEL_SECRET": "line-secret", "FACEBOOK_APP_SECRET": "app-secret", "FACEBOOK_VERIFY_TOKEN": "fb-verify",
+        ]))
+        let accounts = config.defaultChannelAccounts
+        XCTAssertEqual(accounts[.line]?.credentials.signingSecret, "line-secret")
+        XCTAssertEqual(accounts[.line]?.tenantID.uuidString.lowercased(), tenant)
+        XCTAssertEqual(accounts[.facebook]?.credentials.verifyToken, "fb-verify")
+        // Instagram falls back to the Facebook secret and verify token.
+        XCTAssertEqual(accounts[.instagram]?.credentials.signingSecret, "app-secret")
+        XCTAssertEqual(accounts[.instagram]?.credentials.verifyToken, "fb-verify")
+        // Without DEFAULT_TENANT_ID there is no default account at all.
+        let none = try HubChatConfig(environment: Environment([
+            "DATABASE_URL": "postgresql://x@localhost/db", "LINE_CHANNEL_SECRET": "line-secret",
+        ]))
+        XCTAssertTrue(none.defaultChannelAccounts.isEmpty)
     }
 }

@@ -77,16 +77,7 @@ extension Date: PostgresEncodable, PostgresDecodable {
 
 extension Array: PostgresEncodable where Element == String {
     /// A `text[]` literal with every element quoted and escaped.
-    public var postgresText: String {
-        "{" + map { element in
-            var quoted = "\""
-            for ch in element {
-                if ch == "\"" || ch == "\\" { quoted.append("\\") }
-                quoted.append(ch)
-            }
-            return quoted + "\""
-        }.joined(separator: ",") + "}"
-    }
+    public var postgresText: String { PostgresTextArray(map { $0 }).postgresText }
 }
 
 extension Array: PostgresDecodable where Element == String {
@@ -223,5 +214,23 @@ public enum PostgresTimestamp {
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
         return (m <= 2 ? yoe + era * 400 + 1 : yoe + era * 400, m, d)
+    }
+}
+
+/// A `text[]` parameter whose elements may be NULL (cast it in SQL: `$1::uuid[]`, `$2::jsonb[]`).
+public struct PostgresTextArray: PostgresEncodable, Sendable {
+    public let elements: [String?]
+    public init(_ elements: [String?]) { self.elements = elements }
+
+    public var postgresText: String {
+        "{" + elements.map { element in
+            guard let element else { return "NULL" }
+            var quoted = "\""
+            for ch in element {
+                if ch == "\"" || ch == "\\" { quoted.append("\\") }
+                quoted.append(ch)
+            }
+            return quoted + "\""
+        }.joined(separator: ",") + "}"
     }
 }

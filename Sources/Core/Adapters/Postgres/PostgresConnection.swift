@@ -154,6 +154,7 @@ public final class PostgresConnection {
     }
 
     /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
+    @discardableResult
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         try query("BEGIN")
         let value: T
@@ -168,6 +169,7 @@ public final class PostgresConnection {
     }
 
     /// A transaction in which row-level security admits only `tenantID`'s rows.
+    @discardableResult
     public func transaction<T>(tenant tenantID: UUID, _ body: () throws -> T) throws -> T {
         try transaction {
             try query("SELECT set_config('hubchat.tenant_id', $1, true)", [tenantID])

@@ -1,0 +1,159 @@
+import FoundationEssentials
+
+extension LineWebhook {
+    /// One stored LINE event → message, activity or ignored. Message events of every type become a
+    /// message (an unknown type is UNSUPPORTED with a placeholder, so that nothing a customer sent
+    /// disappears); follow, unfollow, join, leave and postback are activities; everything else
+    /// (unsend, videoPlayComplete, beacon, memberJoined, …) is ignored. Throws only when the text is
+    /// not a JSON object.
+    public static func normalize(eventJSON: String) throws -> InboundNormalization {
+        let event = try WebhookSupport.parseEvent(eventJSON)
+        let type = WebhookSupport.text(event["type"]) ?? ""
+        guard let source = Source(event["source"]) else {
+            return .ignored(reason: "LINE \(type.isEmpty ? "event" : type) without a source id")
+        }
+        let occurredAt = WebhookSupport.date(epoch: event["timestamp"]) ?? Date()
+
+        switch type {
+        case "message":
+            return message(event, source: source, occurredAt: occurredAt)
+        case "follow", "unfollow", "join", "leave", "postback":
+            return .activity(activity(type, event, source: source, occurredAt: occurredAt))
+        default:
+            return .ignored(reason: "LINE event type \(type.isEmpty ? "(none)" : type) is not handled")
+        }
+    }
+
+    /// Who sent the event and which conversation it belongs to. In a group or room the thread is
+    /// the group/room and the sender its member; a member who has not consented to share a userId
+    /// (or the bot joining) leaves only the group/room id, which then stands for the sender too.
+    struct Source {
+        let type: String
+        let userID: String
+        let threadID: String
+        var detail: [String: String]
+
+        init?(_ value: JSONValue?) {
+            let userID = WebhookSupport.text(value?["userId"])
+            let type = WebhookSupport.text(value?["type"]) ?? "user"
+            var detail = ["sourceType": type]
+            let thread: String?
+            switch type {
+            case "group":
+                thread = WebhookSupport.text(value?["groupId"])
+                detail["groupId"] = thread
+            case "room":
+                thread = WebhookSupport.text(value?["roomId"])
+                detail["roomId"] = thread
+            default:
+                thread = userID
+            }
+            guard let threadID = thread ?? userID, let sender = userID ?? thread else { return nil }
+            self.type = type
+            self.userID = sender
+            self.threadID = threadID
+            self.detail = detail
+        }
+    }
+
+    static func message(_ event: JSONValue, source: Source, occurredAt: Date) -> InboundNormalization {
+        let message = event["message"] ?? .null
+        let messageType = WebhookSupport.text(message["type"]) ?? "unknown"
+        let messageID = WebhookSupport.text(message["id"]) ?? eventID(event)
+        var metadata = source.detail
+        metadata["lineMessageType"] = messageType
+        metadata["quoteToken"] = WebhookSupport.text(message["quoteToken"])
+        metadata["quotedMessageId"] = WebhookSupport.text(message["quotedMessageId"])
+        if event["deliveryContext"]?["isRedelivery"]?.boolValue == true { metadata["isRedelivery"] = "true" }
+
+        var kind = InboundMessageType.unsupported
+        var text = "[Unsupported message: \(messageType)]"
+        var contentID: String?
+        var mediaURL: String?
+
+        switch messageType {
+        case "text":
+            kind = InboundMessageType.text
+            text = WebhookSupport.text(message["text"]) ?? "[Text]"
+        case "image", "video", "audio", "file":
+            (kind, text) = mediaPlaceholder(messageType, message)
+            // Content a user sent through LINE is fetched from the content API; "external" content
+            // (sent through LINE's own integrations) lives at the given URL instead.
+            let provider = message["contentProvider"]
+            if WebhookSupport.text(provider?["type"]) == "external" {
+                mediaURL = WebhookSupport.httpsURL(provider?["originalContentUrl"])
+                metadata["previewImageUrl"] = WebhookSupport.httpsURL(provider?["previewImageUrl"])
+            } else {
+                contentID = messageID
+            }
+            metadata["fileName"] = WebhookSupport.text(message["fileName"])
+            metadata["fileSize"] = WebhookSupport.scalarText(message["fileSize"])
+            metadata["duration"] = WebhookSupport.scalarText(message["duration"])
+            metadata["imageSetId"] = WebhookSupport.text(message["imageSet"]?["id"])
+            metadata["imageSetIndex"] = WebhookSupport.scalarText(message["imageSet"]?["index"])
+            metadata["imageSetTotal"] = WebhookSupport.scalarText(message["imageSet"]?["total"])
+        case "location":
+            kind = InboundMessageType.location
+            let place = [message["title"], message["address"]].compactMap { WebhookSupport.text($0) }
+            let latitude = WebhookSupport.scalarText(message["latitude"])
+            let longitude = WebhookSupport.scalarText(message["longitude"])
+            if !place.isEmpty {
+                text = "[Location] " + place.joined(separator: ", ")
+            } else if let latitude, let longitude {
+                text = "[Location] \(latitude),\(longitude)"
+            } else {
+                text = "[Location]"
+            }
+            metadata["latitude"] = latitude
+            metadata["longitude"] = longitude
+            metadata["title"] = WebhookSupport.text(message["title"])
+            metadata["address"] = WebhookSupport.text(message["address"])
+        case "sticker":
+            kind = InboundMessageType.sticker
+            // Message stickers carry the words the user typed on them.
+            text = WebhookSupport.text(message["text"]).map { "[Sticker] " + $0 } ?? "[Sticker]"
+            metadata["packageId"] = WebhookSupport.scalarText(message["packageId"])
+            metadata["stickerId"] = WebhookSupport.scalarText(message["stickerId"])
+            metadata["stickerResourceType"] = WebhookSupport.text(message["stickerResourceType"])
+            let keywords = (message["keywords"]?.arrayValue ?? []).compactMap(\.stringValue)
+            if !keywords.isEmpty { metadata["keywords"] = keywords.joined(separator: ",") }
+        default:
+            break
+        }
+
+        return .message(InboundMessage(
+            channel: .line, externalUserID: source.userID, threadID: source.threadID, providerMessageID: messageID,
+            messageType: kind, text: text, mediaURL: mediaURL, lineContentMessageID: contentID,
+            occurredAt: occurredAt, replyToken: WebhookSupport.text(event["replyToken"]), metadata: metadata))
+    }
+
+    private static func mediaPlaceholder(_ type: String, _ message: JSONValue) -> (String, String) {
+        switch type {
+        case "image": return (InboundMessageType.image, "[Image]")
+        case "video": return (InboundMessageType.video, "[Video]")
+        case "audio": return (InboundMessageType.audio, "[Audio]")
+        default:
+            let name = WebhookSupport.text(message["fileName"])
+            return (InboundMessageType.file, name.map { "[File] " + $0 } ?? "[File]")
+        }
+    }
+
+    static func activity(_ type: String, _ event: JSONValue, source: Source, occurredAt: Date) -> InboundActivity {
+        var detail = source.detail
+        detail["replyToken"] = WebhookSupport.text(event["replyToken"])
+        switch type {
+        case "follow":
+            if let unblocked = event["follow"]?["isUnblocked"]?.boolValue { detail["isUnblocked"] = String(unblocked) }
+        case "postback":
+            detail["data"] = WebhookSupport.scalarText(event["postback"]?["data"])
+            // Datetime pickers and rich menu switches add params (date, time, datetime, newRichMenuAliasId, status).
+            for (key, value) in event["postback"]?["params"]?.objectValue ?? [:] {
+                detail["params." + key] = WebhookSupport.scalarText(value)
+            }
+        default:
+            break
+        }
+        return InboundActivity(channel: .line, externalUserID: source.userID, kind: type.uppercased(),
+                               occurredAt: occurredAt, detail: detail)
+    }
+}

@@ -1,0 +1,63 @@
+import Crypto
+import FoundationEssentials
+
+/// The LINE Messaging API webhook: signature check, batch splitting, and normalization of one event
+/// into the inbox's provider-neutral shape (see `LineWebhook+Normalize.swift`).
+/// https://developers.line.biz/en/reference/messaging-api/#webhook-event-objects
+public enum LineWebhook {
+    /// `x-line-signature` = base64(HMAC-SHA256(raw body, channel secret)). The comparison is
+    /// swift-crypto's constant-time one. A missing, non-base64 or wrong-length header is false, and
+    /// so is an empty secret (anyone can sign with an empty key).
+    public static func verifySignature(body: [UInt8], signature: String?, channelSecret: String) -> Bool {
+        guard let signature, !channelSecret.isEmpty,
+              let mac = Data(base64Encoded: signature), mac.count == SHA256.byteCount
+        else { return false }
+        let key = SymmetricKey(data: Array(channelSecret.utf8))
+        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: body, using: key)
+    }
+
+    /// Splits a webhook body into one record per event. An empty `events` array is valid (the
+    /// console's verify ping). Throws `AppError` 400 `invalid_payload` for malformed JSON, a
+    /// non-object, a missing `destination`, a missing or non-array `events`, or a non-object event.
+    public static func parse(body: [UInt8]) throws -> (destination: String, events: [WebhookEventRecord]) {
+        let root = try WebhookSupport.rootObject(body, invalid: invalid)
+        guard let destination = WebhookSupport.text(root["destination"]) else {
+            throw invalid("destination is missing or not a string.")
+        }
+        guard let events = root["events"]?.arrayValue else { throw invalid("events is missing or not an array.") }
+
+        var records: [WebhookEventRecord] = []
+        records.reserveCapacity(events.count)
+        for (i, event) in events.enumerated() {
+            guard case .object = event else { throw invalid("events[\(i)] is not an object.") }
+            records.append(WebhookEventRecord(
+                accountExternalID: destination,
+                providerEventID: eventID(event),
+                eventType: eventType(event),
+                payload: event.serialized()))
+        }
+        return (destination, records)
+    }
+
+    /// `webhookEventId`; for payloads from before it existed, a hash of the event. The hash leaves
+    /// out `deliveryContext`, the one member a redelivery changes.
+    static func eventID(_ event: JSONValue) -> String {
+        if let id = WebhookSupport.text(event["webhookEventId"]) { return id }
+        guard case .object(var members) = event else { return WebhookSupport.hashID(event) }
+        members["deliveryContext"] = nil
+        return WebhookSupport.hashID(.object(members))
+    }
+
+    /// The event `type`, with the message type for messages: "message.text", "follow", ….
+    static func eventType(_ event: JSONValue) -> String {
+        let type = WebhookSupport.text(event["type"]) ?? "unknown"
+        if type == "message" {
+            return "message." + (WebhookSupport.text(event["message"]?["type"]) ?? "unknown")
+        }
+        return type
+    }
+
+    static func invalid(_ message: String) -> AppError {
+        AppError.badRequest(message, code: "invalid_payload")
+    }
+}

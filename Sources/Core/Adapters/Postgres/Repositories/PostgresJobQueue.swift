@@ -1,0 +1,87 @@
+import FoundationEssentials
+
+/// `JobQueue` on `queue_jobs`: claims with FOR UPDATE SKIP LOCKED under a lease, so any number
+/// of workers share the queue and a killed worker's jobs come back when their lease expires.
+/// Jobs sharing an ordering key run one at a time, in order.
+public struct PostgresJobQueue: JobQueue {
+    static let enqueue = PreparedStatement("queue_jobs_enqueue", """
+        INSERT INTO queue_jobs (tenant_id, topic, payload, idempotency_key, ordering_key, outbox_event_id)
+        SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::text[], $6::uuid[])
+        ON CONFLICT ON CONSTRAINT queue_jobs_idempotency_key DO NOTHING
+        """)
+    static let claim = PreparedStatement("queue_jobs_claim", """
+        UPDATE queue_jobs j
+           SET status = 'RUNNING', attempts = j.attempts + 1, started_at = now(), locked_by = $4,
+               lease_expires_at = now() + make_interval(secs => $3)
+         WHERE j.id IN (
+               SELECT q.id FROM queue_jobs q
+                WHERE q.status = 'PENDING' AND q.topic = $1 AND q.available_at <= now()
+                  AND (q.ordering_key IS NULL OR NOT EXISTS (
+                       SELECT 1 FROM queue_jobs e
+                        WHERE e.topic = q.topic AND e.ordering_key = q.ordering_key
+                          AND e.status IN ('PENDING', 'RUNNING') AND e.ordering_seq < q.ordering_seq))
+                ORDER BY q.available_at, q.ordering_seq
+                LIMIT $2
+                  FOR UPDATE SKIP LOCKED)
+        RETURNING j.id, j.tenant_id, j.topic, j.payload::text AS payload, j.idempotency_key, j.attempts, j.max_attempts
+        """)
+    static let complete = PreparedStatement("queue_jobs_complete", """
+        UPDATE queue_jobs SET status = 'DONE', finished_at = now(), lease_expires_at = NULL, last_error = NULL
+         WHERE id = $1 AND status = 'RUNNING'
+        """)
+    static let retry = PreparedStatement("queue_jobs_retry", """
+        UPDATE queue_jobs
+           SET status = CASE WHEN attempts >= max_attempts THEN 'DEAD_LETTER' ELSE 'PENDING' END,
+               dead_lettered_at = CASE WHEN attempts >= max_attempts THEN now() END,
+               available_at = now() + make_interval(secs => $2),
+               lease_expires_at = NULL, last_error = left($3, 4000)
+         WHERE id = $1 AND status = 'RUNNING'
+        RETURNING status
+        """)
+    static let deadLetter = PreparedStatement("queue_jobs_dead_letter", """
+        UPDATE queue_jobs SET status = 'DEAD_LETTER', dead_lettered_at = now(), lease_expires_at = NULL,
+                              last_error = left($2, 4000)
+         WHERE id = $1 AND status = 'RUNNING'
+        """)
+    static let rescue = PreparedStatement("queue_jobs_rescue", """
+        UPDATE queue_jobs
+           SET status = CASE WHEN attempts >= max_attempts THEN 'DEAD_LETTER' ELSE 'PENDING' END,
+               dead_lettered_at = CASE WHEN attempts >= max_attempts THEN now() END,
+               available_at = now(), lease_expires_at = NULL,
+               last_error = 'lease expired (worker stopped mid-job)'
+         WHERE status = 'RUNNING' AND lease_expires_at < now()
+        """)
+
+    let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) { self.connection = connection }
+
+    public func enqueue(_ jobs: [NewQueueJob]) throws {
+        guard !jobs.isEmpty else { return }
+        try connection.query(Self.enqueue, [
+            PostgresTextArray(jobs.map { $0.tenantID.postgresText }), PostgresTextArray(jobs.map(\.topic)),
+            PostgresTextArray(jobs.map(\.payload)), PostgresTextArray(jobs.map(\.idempotencyKey)),
+            PostgresTextArray(jobs.map(\.orderingKey)), PostgresTextArray(jobs.map { $0.sourceOutboxEventID?.postgresText }),
+        ])
+    }
+
+    public func claim(topic: String, limit: Int, leaseSeconds: Int, worker: String) throws -> [QueueJob] {
+        try connection.query(Self.claim, [topic, limit, leaseSeconds, worker]).rows.map { row in
+            QueueJob(id: try row.decode("id"), tenantID: try row.decode("tenant_id"), topic: try row.decode("topic"),
+                     payload: try row.decode("payload"), idempotencyKey: try row.decode("idempotency_key"),
+                     attempts: try row.decode("attempts"), maxAttempts: try row.decode("max_attempts"))
+        }
+    }
+
+    public func complete(_ job: QueueJob) throws { try connection.query(Self.complete, [job.id]) }
+
+    @discardableResult
+    public func retry(_ job: QueueJob, delaySeconds: Double, error: String) throws -> Bool {
+        let status: String? = try connection.query(Self.retry, [job.id, delaySeconds, error]).first?.decode("status")
+        return status == "DEAD_LETTER"
+    }
+
+    public func deadLetter(_ job: QueueJob, error: String) throws { try connection.query(Self.deadLetter, [job.id, error]) }
+
+    public func rescueExpiredLeases() throws -> Int { try connection.query(Self.rescue).affectedRows }
+}

@@ -1,0 +1,60 @@
+import FoundationEssentials
+
+/// Stores a webhook batch in one statement (one round trip, one transaction): every event
+/// into `webhook_events` unless its provider id is already there, and one `webhook.received`
+/// outbox event for each that was new.
+public struct PostgresWebhookEventStore: WebhookEventStore {
+    public static let topic = "webhook.received"
+
+    static let storeBatch = PreparedStatement("webhook_events_store_batch", """
+        WITH incoming AS (
+            SELECT DISTINCT ON (tenant_id, channel, provider_event_id) *
+              FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[])
+                AS t(tenant_id, channel_account_id, channel, provider_event_id, event_type, payload, account_external_id)
+        ), stored AS (
+            INSERT INTO webhook_events (tenant_id, channel_account_id, channel, provider_event_id, event_type, payload)
+            SELECT tenant_id, channel_account_id, channel, provider_event_id, event_type, payload FROM incoming
+            ON CONFLICT ON CONSTRAINT webhook_events_provider_event_key DO NOTHING
+            RETURNING id, tenant_id, channel, provider_event_id
+        )
+        INSERT INTO outbox_events (tenant_id, topic, payload, idempotency_key)
+        SELECT s.tenant_id, '\(topic)',
+               jsonb_build_object('webhookEventId', s.id, 'channel', s.channel,
+                                  'accountExternalId', i.account_external_id),
+               s.channel || ':' || s.provider_event_id
+          FROM stored s JOIN incoming i USING (tenant_id, channel, provider_event_id)
+        """)
+
+    let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) { self.connection = connection }
+
+    public func store(_ events: [IncomingWebhookEvent]) throws -> Int {
+        let result = try connection.query(Self.storeBatch, [
+            PostgresTextArray(events.map { $0.tenantID.postgresText }),
+            PostgresTextArray(events.map { $0.channelAccountID?.postgresText }),
+            PostgresTextArray(events.map { $0.channel.rawValue }),
+            PostgresTextArray(events.map { $0.record.providerEventID }),
+            PostgresTextArray(events.map { $0.record.eventType }),
+            // jsonb refuses U+0000 in strings; a signed payload carrying one must still be stored.
+            PostgresTextArray(events.map { $0.record.payload.replacingOccurrences(of: "\\u0000", with: "\\ufffd") }),
+            PostgresTextArray(events.map { $0.record.accountExternalID }),
+        ])
+        return result.affectedRows
+    }
+}
+
+/// Wakes the worker after a commit with a NOTIFY in a transaction of its own that does not
+/// wait for its WAL flush: inside the durable transaction, NOTIFY would hold a cluster-wide
+/// lock until the flush and stop commits from sharing flushes (see docs/benchmarks.md).
+public struct PostgresWorkerWakeUp: WorkerWakeUp {
+    public static let channel = "hubchat_outbox"
+    let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) { self.connection = connection }
+
+    public func wake() {
+        try? connection.runScript(
+            "BEGIN; SET LOCAL synchronous_commit TO off; SELECT pg_notify('\(Self.channel)', ''); COMMIT")
+    }
+}

@@ -1,0 +1,189 @@
+import Crypto
+import FoundationEssentials
+
+/// One provider event as the webhook handler stores it in `webhook_events`: cut out of its batch,
+/// keyed by the provider's own id so that redeliveries collapse onto the first row.
+public struct WebhookEventRecord: Sendable, Equatable {
+    /// The channel account the payload names: LINE `destination`, or Meta `entry[].id`.
+    public let accountExternalID: String
+    /// LINE `webhookEventId`, Messenger/IG `mid`, `comment:<id>`, or `sha256:<hex>` of the event.
+    public let providerEventID: String
+    /// For logs and filters, e.g. "message.text", "follow", "messaging.echo", "changes.feed.comment.add".
+    public let eventType: String
+    /// The event's own JSON (compact, sorted keys), which `normalize(eventJSON:)` reads back.
+    public let payload: String
+
+    public init(accountExternalID: String, providerEventID: String, eventType: String, payload: String) {
+        self.accountExternalID = accountExternalID
+        self.providerEventID = providerEventID
+        self.eventType = eventType
+        self.payload = payload
+    }
+}
+
+/// What the worker should do with one stored event.
+public enum InboundNormalization: Sendable, Equatable {
+    /// A customer message for the inbox.
+    case message(InboundMessage)
+    /// Something a customer did that is worth logging but is not a message (follow, postback, …).
+    case activity(InboundActivity)
+    /// Nothing to do (echoes, reads, reactions, the page's own comments, unknown types); the reason
+    /// goes to logs so that a dropped event can be explained.
+    case ignored(reason: String)
+}
+
+/// The values `messages.message_type` accepts that inbound normalization produces.
+public enum InboundMessageType {
+    public static let text = "TEXT"
+    public static let image = "IMAGE"
+    public static let sticker = "STICKER"
+    public static let video = "VIDEO"
+    public static let audio = "AUDIO"
+    public static let file = "FILE"
+    public static let location = "LOCATION"
+    public static let unsupported = "UNSUPPORTED"
+}
+
+/// A customer's message, in the provider-neutral shape the inbox stores.
+public struct InboundMessage: Sendable, Equatable {
+    public var channel: Channel
+    /// LINE userId, Messenger PSID, Instagram IGSID, or a commenter's `from.id`.
+    public var externalUserID: String
+    /// The conversation key: LINE userId (or groupId/roomId), the PSID, the comment id, `ig:user:<IGSID>`.
+    public var threadID: String
+    /// LINE message id, Messenger/IG mid, or comment id.
+    public var providerMessageID: String
+    /// One of `InboundMessageType`.
+    public var messageType: String
+    /// Inbox text; never empty (non-text messages carry a placeholder such as "[Sticker]").
+    public var text: String
+    /// A provider HTTPS URL of the attachment (Meta CDN); nil when there is none.
+    public var mediaURL: String?
+    /// LINE message id whose binary is fetched from the content API (image, video, audio, file).
+    public var lineContentMessageID: String?
+    public var occurredAt: Date
+    public var senderDisplayName: String?
+    public var senderProfileImageURL: String?
+    /// LINE's single-use, short-lived reply token.
+    public var replyToken: String?
+    /// nil, "MESSENGER_DM" or "FACEBOOK_COMMENT" (`conversations.provider_thread_type`).
+    public var threadType: String?
+    public var facebookPageID: String?
+    public var facebookPostID: String?
+    public var facebookCommentID: String?
+    /// A comment whose payload carried no text: fetch it with Graph `/{comment-id}?fields=message`.
+    public var needsCommentTextLookup: Bool
+    /// Anything else worth keeping (sticker ids, coordinates, file name and size, reply-to ids).
+    public var metadata: [String: String]
+
+    public init(
+        channel: Channel, externalUserID: String, threadID: String, providerMessageID: String,
+        messageType: String, text: String, mediaURL: String? = nil, lineContentMessageID: String? = nil,
+        occurredAt: Date, senderDisplayName: String? = nil, senderProfileImageURL: String? = nil,
+        replyToken: String? = nil, threadType: String? = nil, facebookPageID: String? = nil,
+        facebookPostID: String? = nil, facebookCommentID: String? = nil, needsCommentTextLookup: Bool = false,
+        metadata: [String: String] = [:]
+    ) {
+        self.channel = channel
+        self.externalUserID = externalUserID
+        self.threadID = threadID
+        self.providerMessageID = providerMessageID
+        self.messageType = messageType
+        self.text = text
+        self.mediaURL = mediaURL
+        self.lineContentMessageID = lineContentMessageID
+        self.occurredAt = occurredAt
+        self.senderDisplayName = senderDisplayName
+        self.senderProfileImageURL = senderProfileImageURL
+        self.replyToken = replyToken
+        self.threadType = threadType
+        self.facebookPageID = facebookPageID
+        self.facebookPostID = facebookPostID
+        self.facebookCommentID = facebookCommentID
+        self.needsCommentTextLookup = needsCommentTextLookup
+        self.metadata = metadata
+    }
+}
+
+/// A non-message customer event (LINE follow/unfollow/join/leave/postback).
+public struct InboundActivity: Sendable, Equatable {
+    public var channel: Channel
+    /// LINE userId; for join/leave (the bot entering a group) the groupId or roomId.
+    public var externalUserID: String
+    /// FOLLOW, UNFOLLOW, JOIN, LEAVE, POSTBACK.
+    public var kind: String
+    public var occurredAt: Date
+    /// Kind-specific values (postback data and params, isUnblocked, replyToken, source type).
+    public var detail: [String: String]
+
+    public init(channel: Channel, externalUserID: String, kind: String, occurredAt: Date, detail: [String: String] = [:]) {
+        self.channel = channel
+        self.externalUserID = externalUserID
+        self.kind = kind
+        self.occurredAt = occurredAt
+        self.detail = detail
+    }
+}
+
+/// Helpers both providers' parsers share.
+enum WebhookSupport {
+    /// A webhook body as a JSON object, or `AppError` 400 `invalid_payload` saying why not.
+    static func rootObject(_ body: [UInt8], invalid: (String) -> AppError) throws -> JSONValue {
+        let root: JSONValue
+        do {
+            root = try JSONValue.parse(body)
+        } catch let error as JSONValue.ParseError {
+            throw invalid("The body is not valid JSON (\(error)).")
+        }
+        guard case .object = root else { throw invalid("The body is not a JSON object.") }
+        return root
+    }
+
+    /// `sha256:<hex>` of a value's canonical text: a stable id for events the provider gives none.
+    static func hashID(_ value: JSONValue) -> String {
+        "sha256:" + Hex.encode(SHA256.hash(data: Array(value.serialized().utf8)))
+    }
+
+    /// A provider epoch in seconds or milliseconds (told apart by size: 1e11 s is the year 5138,
+    /// 1e11 ms is 1973).
+    static func date(epoch value: JSONValue?) -> Date? {
+        guard let number = value?.doubleValue ?? value?.stringValue.flatMap(Double.init), number > 0 else { return nil }
+        return Date(timeIntervalSince1970: number >= 1e11 ? number / 1000 : number)
+    }
+
+    /// The event JSON the worker hands back; it must be an object.
+    static func parseEvent(_ eventJSON: String) throws -> JSONValue {
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(eventJSON)
+        } catch let error as JSONValue.ParseError {
+            throw AppError.badRequest("The event is not valid JSON (\(error)).", code: "invalid_payload")
+        }
+        guard case .object = value else {
+            throw AppError.badRequest("The event is not a JSON object.", code: "invalid_payload")
+        }
+        return value
+    }
+
+    /// A non-empty string member, or nil.
+    static func text(_ value: JSONValue?) -> String? {
+        guard let s = value?.stringValue, !s.isEmpty else { return nil }
+        return s
+    }
+
+    /// An HTTPS URL (case-insensitive scheme), or nil: only these are shown to browsers as media.
+    static func httpsURL(_ value: JSONValue?) -> String? {
+        guard let s = text(value), s.lowercased().hasPrefix("https://"), s.count > 8 else { return nil }
+        return s
+    }
+
+    /// A scalar member as metadata text (strings as is, whole numbers without a fraction).
+    static func scalarText(_ value: JSONValue?) -> String? {
+        switch value {
+        case .string(let s)?: return s
+        case .number(let d)?: return JSONValue.format(d)
+        case .bool(let b)?: return b ? "true" : "false"
+        default: return nil
+        }
+    }
+}

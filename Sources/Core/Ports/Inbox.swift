@@ -1,0 +1,31 @@
+import FoundationEssentials
+
+/// A stored webhook event as the worker reads it back.
+public struct StoredWebhookEvent: Sendable, Equatable {
+    public let id: UUID
+    public let tenantID: UUID
+    public let channel: Channel
+    public let channelAccountID: UUID?
+    /// The account id the provider named (LINE destination, page id, Instagram account id).
+    public let accountExternalID: String?
+    public let payload: String
+    public let processed: Bool
+}
+
+/// What recording an inbound message did.
+public struct InboundRecord: Sendable, Equatable {
+    public let conversationID: UUID
+    public let leadID: UUID
+    public let messageID: UUID?
+    /// False when the message was recorded before (a re-run of the same event): nothing changed.
+    public let inserted: Bool
+}
+
+/// The inbox, as inbound processing writes it. Each call is one transaction and is idempotent:
+/// the same event recorded twice changes nothing the second time.
+public protocol InboxRecorder {
+    func webhookEvent(id: UUID) throws -> StoredWebhookEvent?
+    func recordMessage(_ message: InboundMessage, event: StoredWebhookEvent) throws -> InboundRecord
+    func recordActivity(_ activity: InboundActivity, event: StoredWebhookEvent) throws
+    func markProcessed(event: StoredWebhookEvent, note: String?) throws
+}

@@ -1,0 +1,82 @@
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A unit of work for the worker. Payloads are JSON text so any engine can carry them.
+public struct QueueJob: Sendable, Equatable {
+    public let id: UUID
+    public let tenantID: UUID
+    public let topic: String
+    public let payload: String
+    public let idempotencyKey: String
+    /// Attempts including the one now running.
+    public let attempts: Int
+    public let maxAttempts: Int
+}
+
+public struct NewQueueJob: Sendable, Equatable {
+    public let tenantID: UUID
+    public let topic: String
+    public let payload: String
+    public let idempotencyKey: String
+    public let orderingKey: String?
+    public let sourceOutboxEventID: UUID?
+
+    public init(tenantID: UUID, topic: String, payload: String, idempotencyKey: String, orderingKey: String? = nil,
+                sourceOutboxEventID: UUID? = nil) {
+        self.tenantID = tenantID
+        self.topic = topic
+        self.payload = payload
+        self.idempotencyKey = idempotencyKey
+        self.orderingKey = orderingKey
+        self.sourceOutboxEventID = sourceOutboxEventID
+    }
+}
+
+/// The job queue (PostgreSQL by default; Redis Streams or Kafka could stand behind it).
+/// Job life: PENDING → RUNNING (leased) → DONE, or back to PENDING later, or DEAD_LETTER.
+public protocol JobQueue {
+    /// Adds jobs; a job whose (tenant, topic, idempotency key) exists already is not added again.
+    func enqueue(_ jobs: [NewQueueJob]) throws
+    /// Leases up to `limit` due jobs of `topic` for `leaseSeconds`.
+    func claim(topic: String, limit: Int, leaseSeconds: Int, worker: String) throws -> [QueueJob]
+    func complete(_ job: QueueJob) throws
+    /// Schedules another attempt after `delaySeconds`, or dead-letters the job when its
+    /// attempts are used up. Returns true when it was dead-lettered.
+    @discardableResult
+    func retry(_ job: QueueJob, delaySeconds: Double, error: String) throws -> Bool
+    func deadLetter(_ job: QueueJob, error: String) throws
+    /// Returns jobs whose lease expired (their worker died) to PENDING; the count.
+    func rescueExpiredLeases() throws -> Int
+}
+
+/// An event written by a handler in its own transaction, waiting to be relayed to the queue.
+public struct OutboxEvent: Sendable, Equatable {
+    public let id: UUID
+    public let tenantID: UUID
+    public let topic: String
+    public let payload: String
+    public let idempotencyKey: String
+    public let orderingKey: String?
+    public let attempts: Int
+    public let maxAttempts: Int
+}
+
+/// The transactional outbox, as the relay sees it.
+public protocol OutboxSource {
+    func claim(limit: Int, leaseSeconds: Int, worker: String) throws -> [OutboxEvent]
+    func markDispatched(_ ids: [UUID]) throws
+    /// Schedules another attempt after `delaySeconds`, or dead-letters the event.
+    func fail(_ event: OutboxEvent, delaySeconds: Double, error: String) throws
+    func rescueExpiredLeases() throws -> Int
+}
+
+/// Exponential backoff with full jitter: attempt 1 → up to 2 s, doubling, capped at 300 s.
+public enum Backoff {
+    public static func delay(afterAttempt attempt: Int, base: Double = 2, cap: Double = 300,
+                             random: (ClosedRange<Double>) -> Double = { Double.random(in: $0) }) -> Double {
+        let ceiling = min(cap, base * pow(2, Double(max(0, attempt - 1))))
+        return random(ceiling / 2...ceiling)
+    }
+}

@@ -1,0 +1,102 @@
+import FoundationEssentials
+import Logging
+
+/// A provider's webhook delivery, from raw bytes to stored events: resolve the channel account
+/// the payload names, verify the signature with that account's secret over the raw body, and
+/// store every event of the batch (each once) with its outbox event in one transaction.
+/// Nothing is stored unless the signature holds.
+public struct IngestWebhook {
+    public struct Outcome: Sendable, Equatable {
+        /// Events in the delivery.
+        public let received: Int
+        /// Events that were new (the rest were redeliveries or duplicates).
+        public let stored: Int
+    }
+
+    let directory: any ChannelAccountDirectory
+    let store: any WebhookEventStore
+    /// Single-tenant installs configure one account per channel through env vars; it answers
+    /// for any account id the database does not know.
+    let defaultAccounts: [Channel: ChannelAccount]
+    let logger: Logger
+
+    public init(directory: any ChannelAccountDirectory, store: any WebhookEventStore,
+                defaultAccounts: [Channel: ChannelAccount], logger: Logger) {
+        self.directory = directory
+        self.store = store
+        self.defaultAccounts = defaultAccounts
+        self.logger = logger
+    }
+
+    /// `POST /api/webhook/line`.
+    public func line(body: [UInt8], signature: String?) throws -> Outcome {
+        guard signature?.isEmpty == false else { throw Self.badSignature }
+        let parsed = try LineWebhook.parse(body: body)
+        let account = try resolve(.line, [parsed.destination]).first
+        guard let account else { throw unknownAccount(.line, [parsed.destination]) }
+        guard let secret = account.credentials.signingSecret,
+              LineWebhook.verifySignature(body: body, signature: signature, channelSecret: secret)
+        else { throw Self.badSignature }
+        return try persist(parsed.events, accounts: [parsed.destination: account], channel: .line)
+    }
+
+    /// `POST /api/webhook/facebook` and `/instagram`. Entries may name several pages of one
+    /// app; the body must verify with the secret of every account it names.
+    public func meta(channel: Channel, body: [UInt8], signature: String?) throws -> Outcome {
+        guard signature?.isEmpty == false else { throw Self.badSignature }
+        let parsed = try MetaWebhook.parse(body: body)
+        let ids = Array(Set(parsed.events.map(\.accountExternalID))).sorted()
+        if parsed.events.isEmpty { return Outcome(received: 0, stored: 0) }
+        let accounts = try resolve(channel, ids)
+        guard !accounts.isEmpty else { throw unknownAccount(channel, ids) }
+        let secrets = Set(accounts.compactMap(\.credentials.signingSecret))
+        guard !secrets.isEmpty,
+              secrets.allSatisfy({ MetaWebhook.verifySignature(body: body, header: signature, appSecret: $0) })
+        else { throw Self.badSignature }
+        var byID: [String: ChannelAccount] = [:]
+        for id in ids {
+            byID[id] = accounts.first { $0.externalAccountID == id } ?? defaultAccounts[channel]
+        }
+        let unknown = ids.filter { byID[$0] == nil }
+        if !unknown.isEmpty {
+            logger.warning("webhook entries for unknown accounts skipped",
+                           metadata: ["channel": "\(channel.rawValue)", "accounts": "\(unknown)"])
+        }
+        return try persist(parsed.events, accounts: byID, channel: channel)
+    }
+
+    /// Meta's GET handshake: the challenge to echo when the verify token is one of ours.
+    public func handshake(channel: Channel, query: [String: String]) throws -> String {
+        var tokens = try directory.verifyTokens(channel: channel)
+        if let token = defaultAccounts[channel]?.credentials.verifyToken { tokens.append(token) }
+        for token in tokens {
+            if let challenge = MetaWebhook.verifyHandshake(query: query, expectedToken: token) { return challenge }
+        }
+        throw AppError(status: 403, code: "verification_failed", message: "The verify token does not match.")
+    }
+
+    private func resolve(_ channel: Channel, _ ids: [String]) throws -> [ChannelAccount] {
+        let found = try directory.accounts(channel: channel, externalIDs: ids)
+        if found.count == ids.count { return found }
+        if let fallback = defaultAccounts[channel] { return found + [fallback] }
+        return found
+    }
+
+    private func persist(_ records: [WebhookEventRecord], accounts: [String: ChannelAccount], channel: Channel) throws -> Outcome {
+        let events = records.compactMap { record -> IncomingWebhookEvent? in
+            guard let account = accounts[record.accountExternalID] else { return nil }
+            return IncomingWebhookEvent(tenantID: account.tenantID, channelAccountID: account.id, channel: channel, record: record)
+        }
+        let stored = events.isEmpty ? 0 : try store.store(events)
+        return Outcome(received: records.count, stored: stored)
+    }
+
+    private func unknownAccount(_ channel: Channel, _ ids: [String]) -> AppError {
+        logger.warning("webhook for an unknown channel account", metadata: ["channel": "\(channel.rawValue)", "accounts": "\(ids)"])
+        return AppError(status: 404, code: "unknown_channel_account",
+                        message: "No active \(channel.rawValue) channel account matches this webhook.")
+    }
+
+    static let badSignature = AppError(status: 401, code: "invalid_signature",
+                                       message: "The webhook signature is missing or does not match.")
+}

@@ -1,0 +1,44 @@
+import Core
+import Logging
+
+/// Drains `webhook.received` jobs: each becomes inbox state through ProcessInboundEvent.
+/// Success completes the job; a permanent failure dead-letters it at once; anything else is
+/// retried with backoff until its attempts run out. A lost database leaves the job leased:
+/// the lease expires and another attempt picks it up.
+struct InboundProcessor {
+    let queue: any JobQueue
+    let process: ProcessInboundEvent
+    let batchSize: Int
+    let leaseSeconds: Int
+    let workerName: String
+    let logger: Logger
+
+    func runOnce() throws -> Int {
+        let jobs = try queue.claim(topic: PostgresWebhookEventStore.topic, limit: batchSize, leaseSeconds: leaseSeconds,
+                                   worker: workerName)
+        for job in jobs {
+            var log = logger
+            log[metadataKey: "queueJobId"] = "\(job.id)"
+            log[metadataKey: "tenantId"] = "\(job.tenantID)"
+            do {
+                let outcome = try process(jobPayload: job.payload)
+                try queue.complete(job)
+                if case .recorded(let record) = outcome {
+                    log.debug("inbound message recorded", metadata: [
+                        "conversationId": "\(record.conversationID)", "messageId": "\(record.messageID.map { "\($0)" } ?? "-")",
+                        "inserted": "\(record.inserted)"])
+                }
+            } catch let error as PostgresError where error.isUnavailable {
+                throw error
+            } catch let error as PermanentJobFailure {
+                log.error("inbound job dead-lettered", metadata: ["error": "\(error)"])
+                try queue.deadLetter(job, error: error.description)
+            } catch {
+                let dead = try queue.retry(job, delaySeconds: Backoff.delay(afterAttempt: job.attempts), error: "\(error)")
+                log.warning(dead ? "inbound job dead-lettered after its last attempt" : "inbound job failed; will retry",
+                            metadata: ["error": "\(error)", "attempt": "\(job.attempts)"])
+            }
+        }
+        return jobs.count
+    }
+}

@@ -1,0 +1,254 @@
+import Core
+import Crypto
+import Foundation
+import XCTest
+
+/// Webhooks end to end: signed provider deliveries through nginx into the webhook pool, the
+/// worker turning them into inbox state in the real database.
+final class WebhookIngestTests: XCTestCase {
+    var db: PostgresConnection!
+    var tenant: UUID!
+    var lineSecret: String!
+    var lineDestination: String!
+
+    override func setUpWithError() throws {
+        db = try TestStack.connection()
+        tenant = try XCTUnwrap(UUID(uuidString: try TestStack.value("HUBCHAT_TENANT_ID")))
+        lineSecret = try TestStack.value("LINE_CHANNEL_SECRET")
+        lineDestination = try TestStack.value("LINE_DESTINATION")
+    }
+
+    // MARK: LINE
+
+    func testASignedLINEBatchBecomesOneLeadConversationAndMessages() throws {
+        let user = "U" + Self.hex(16)
+        let body = Self.lineBody(destination: lineDestination, events: [
+            Self.lineMessage(user: user, id: "t1", message: #"{"id":"m1-\#(user)","type":"text","text":"สวัสดีครับ ราคาเท่าไหร่"}"#),
+            Self.lineMessage(user: user, id: "t2", message: #"{"id":"m2-\#(user)","type":"sticker","packageId":"446","stickerId":"1988"}"#),
+            Self.lineMessage(user: user, id: "t3", message: #"{"id":"m3-\#(user)","type":"image","contentProvider":{"type":"line"}}"#),
+            #"{"type":"follow","webhookEventId":"t4-\#(user)","timestamp":1795737925000,"source":{"type":"user","userId":"\#(user)"},"replyToken":"r","mode":"active","deliveryContext":{"isRedelivery":false}}"#,
+        ])
+        let response = try postLINE(body, signature: Self.lineSignature(body, secret: lineSecret))
+        XCTAssertEqual(response.status, 200, response.text)
+        XCTAssertEqual(try TestStack.json(response)["stored"] as? Int, 4)
+
+        let conversation = try waitForConversation(thread: user)
+        XCTAssertEqual(try conversation.decode("unread_count", as: Int.self), 3)
+        XCTAssertEqual(try messageCount(conversation: try conversation.decode("id")), 3)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM leads WHERE tenant_id = $1 AND external_user_id = $2", [tenant, user]), 1)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM contact_identities WHERE tenant_id = $1 AND external_user_id = $2",
+                                 [tenant, user]), 1)
+        XCTAssertTrue(TestStack.eventually(within: 5) {
+            (try? self.count("""
+                SELECT count(*) AS n FROM activity_logs a JOIN leads l ON l.id = a.lead_id
+                 WHERE l.external_user_id = $1 AND a.type = 'FOLLOW'
+                """, [user])) == 1
+        })
+
+        // A redelivery of the same batch answers 200 and changes nothing.
+        let again = try postLINE(body, signature: Self.lineSignature(body, secret: lineSecret))
+        XCTAssertEqual(again.status, 200)
+        XCTAssertEqual(try TestStack.json(again)["stored"] as? Int, 0)
+        usleep(500_000)
+        let after = try waitForConversation(thread: user)
+        XCTAssertEqual(try after.decode("unread_count", as: Int.self), 3)
+        XCTAssertEqual(try messageCount(conversation: try after.decode("id")), 3)
+    }
+
+    func testForgedMissingAndMalformedDeliveriesStoreNothing() throws {
+        let user = "U" + Self.hex(16)
+        let body = Self.lineBody(destination: lineDestination, events: [
+            Self.lineMessage(user: user, id: "f1", message: #"{"id":"f1-\#(user)","type":"text","text":"hi"}"#),
+        ])
+        let forged = try postLINE(body, signature: Self.lineSignature(body, secret: "not-the-secret"))
+        XCTAssertEqual(forged.status, 401)
+        XCTAssertEqual((try TestStack.json(forged)["error"] as? [String: Any])?["code"] as? String, "invalid_signature")
+        XCTAssertEqual(try postLINE(body, signature: nil).status, 401)
+        // The same delivery with one word changed, signed as the original: still valid JSON, refused.
+        let tampered = Array(String(decoding: body, as: UTF8.self).replacingOccurrences(of: #""text":"hi""#, with: #""text":"ho""#).utf8)
+        XCTAssertNotEqual(tampered, body)
+        XCTAssertEqual(try postLINE(tampered, signature: Self.lineSignature(body, secret: lineSecret)).status, 401)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM webhook_events WHERE provider_event_id = $1", ["f1-\(user)"]), 0)
+
+        let malformed = Array(#"{"destination": "x", "events": [ {"#.utf8)
+        XCTAssertEqual(try postLINE(malformed, signature: Self.lineSignature(malformed, secret: lineSecret)).status, 400)
+
+        let unknown = Self.lineBody(destination: "U" + Self.hex(16), events: [])
+        let unknownResponse = try postLINE(unknown, signature: Self.lineSignature(unknown, secret: lineSecret))
+        XCTAssertEqual(unknownResponse.status, 404)
+        XCTAssertEqual((try TestStack.json(unknownResponse)["error"] as? [String: Any])?["code"] as? String,
+                       "unknown_channel_account")
+    }
+
+    func testTheConsoleVerifyPingIsAcknowledged() throws {
+        let ping = Self.lineBody(destination: lineDestination, events: [])
+        let response = try postLINE(ping, signature: Self.lineSignature(ping, secret: lineSecret))
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(try TestStack.json(response)["received"] as? Int, 0)
+    }
+
+    func testEachTenantGetsItsOwnChannelAccountsEvents() throws {
+        let admin = AdministrationRepository(connection: db)
+        let other = try admin.upsertTenant(id: nil, name: "Second shop")
+        defer { _ = try? db.query("DELETE FROM tenants WHERE id = $1", [other]) }
+        let destination = "U" + Self.hex(16)
+        let secret = Self.hex(16)
+        try admin.upsertChannelAccount(tenantID: other, channel: "LINE", externalAccountID: destination, displayName: "B",
+                                       credentials: try PostgresJSON(encoding: ["channelSecret": secret]))
+        let user = "U" + Self.hex(16)
+        let body = Self.lineBody(destination: destination, events: [
+            Self.lineMessage(user: user, id: "x1", message: #"{"id":"x1-\#(user)","type":"text","text":"from B"}"#),
+        ])
+        // Signed with the first tenant's secret: refused.
+        XCTAssertEqual(try postLINE(body, signature: Self.lineSignature(body, secret: lineSecret)).status, 401)
+        XCTAssertEqual(try postLINE(body, signature: Self.lineSignature(body, secret: secret)).status, 200)
+        let conversation = try waitForConversation(thread: user)
+        XCTAssertEqual(try conversation.decode("tenant_id", as: UUID.self), other)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM conversations WHERE tenant_id = $1 AND channel_thread_id = $2",
+                                 [tenant, user]), 0)
+    }
+
+    func testReprocessingAnEventRecordsNothingTwice() throws {
+        let user = "U" + Self.hex(16)
+        let body = Self.lineBody(destination: lineDestination, events: [
+            Self.lineMessage(user: user, id: "r1", message: #"{"id":"r1-\#(user)","type":"text","text":"once"}"#),
+        ])
+        XCTAssertEqual(try postLINE(body, signature: Self.lineSignature(body, secret: lineSecret)).status, 200)
+        let conversation = try waitForConversation(thread: user)
+        let eventID: UUID = try XCTUnwrap(try db.query(
+            "SELECT id FROM webhook_events WHERE provider_event_id = $1", ["r1-\(user)"]).first?.decode("id"))
+        // As if the job ran again after a crash that lost its completion: the processed flag is
+        // cleared and the same job payload is handled once more.
+        try db.query("UPDATE webhook_events SET processed_at = NULL WHERE id = $1", [eventID])
+        let process = ProcessInboundEvent(inbox: PostgresInbox(connection: db), logger: .init(label: "test"))
+        let outcome = try process(jobPayload: #"{"webhookEventId":"\#(eventID.uuidString)"}"#)
+        guard case .recorded(let record) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertFalse(record.inserted)
+        let after = try waitForConversation(thread: user)
+        XCTAssertEqual(try after.decode("unread_count", as: Int.self), 1)
+        XCTAssertEqual(try messageCount(conversation: try conversation.decode("id")), 1)
+        XCTAssertEqual(try process(jobPayload: #"{"webhookEventId":"\#(eventID.uuidString)"}"#), .alreadyProcessed)
+    }
+
+    // MARK: Meta
+
+    func testFacebookHandshakeAnswersOnlyTheRightToken() throws {
+        let token = try TestStack.value("FACEBOOK_VERIFY_TOKEN")
+        let ok = try TestStack.http("GET", "/api/webhook/facebook?hub.mode=subscribe&hub.verify_token=\(token)&hub.challenge=12345")
+        XCTAssertEqual(ok.status, 200)
+        XCTAssertEqual(ok.text, "12345")
+        let wrong = try TestStack.http("GET", "/api/webhook/facebook?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1")
+        XCTAssertEqual(wrong.status, 403)
+        let instagram = try TestStack.http("GET", "/api/webhook/instagram?hub.mode=subscribe&hub.verify_token=\(token)&hub.challenge=77")
+        XCTAssertEqual(instagram.text, "77")
+    }
+
+    func testMessengerCommentsAndInstagramLandWhileEchoesAndSelfCommentsDoNot() throws {
+        let page = try TestStack.value("FACEBOOK_PAGE_ID")
+        let secret = try TestStack.value("FACEBOOK_APP_SECRET")
+        let psid = "7" + String(Int.random(in: 100_000_000...999_999_999))
+        let commenter = "8" + String(Int.random(in: 100_000_000...999_999_999))
+        let commentID = "\(page)_\(Int.random(in: 1_000_000...9_999_999))"
+        let now = 1_795_737_925_000
+        let body = Array("""
+            {"object":"page","entry":[{"id":"\(page)","time":\(now),
+              "messaging":[
+                {"sender":{"id":"\(psid)"},"recipient":{"id":"\(page)"},"timestamp":\(now),
+                 "message":{"mid":"m_\(psid)_1","text":"Is this still available?"}},
+                {"sender":{"id":"\(page)"},"recipient":{"id":"\(psid)"},"timestamp":\(now + 1),
+                 "message":{"mid":"m_\(psid)_echo","is_echo":true,"text":"Yes!"}}],
+              "changes":[
+                {"field":"feed","value":{"item":"comment","verb":"add","comment_id":"\(commentID)",
+                 "post_id":"\(page)_111","from":{"id":"\(commenter)","name":"Somchai"},"message":"ขอราคาหน่อยครับ",
+                 "created_time":1795737925}},
+                {"field":"feed","value":{"item":"comment","verb":"add","comment_id":"\(page)_self\(psid)",
+                 "post_id":"\(page)_111","from":{"id":"\(page)","name":"Demo Page"},"message":"Thanks all",
+                 "created_time":1795737926}}]}]}
+            """.utf8)
+        let response = try TestStack.http("POST", "/api/webhook/facebook", body: body, headers: [
+            ("Content-Type", "application/json"), ("X-Hub-Signature-256", "sha256=" + Self.hmacHex(body, secret: secret)),
+        ])
+        XCTAssertEqual(response.status, 200, response.text)
+
+        let dm = try waitForConversation(thread: psid)
+        XCTAssertEqual(try messageCount(conversation: try dm.decode("id")), 1)  // the echo is not a message
+        let comment = try waitForConversation(thread: commentID)
+        XCTAssertEqual(comment["provider_thread_type"], "FACEBOOK_COMMENT")
+        XCTAssertEqual(comment["participant_display_name"], "Somchai")
+        XCTAssertEqual(comment["last_message_preview"], "ขอราคาหน่อยครับ")
+        usleep(300_000)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM leads WHERE tenant_id = $1 AND external_user_id = $2", [tenant, page]), 0,
+                       "the page's own comment or echo became a lead")
+
+        let igAccount = try TestStack.value("INSTAGRAM_ACCOUNT_ID")
+        let igUser = "9" + String(Int.random(in: 100_000_000...999_999_999))
+        let ig = Array("""
+            {"object":"instagram","entry":[{"id":"\(igAccount)","time":\(now),"messaging":[
+              {"sender":{"id":"\(igUser)"},"recipient":{"id":"\(igAccount)"},"timestamp":\(now),
+               "message":{"mid":"ig_\(igUser)_1","text":"hello from IG"}}]}]}
+            """.utf8)
+        let igResponse = try TestStack.http("POST", "/api/webhook/instagram", body: ig, headers: [
+            ("Content-Type", "application/json"), ("X-Hub-Signature-256", "sha256=" + Self.hmacHex(ig, secret: secret)),
+        ])
+        XCTAssertEqual(igResponse.status, 200, igResponse.text)
+        let igConversation = try waitForConversation(thread: "ig:user:\(igUser)")
+        XCTAssertEqual(igConversation["channel"], "INSTAGRAM")
+    }
+
+    func testMetaSignatureIsCheckedBeforeAnythingIsStored() throws {
+        let page = try TestStack.value("FACEBOOK_PAGE_ID")
+        let mid = "m_forged_\(Self.hex(6))"
+        let body = Array(#"{"object":"page","entry":[{"id":"\#(page)","time":1,"messaging":[{"sender":{"id":"1"},"recipient":{"id":"\#(page)"},"timestamp":1,"message":{"mid":"\#(mid)","text":"x"}}]}]}"#.utf8)
+        let response = try TestStack.http("POST", "/api/webhook/facebook", body: body, headers: [
+            ("X-Hub-Signature-256", "sha256=" + Self.hmacHex(body, secret: "wrong")),
+        ])
+        XCTAssertEqual(response.status, 401)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM webhook_events WHERE provider_event_id = $1", [mid]), 0)
+    }
+
+    // MARK: Helpers
+
+    func postLINE(_ body: [UInt8], signature: String?) throws -> HTTPResponse {
+        var headers = [("Content-Type", "application/json")]
+        if let signature { headers.append(("x-line-signature", signature)) }
+        return try TestStack.http("POST", "/api/webhook/line", body: body, headers: headers)
+    }
+
+    func waitForConversation(thread: String) throws -> PostgresRow {
+        var found: PostgresRow?
+        _ = try TestStack.eventually(within: 10) {
+            found = try db.query("SELECT * FROM conversations WHERE channel_thread_id = $1", [thread]).first
+            return found != nil
+        }
+        return try XCTUnwrap(found, "no conversation for \(thread) (is the worker running?)")
+    }
+
+    func messageCount(conversation: UUID) throws -> Int {
+        try count("SELECT count(*) AS n FROM messages WHERE conversation_id = $1", [conversation])
+    }
+
+    func count(_ sql: String, _ params: [(any PostgresEncodable)?]) throws -> Int {
+        try db.query(sql, params).first!.decode("n")
+    }
+
+    static func lineBody(destination: String, events: [String]) -> [UInt8] {
+        Array(#"{"destination":"\#(destination)","events":[\#(events.joined(separator: ","))]}"#.utf8)
+    }
+
+    static func lineMessage(user: String, id: String, message: String) -> String {
+        #"{"type":"message","message":\#(message),"webhookEventId":"\#(id)-\#(user)","deliveryContext":{"isRedelivery":false},"timestamp":1795737925000,"source":{"type":"user","userId":"\#(user)"},"replyToken":"rt-\#(id)","mode":"active"}"#
+    }
+
+    static func lineSignature(_ body: [UInt8], secret: String) -> String {
+        Data(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))).base64EncodedString()
+    }
+
+    static func hmacHex(_ body: [UInt8], secret: String) -> String {
+        HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
+            .map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func hex(_ bytes: Int) -> String {
+        (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+}
