@@ -63,8 +63,16 @@ find_pg_bin() {
 BIN_DIR=""
 build_binaries() {
     say "building ($HUBCHAT_BUILD_CONFIG)"
-    (cd "$HUBCHAT_ROOT" && swift build -c "$HUBCHAT_BUILD_CONFIG" \
-        --product hubchat-fcgi --product hubchat-worker --product hubchat 2>&1 | grep -v '^\[' || true)
+    mkdir -p "$HUBCHAT_ROOT/.run"
+    local product
+    for product in hubchat-fcgi hubchat-worker hubchat; do
+        # A failed build stops here rather than leaving an older binary to run.
+        if ! (cd "$HUBCHAT_ROOT" && swift build -c "$HUBCHAT_BUILD_CONFIG" --product "$product" \
+                >"$HUBCHAT_ROOT/.run/build.log" 2>&1); then
+            grep -E 'error' "$HUBCHAT_ROOT/.run/build.log" | head -40 >&2
+            die "building $product failed (full log: .run/build.log)"
+        fi
+    done
     BIN_DIR=$(cd "$HUBCHAT_ROOT" && swift build -c "$HUBCHAT_BUILD_CONFIG" --show-bin-path)
     for b in hubchat-fcgi hubchat-worker hubchat; do
         [[ -x $BIN_DIR/$b ]] || die "build failed: $BIN_DIR/$b is missing"

@@ -17,6 +17,8 @@ public struct HubChatConfig: Sendable {
         public var apiProcesses: Int
         /// Largest body a responder reads; nginx enforces its own, tighter, limits per location.
         public var maxBodyBytes: Int
+        /// How long a responder remembers a channel account it resolved (0 = ask every time).
+        public var channelAccountCacheSeconds: Int
     }
 
     public struct Worker: Sendable {
@@ -73,7 +75,8 @@ public struct HubChatConfig: Sendable {
             maxRequestsPerProcess: try env.int("HUBCHAT_FCGI_MAX_REQUESTS", default: 50_000, range: 1...100_000_000),
             webhookProcesses: try env.int("HUBCHAT_FCGI_WEBHOOK_PROCESSES", default: 8, range: 1...512),
             apiProcesses: try env.int("HUBCHAT_FCGI_API_PROCESSES", default: 8, range: 1...512),
-            maxBodyBytes: try env.int("HUBCHAT_FCGI_MAX_BODY_BYTES", default: 12 * 1024 * 1024, range: 1024...100 * 1024 * 1024))
+            maxBodyBytes: try env.int("HUBCHAT_FCGI_MAX_BODY_BYTES", default: 12 * 1024 * 1024, range: 1024...100 * 1024 * 1024),
+            channelAccountCacheSeconds: try env.int("HUBCHAT_CHANNEL_ACCOUNT_CACHE_SECONDS", default: 10, range: 0...3600))
         worker = Worker(
             pollIntervalMilliseconds: try env.int("WORKER_POLL_INTERVAL_MS", default: 200, range: 10...60_000),
             inboundBatchSize: try env.int("WORKER_INBOUND_BATCH_SIZE", default: 20, range: 1...200),

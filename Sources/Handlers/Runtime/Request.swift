@@ -31,11 +31,22 @@ public struct Request: Sendable {
         return v
     }
 
+    /// `HTTP_X_LINE_SIGNATURE` → `x-line-signature`, on ASCII bytes (no Foundation, no locale).
+    static func headerName(fromCGI key: String) -> String {
+        String(decoding: key.utf8.dropFirst(5).map { byte -> UInt8 in
+            switch byte {
+            case UInt8(ascii: "_"): return UInt8(ascii: "-")
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): return byte + 32
+            default: return byte
+            }
+        }, as: UTF8.self)
+    }
+
     /// Builds a request from FastCGI parameters (CGI/1.1 names).
     static func fromFastCGI(parameters p: [String: String], body: [UInt8]) throws -> Request {
         var headers: [String: String] = [:]
         for (key, value) in p where key.hasPrefix("HTTP_") {
-            headers[key.dropFirst(5).lowercased().replacingOccurrences(of: "_", with: "-")] = value
+            headers[Self.headerName(fromCGI: key)] = value
         }
         if let type = p["CONTENT_TYPE"], !type.isEmpty { headers["content-type"] = type }
         if let length = p["CONTENT_LENGTH"], !length.isEmpty { headers["content-length"] = length }

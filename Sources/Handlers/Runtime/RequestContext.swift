@@ -7,12 +7,15 @@ import Logging
 public final class RequestContext {
     public let config: HubChatConfig
     public var logger: Logger
+    /// Channel accounts this process resolved recently (webhook pool).
+    let channelAccountCache: ChannelAccountCache
     private let databaseProvider: DatabaseProvider
 
-    init(config: HubChatConfig, logger: Logger, databaseProvider: DatabaseProvider) {
+    init(config: HubChatConfig, logger: Logger, databaseProvider: DatabaseProvider, channelAccountCache: ChannelAccountCache) {
         self.config = config
         self.logger = logger
         self.databaseProvider = databaseProvider
+        self.channelAccountCache = channelAccountCache
     }
 
     /// The process's connection.

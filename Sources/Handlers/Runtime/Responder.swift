@@ -13,6 +13,7 @@ struct Responder {
     let config: HubChatConfig
     let logger: Logger
     let databaseProvider: DatabaseProvider
+    let channelAccountCache: ChannelAccountCache
 
     init(group: RouteGroup, routes: [any Route], config: HubChatConfig, logger: Logger) {
         self.group = group
@@ -26,6 +27,7 @@ struct Responder {
             statementTimeoutMilliseconds: config.database.statementTimeoutMilliseconds,
             idleInTransactionTimeoutMilliseconds: config.database.idleInTransactionTimeoutMilliseconds,
             systemScope: group == .webhooks))
+        self.channelAccountCache = ChannelAccountCache(ttlSeconds: Double(config.responders.channelAccountCacheSeconds))
     }
 
     /// Serves until told to stop or recycled; returns the number of requests served.
@@ -82,7 +84,8 @@ struct Responder {
             route = matched
             request.pathParameters = parameters
         }
-        let context = RequestContext(config: config, logger: log, databaseProvider: databaseProvider)
+        let context = RequestContext(config: config, logger: log, databaseProvider: databaseProvider,
+                                     channelAccountCache: channelAccountCache)
         do {
             var response = try route.handle(request, context)
             if request.method == "HEAD" { response.body = [] }

@@ -72,3 +72,37 @@ final class HubChatConfigTests: XCTestCase {
         XCTAssertTrue(none.defaultChannelAccounts.isEmpty)
     }
 }
+
+final class ChannelAccountCacheTests: XCTestCase {
+    struct CountingDirectory: ChannelAccountDirectory {
+        final class Calls: @unchecked Sendable { var ids: [[String]] = [] }
+        let calls = Calls()
+        let known: [ChannelAccount]
+        func accounts(channel: Channel, externalIDs: [String]) throws -> [ChannelAccount] {
+            calls.ids.append(externalIDs)
+            return known.filter { $0.channel == channel && externalIDs.contains($0.externalAccountID) }
+        }
+        func verifyTokens(channel: Channel) throws -> [String] { [] }
+    }
+
+    func testRemembersKnownAccountsForTheTTLOnly() throws {
+        var now = 100.0
+        let cache = ChannelAccountCache(ttlSeconds: 10, clock: { now })
+        let account = ChannelAccount(id: UUID(), tenantID: UUID(), channel: .line, externalAccountID: "U1",
+                                     credentials: .init(signingSecret: "s", accessToken: nil, verifyToken: nil))
+        let upstream = CountingDirectory(known: [account])
+        let directory = CachedChannelAccountDirectory(upstream: upstream, cache: cache)
+        XCTAssertEqual(try directory.accounts(channel: .line, externalIDs: ["U1"]), [account])
+        XCTAssertEqual(try directory.accounts(channel: .line, externalIDs: ["U1"]), [account])
+        XCTAssertEqual(upstream.calls.ids, [["U1"]], "the second lookup should come from the cache")
+        // Unknown ids are asked every time (a new account works at once), known ones are not.
+        XCTAssertEqual(try directory.accounts(channel: .line, externalIDs: ["U1", "U2"]), [account])
+        XCTAssertEqual(try directory.accounts(channel: .line, externalIDs: ["U2"]), [])
+        XCTAssertEqual(upstream.calls.ids, [["U1"], ["U2"], ["U2"]])
+        // Another channel with the same id is another account.
+        XCTAssertEqual(try directory.accounts(channel: .facebook, externalIDs: ["U1"]), [])
+        now += 11
+        _ = try directory.accounts(channel: .line, externalIDs: ["U1"])
+        XCTAssertEqual(upstream.calls.ids.last, ["U1"], "an expired entry must be looked up again")
+    }
+}

@@ -52,3 +52,10 @@ final class RequestResponseTests: XCTestCase {
         XCTAssertTrue(response.headers.contains { $0 == ("Allow", "GET, POST") })
     }
 }
+
+final class CGIHeaderNameTests: XCTestCase {
+    func testHeaderNamesFromCGI() {
+        XCTAssertEqual(Request.headerName(fromCGI: "HTTP_X_HUB_SIGNATURE_256"), "x-hub-signature-256")
+        XCTAssertEqual(Request.headerName(fromCGI: "HTTP_IDEMPOTENCY_KEY"), "idempotency-key")
+    }
+}

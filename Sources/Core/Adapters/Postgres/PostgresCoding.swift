@@ -223,14 +223,20 @@ public struct PostgresTextArray: PostgresEncodable, Sendable {
     public init(_ elements: [String?]) { self.elements = elements }
 
     public var postgresText: String {
-        "{" + elements.map { element in
-            guard let element else { return "NULL" }
-            var quoted = "\""
-            for ch in element {
-                if ch == "\"" || ch == "\\" { quoted.append("\\") }
-                quoted.append(ch)
+        // Byte by byte: quoting only ever concerns ASCII `"` and `\`, and walking Characters
+        // would pay for grapheme breaking on every Thai payload.
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        for (i, element) in elements.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            guard let element else { out += Array("NULL".utf8); continue }
+            out.append(UInt8(ascii: "\""))
+            for byte in element.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+                out.append(byte)
             }
-            return quoted + "\""
-        }.joined(separator: ",") + "}"
+            out.append(UInt8(ascii: "\""))
+        }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 }

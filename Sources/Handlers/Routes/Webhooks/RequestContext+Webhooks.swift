@@ -5,7 +5,9 @@ extension RequestContext {
     func ingestWebhook() throws -> IngestWebhook {
         let db = try database()
         return IngestWebhook(
-            directory: PostgresChannelAccountDirectory(connection: db), store: PostgresWebhookEventStore(connection: db),
+            directory: CachedChannelAccountDirectory(
+                upstream: PostgresChannelAccountDirectory(connection: db), cache: channelAccountCache),
+            store: PostgresWebhookEventStore(connection: db),
             defaultAccounts: config.defaultChannelAccounts, logger: logger)
     }
 

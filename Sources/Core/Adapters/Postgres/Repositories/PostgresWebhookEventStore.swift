@@ -29,6 +29,17 @@ public struct PostgresWebhookEventStore: WebhookEventStore {
 
     public init(connection: PostgresConnection) { self.connection = connection }
 
+    /// jsonb refuses U+0000 in strings, but a signed payload carrying one must still be stored:
+    /// its `\u0000` escapes become U+FFFD. The scan is on bytes; almost no payload has one.
+    static func storable(_ payload: String) -> String {
+        let needle = Array("\\u0000".utf8)
+        let bytes = Array(payload.utf8)
+        guard bytes.count >= needle.count,
+              (0...(bytes.count - needle.count)).contains(where: { bytes[$0..<($0 + needle.count)].elementsEqual(needle) })
+        else { return payload }
+        return payload.replacingOccurrences(of: "\\u0000", with: "\\ufffd")
+    }
+
     public func store(_ events: [IncomingWebhookEvent]) throws -> Int {
         let result = try connection.query(Self.storeBatch, [
             PostgresTextArray(events.map { $0.tenantID.postgresText }),
@@ -36,8 +47,7 @@ public struct PostgresWebhookEventStore: WebhookEventStore {
             PostgresTextArray(events.map { $0.channel.rawValue }),
             PostgresTextArray(events.map { $0.record.providerEventID }),
             PostgresTextArray(events.map { $0.record.eventType }),
-            // jsonb refuses U+0000 in strings; a signed payload carrying one must still be stored.
-            PostgresTextArray(events.map { $0.record.payload.replacingOccurrences(of: "\\u0000", with: "\\ufffd") }),
+            PostgresTextArray(events.map { Self.storable($0.record.payload) }),
             PostgresTextArray(events.map { $0.record.accountExternalID }),
         ])
         return result.affectedRows

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Benchmark: signed LINE webhooks (one ~1 KB text event each, distinct event ids) through
+# nginx into the webhook pool, durable commits, against the pgbench ceiling of the handler's
+# own SQL (the same insert of event + outbox row) measured in the same run, with and without a
+# pg_notify inside the transaction (the wake-up the handler does NOT do).
+#   bench/webhook-ingest.sh [duration-seconds=15] [connections=8]
+# Prints a Markdown block for docs/benchmarks.md. Uses its own stack in .run/bench.
+. "$(dirname "$0")/lib.sh" 15 "$@"
+CONNECTIONS=${3:-8}
+export HUBCHAT_FCGI_WEBHOOK_PROCESSES=${HUBCHAT_FCGI_WEBHOOK_PROCESSES:-8}
+stack_up >/dev/null
+set -a; . "$HUBCHAT_RUN_DIR/stack.env"; set +a
+find_pg_bin
+PSQL=("$PG_BIN/psql" -q -X "$DATABASE_URL")
+work=$(mktemp -d)
+trap 'rm -rf "$work"; stack_down >/dev/null 2>&1 || true' EXIT
+
+# The handler's durable SQL for one event, as pgbench runs it (system scope, as the webhook pool).
+cat >"$work/store.sql" <<SQL
+\set n random(1, 9000000000000)
+WITH stored AS (
+  INSERT INTO webhook_events (tenant_id, channel, provider_event_id, event_type, payload)
+  VALUES ('$HUBCHAT_TENANT_ID', 'LINE', 'pgbench-' || :n || '-' || :client_id, 'message.text',
+          jsonb_build_object('type', 'message', 'text', repeat('x', 900)))
+  ON CONFLICT ON CONSTRAINT webhook_events_provider_event_key DO NOTHING
+  RETURNING id, tenant_id, channel, provider_event_id)
+INSERT INTO outbox_events (tenant_id, topic, payload, idempotency_key)
+SELECT tenant_id, 'bench.only', jsonb_build_object('webhookEventId', id), channel || ':' || provider_event_id FROM stored;
+SQL
+{ echo 'BEGIN;'; cat "$work/store.sql"; echo "SELECT pg_notify('hubchat_bench', '');"; echo 'COMMIT;'; } >"$work/store-notify.sql"
+
+pgbench_tps() {  # script → tps
+    PGOPTIONS='-c hubchat.scope=system' "$PG_BIN/pgbench" -n -M prepared -c "$CONNECTIONS" -j 2 -T "$DURATION" \
+        -f "$1" "$DATABASE_URL" 2>/dev/null | awk '/^tps/ {printf "%.0f\n", $3}'
+}
+
+# The worker would otherwise compete for the CPU while draining; this measures ingestion.
+stop_daemon worker
+python3 "$HUBCHAT_ROOT/bench/webhook/make-bodies.py" $((6000 * DURATION)) "$LINE_DESTINATION" "$LINE_CHANNEL_SECRET" "$work/bodies.tsv"
+before=$("${PSQL[@]}" -tA -c "SET hubchat.scope='system'; SELECT count(*) FROM webhook_events")
+BODIES=$work/bodies.tsv THREADS=2 wrk -t2 -c"$CONNECTIONS" -d3s -s "$HUBCHAT_ROOT/bench/webhook/post.lua" \
+    "$HUBCHAT_URL" >/dev/null  # warm-up (its events are stored too)
+python3 "$HUBCHAT_ROOT/bench/webhook/make-bodies.py" $((6000 * DURATION)) "$LINE_DESTINATION" "$LINE_CHANNEL_SECRET" "$work/bodies.tsv"
+read -r w_rps w_p50 w_p99 non2xx < <(BODIES=$work/bodies.tsv THREADS=2 wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency \
+    -s "$HUBCHAT_ROOT/bench/webhook/post.lua" "$HUBCHAT_URL" | awk '
+        /Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} /Non-2xx/ {bad=$NF}
+        END {print rps, p50, p99, (bad == "" ? 0 : bad)}')
+after=$("${PSQL[@]}" -tA -c "SET hubchat.scope='system'; SELECT count(*) FROM webhook_events")
+ceiling=$(pgbench_tps "$work/store.sql")
+with_notify=$(pgbench_tps "$work/store-notify.sql")
+
+cat <<REPORT
+### Webhook ingestion ($(date -u +%F), $(nproc) cores, release build)
+
+Signed LINE deliveries, one ~1 KB text event each with a distinct event id, wrk -t2 -c$CONNECTIONS -d${DURATION}s
+through nginx; webhook pool $HUBCHAT_FCGI_WEBHOOK_PROCESSES responders; durable commits (synchronous_commit on);
+worker stopped so that only ingestion is measured. pgbench: the handler's insert of event + outbox row, same
+clients and duration, prepared, right after.
+
+| what | per second | p50 | p99 |
+|---|---|---|---|
+| \`POST /api/webhook/line\` through nginx (account lookup, HMAC, store, wake-up) | $w_rps | $w_p50 | $w_p99 |
+| pgbench, the handler's store statement (the ceiling) | $ceiling | | |
+| pgbench, the same with \`pg_notify\` inside the transaction | $with_notify | | |
+
+Ratio webhook / ceiling: $(awk -v a="$w_rps" -v c="$ceiling" 'BEGIN {printf "%.2f", a/c}'). Events stored during
+the run and its warm-up: $((after - before)); non-2xx answers: $non2xx.
+REPORT
