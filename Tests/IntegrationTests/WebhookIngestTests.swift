@@ -252,3 +252,58 @@ final class WebhookIngestTests: XCTestCase {
         (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
     }
 }
+
+/// The worker killed with SIGKILL while it works through a burst: its leased jobs come back
+/// when the lease expires, and every event ends as exactly one message, counted once.
+final class WorkerCrashTests: XCTestCase {
+    func testKillingTheWorkerMidBatchLosesNothingAndCountsNothingTwice() throws {
+        let db = try TestStack.connection()
+        let secret = try TestStack.value("LINE_CHANNEL_SECRET")
+        let destination = try TestStack.value("LINE_DESTINATION")
+        let user = "U" + WebhookIngestTests.hex(16)
+        let total = 150
+        try TestStack.control("worker-stop")
+        defer { try? TestStack.control("worker-start") }
+
+        for batch in 0..<(total / 10) {
+            let events = (0..<10).map { i -> String in
+                let n = batch * 10 + i
+                return WebhookIngestTests.lineMessage(
+                    user: user, id: "crash\(n)", message: #"{"id":"crash\#(n)-\#(user)","type":"text","text":"message \#(n)"}"#)
+            }
+            let body = WebhookIngestTests.lineBody(destination: destination, events: events)
+            let response = try TestStack.http("POST", "/api/webhook/line", body: body, headers: [
+                ("Content-Type", "application/json"), ("x-line-signature", WebhookIngestTests.lineSignature(body, secret: secret)),
+            ])
+            XCTAssertEqual(response.status, 200)
+        }
+
+        try TestStack.control("worker-start")
+        usleep(150_000)
+        try TestStack.control("worker-kill")
+        let doneBeforeCrash = try Self.messages(db, user)
+        try TestStack.control("worker-start")
+
+        let recovered = try TestStack.eventually(within: 40) { try Self.messages(db, user) == total }
+        let recordedNow = try Self.messages(db, user)
+        XCTAssertTrue(recovered, "only \(recordedNow) of \(total) messages after the restart")
+        usleep(300_000)
+        XCTAssertEqual(try Self.messages(db, user), total)
+        let unread: Int = try XCTUnwrap(try db.query(
+            "SELECT unread_count FROM conversations WHERE channel_thread_id = $1", [user]).first?.decode("unread_count"))
+        XCTAssertEqual(unread, total)
+        let stuck: Int = try db.query("""
+            SELECT count(*) AS n FROM queue_jobs q JOIN webhook_events w ON w.id = (q.payload->>'webhookEventId')::uuid
+             WHERE w.provider_event_id LIKE $1 AND q.status <> 'DONE'
+            """, ["crash%-\(user)"]).first!.decode("n")
+        XCTAssertEqual(stuck, 0)
+        print("worker crash drill: \(doneBeforeCrash) of \(total) messages recorded before SIGKILL, \(total) after recovery")
+    }
+
+    static func messages(_ db: PostgresConnection, _ user: String) throws -> Int {
+        try db.query("""
+            SELECT count(*) AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id
+             WHERE c.channel_thread_id = $1
+            """, [user]).first!.decode("n")
+    }
+}
