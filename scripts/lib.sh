@@ -12,10 +12,12 @@ export HUBCHAT_ROOT
 : "${HUBCHAT_LISTEN:=127.0.0.1}"
 : "${HUBCHAT_PG_PORT:=54329}"
 : "${HUBCHAT_BUILD_CONFIG:=release}"
+: "${HUBCHAT_SIMULATOR_PORT:=18090}"
 : "${HUBCHAT_NGINX_WORKERS:=2}"
 : "${HUBCHAT_FCGI_WEBHOOK_PROCESSES:=8}"
 : "${HUBCHAT_FCGI_API_PROCESSES:=8}"
 export HUBCHAT_RUN_DIR HUBCHAT_HTTP_PORT HUBCHAT_LISTEN HUBCHAT_PG_PORT HUBCHAT_BUILD_CONFIG HUBCHAT_NGINX_WORKERS
+export HUBCHAT_SIMULATOR_PORT
 export HUBCHAT_FCGI_WEBHOOK_PROCESSES HUBCHAT_FCGI_API_PROCESSES
 
 PG_BIN=${PG_BIN:-}
@@ -214,6 +216,15 @@ wait_for_socket() {
 APP_ENV=(env -u DEFAULT_TENANT_ID -u LINE_CHANNEL_SECRET -u LINE_CHANNEL_ACCESS_TOKEN -u FACEBOOK_APP_SECRET
          -u FACEBOOK_VERIFY_TOKEN -u FACEBOOK_PAGE_ACCESS_TOKEN -u PG_SUPERUSER_PASSWORD -u PG_APP_PASSWORD)
 
+# The development and test stacks talk to the provider simulator instead of LINE and Meta.
+start_simulator() {
+    export SIMULATOR_URL=http://127.0.0.1:$HUBCHAT_SIMULATOR_PORT
+    export LINE_API_BASE_URL=$SIMULATOR_URL LINE_DATA_API_BASE_URL=$SIMULATOR_URL META_GRAPH_BASE_URL=$SIMULATOR_URL
+    start_daemon simulator python3 "$HUBCHAT_ROOT/scripts/provider-simulator" --port "$HUBCHAT_SIMULATOR_PORT"
+    for _ in $(seq 1 50); do curl -fsS "$SIMULATOR_URL/__health" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    die "the provider simulator did not start; see $LOG_DIR/simulator.log"
+}
+
 start_app() {
     mkdir -p "$HUBCHAT_RUN_DIR/sockets"
     start_daemon fcgi-webhooks "${APP_ENV[@]}" "$BIN_DIR/hubchat-fcgi" serve --group webhooks \
@@ -226,6 +237,7 @@ start_app() {
 }
 
 stop_app() {
+    stop_daemon simulator
     stop_daemon worker
     stop_daemon fcgi-api
     stop_daemon fcgi-webhooks
@@ -337,6 +349,10 @@ FACEBOOK_PAGE_ID=$FACEBOOK_PAGE_ID
 INSTAGRAM_ACCOUNT_ID=$INSTAGRAM_ACCOUNT_ID
 HUBCHAT_PG_PORT=$HUBCHAT_PG_PORT
 HUBCHAT_PG_DATA=$PG_DATA
+SIMULATOR_URL=$SIMULATOR_URL
+LINE_API_BASE_URL=$LINE_API_BASE_URL
+LINE_DATA_API_BASE_URL=$LINE_DATA_API_BASE_URL
+META_GRAPH_BASE_URL=$META_GRAPH_BASE_URL
 EOF
     umask 022
 }
@@ -351,6 +367,7 @@ stack_up() {
     pg_start
     migrate_and_seed
     stop_app
+    start_simulator
     start_app
     nginx_start
     wait_for_health

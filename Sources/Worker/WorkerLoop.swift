@@ -23,6 +23,10 @@ struct WorkerLoop {
         var work: PostgresConnection?
         var wasDown = false
         var lastRescue = 0.0
+        let profiles: (any ProviderProfiles)? = (try? CurlHTTPClient()).map {
+            HTTPProviderProfiles(http: $0, lineAPIBaseURL: config.providers.lineAPIBaseURL,
+                                 graphBaseURL: config.providers.metaGraphBaseURL, graphVersion: config.providers.metaGraphVersion)
+        }
         while ProcessSignals.stopRequested == 0 {
             do {
                 if listener == nil {
@@ -42,8 +46,11 @@ struct WorkerLoop {
                 let relayed = try OutboxRelay(
                     outbox: PostgresOutbox(connection: db), queue: queue, batchSize: config.worker.outboxBatchSize,
                     leaseSeconds: config.worker.outboxProcessingTimeoutSeconds, workerName: name, logger: logger).runOnce()
+                let process = ProcessInboundEvent(
+                    inbox: PostgresInbox(connection: db), profiles: profiles,
+                    defaultAccounts: config.defaultChannelAccounts, logger: logger)
                 let processed = try InboundProcessor(
-                    queue: queue, process: ProcessInboundEvent(inbox: PostgresInbox(connection: db), logger: logger),
+                    queue: queue, process: process,
                     batchSize: config.worker.inboundBatchSize, leaseSeconds: config.worker.outboxProcessingTimeoutSeconds,
                     workerName: name, logger: logger).runOnce()
                 if relayed == 0 && processed == 0 {

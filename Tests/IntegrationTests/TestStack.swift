@@ -48,6 +48,12 @@ enum TestStack {
         return try condition()
     }
 
+    /// What the provider simulator has received, oldest first.
+    static func simulatorRequests() throws -> [[String: Any]] {
+        let response = try CurlHTTPClient().send(HTTPRequest(url: try value("SIMULATOR_URL") + "/__requests"))
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]])
+    }
+
     /// Parses a JSON object body.
     static func json(_ response: HTTPResponse) throws -> [String: Any] {
         try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],

@@ -34,6 +34,13 @@ final class WebhookIngestTests: XCTestCase {
 
         let conversation = try waitForConversation(thread: user)
         XCTAssertEqual(try conversation.decode("unread_count", as: Int.self), 3)
+        // The name came from LINE's profile API (the simulator), looked up once for three messages.
+        XCTAssertEqual(conversation["participant_display_name"], "LINE user \(user.suffix(6))")
+        XCTAssertEqual(conversation["participant_profile_image_url"], "https://profile.line-scdn.net/\(user)")
+        let lookups = try TestStack.simulatorRequests().filter { ($0["path"] as? String) == "/v2/bot/profile/\(user)" }
+        XCTAssertEqual(lookups.count, 1)
+        XCTAssertEqual((lookups.first?["headers"] as? [String: String])?["authorization"],
+                       "Bearer \(try TestStack.value("LINE_CHANNEL_ACCESS_TOKEN"))")
         XCTAssertEqual(try messageCount(conversation: try conversation.decode("id")), 3)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM leads WHERE tenant_id = $1 AND external_user_id = $2", [tenant, user]), 1)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM contact_identities WHERE tenant_id = $1 AND external_user_id = $2",
@@ -161,6 +168,8 @@ final class WebhookIngestTests: XCTestCase {
                 {"field":"feed","value":{"item":"comment","verb":"add","comment_id":"\(commentID)",
                  "post_id":"\(page)_111","from":{"id":"\(commenter)","name":"Somchai"},"message":"ขอราคาหน่อยครับ",
                  "created_time":1795737925}},
+                {"field":"feed","value":{"item":"comment","verb":"add","comment_id":"\(commentID)9",
+                 "post_id":"\(page)_111","from":{"id":"\(commenter)9","name":"Malee"},"created_time":1795737925}},
                 {"field":"feed","value":{"item":"comment","verb":"add","comment_id":"\(page)_self\(psid)",
                  "post_id":"\(page)_111","from":{"id":"\(page)","name":"Demo Page"},"message":"Thanks all",
                  "created_time":1795737926}}]}]}
@@ -176,6 +185,9 @@ final class WebhookIngestTests: XCTestCase {
         XCTAssertEqual(comment["provider_thread_type"], "FACEBOOK_COMMENT")
         XCTAssertEqual(comment["participant_display_name"], "Somchai")
         XCTAssertEqual(comment["last_message_preview"], "ขอราคาหน่อยครับ")
+        // A comment webhook without text: the text comes from the Graph API (the simulator).
+        let textless = try waitForConversation(thread: commentID + "9")
+        XCTAssertEqual(textless["last_message_preview"], "Comment text of \(commentID)9")
         usleep(300_000)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM leads WHERE tenant_id = $1 AND external_user_id = $2", [tenant, page]), 0,
                        "the page's own comment or echo became a lead")

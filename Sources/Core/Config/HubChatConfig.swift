@@ -53,6 +53,10 @@ public struct HubChatConfig: Sendable {
         public var instagramAccessToken: String?
         public var instagramAccountID: String?
         public var metaGraphVersion: String
+        /// Provider base URLs: configuration, so tests and load tests use the simulator.
+        public var lineAPIBaseURL: String
+        public var lineDataAPIBaseURL: String
+        public var metaGraphBaseURL: String
     }
 
     public var database: Database
@@ -106,7 +110,10 @@ public struct HubChatConfig: Sendable {
             instagramVerifyToken: env.firstString("INSTAGRAM_VERIFY_TOKEN", "FACEBOOK_VERIFY_TOKEN"),
             instagramAccessToken: env.firstString("INSTAGRAM_ACCESS_TOKEN", "FACEBOOK_PAGE_ACCESS_TOKEN"),
             instagramAccountID: env.firstString("INSTAGRAM_BUSINESS_ACCOUNT_ID", "INSTAGRAM_ACCOUNT_ID"),
-            metaGraphVersion: env.string("META_GRAPH_VERSION", default: "v25.0"))
+            metaGraphVersion: env.string("META_GRAPH_VERSION", default: "v25.0"),
+            lineAPIBaseURL: env.string("LINE_API_BASE_URL", default: "https://api.line.me"),
+            lineDataAPIBaseURL: env.string("LINE_DATA_API_BASE_URL", default: "https://api-data.line.me"),
+            metaGraphBaseURL: env.string("META_GRAPH_BASE_URL", default: "https://graph.facebook.com"))
         defaultTenantID = env.string("DEFAULT_TENANT_ID")
         if let tenant = defaultTenantID, UUID(uuidString: tenant) == nil {
             throw Environment.Invalid(variable: "DEFAULT_TENANT_ID", problem: "must be a UUID")

@@ -25,7 +25,20 @@ public struct InboundRecord: Sendable, Equatable {
 /// the same event recorded twice changes nothing the second time.
 public protocol InboxRecorder {
     func webhookEvent(id: UUID) throws -> StoredWebhookEvent?
-    func recordMessage(_ message: InboundMessage, event: StoredWebhookEvent) throws -> InboundRecord
+    /// The account's access token and when the customer's profile was last fetched.
+    func lookupContext(event: StoredWebhookEvent, externalUserID: String) throws -> InboundLookupContext
+    /// `profileFetched`: the sender's name and picture came from the provider just now.
+    func recordMessage(_ message: InboundMessage, event: StoredWebhookEvent, profileFetched: Bool) throws -> InboundRecord
     func recordActivity(_ activity: InboundActivity, event: StoredWebhookEvent) throws
     func markProcessed(event: StoredWebhookEvent, note: String?) throws
+}
+
+public struct InboundLookupContext: Sendable, Equatable {
+    public let accessToken: String?
+    public let profileFetchedAt: Date?
+
+    public init(accessToken: String?, profileFetchedAt: Date?) {
+        self.accessToken = accessToken
+        self.profileFetchedAt = profileFetchedAt
+    }
 }

@@ -12,10 +12,18 @@ public struct ProcessInboundEvent {
     }
 
     let inbox: any InboxRecorder
+    let profiles: (any ProviderProfiles)?
+    let defaultAccounts: [Channel: ChannelAccount]
+    /// How long a fetched profile is trusted before it is looked up again.
+    let profileTTLSeconds: Double
     let logger: Logger
 
-    public init(inbox: any InboxRecorder, logger: Logger) {
+    public init(inbox: any InboxRecorder, profiles: (any ProviderProfiles)? = nil,
+                defaultAccounts: [Channel: ChannelAccount] = [:], profileTTLSeconds: Double = 86_400, logger: Logger) {
         self.inbox = inbox
+        self.profiles = profiles
+        self.defaultAccounts = defaultAccounts
+        self.profileTTLSeconds = profileTTLSeconds
         self.logger = logger
     }
 
@@ -46,14 +54,53 @@ public struct ProcessInboundEvent {
             return .ignored("unreadable event")
         }
         switch normalized {
-        case .message(let message):
-            return .recorded(try inbox.recordMessage(message, event: event))
+        case .message(var message):
+            let fetched = try enrich(&message, event: event)
+            return .recorded(try inbox.recordMessage(message, event: event, profileFetched: fetched))
         case .activity(let activity):
             try inbox.recordActivity(activity, event: event)
             return .activity
         case .ignored(let reason):
             try inbox.markProcessed(event: event, note: reason)
             return .ignored(reason)
+        }
+    }
+}
+
+extension ProcessInboundEvent {
+    /// Best effort, never fatal: the sender's name and picture when the payload lacks them and
+    /// the cached profile is missing or old, and a comment's text when the webhook left it out.
+    /// Returns true when a profile was fetched.
+    func enrich(_ message: inout InboundMessage, event: StoredWebhookEvent) throws -> Bool {
+        guard let profiles else { return false }
+        let context = try inbox.lookupContext(event: event, externalUserID: message.externalUserID)
+        guard let token = context.accessToken ?? defaultAccounts[message.channel]?.credentials.accessToken else {
+            return false
+        }
+        var log = logger
+        log[metadataKey: "tenantId"] = "\(event.tenantID)"
+        if message.needsCommentTextLookup, let commentID = message.facebookCommentID {
+            do {
+                if let text = try profiles.commentText(commentID: commentID, accessToken: token), !text.isEmpty {
+                    message.text = text
+                    message.needsCommentTextLookup = false
+                }
+            } catch {
+                log.warning("comment text lookup failed; keeping the placeholder", metadata: ["error": "\(error)"])
+            }
+        }
+        let fresh = context.profileFetchedAt.map { Date().timeIntervalSince($0) < profileTTLSeconds } ?? false
+        guard !fresh else { return false }
+        do {
+            let profile = try profiles.profile(channel: message.channel, externalUserID: message.externalUserID, accessToken: token)
+            if message.senderDisplayName?.isEmpty ?? true { message.senderDisplayName = profile.displayName }
+            if message.senderProfileImageURL?.isEmpty ?? true, let picture = profile.pictureURL, picture.hasPrefix("https://") {
+                message.senderProfileImageURL = picture
+            }
+            return true
+        } catch {
+            log.warning("profile lookup failed; continuing without it", metadata: ["error": "\(error)"])
+            return false
         }
     }
 }

@@ -25,11 +25,26 @@ public struct PostgresInbox: InboxRecorder {
             payload: try row.decode("payload"), processed: try row.decode("processed"))
     }
 
-    public func recordMessage(_ message: InboundMessage, event: StoredWebhookEvent) throws -> InboundRecord {
+    static let lookupContext = PreparedStatement("inbox_lookup_context", """
+        SELECT coalesce(a.credentials->>'channelAccessToken', a.credentials->>'pageAccessToken') AS access_token,
+               (SELECT i.profile_fetched_at FROM contact_identities i
+                 WHERE i.tenant_id = $1 AND i.channel = $3 AND i.external_user_id = $4) AS profile_fetched_at
+          FROM (SELECT 1) one
+          LEFT JOIN channel_accounts a ON a.tenant_id = $1 AND a.id = $2
+        """)
+
+    public func lookupContext(event: StoredWebhookEvent, externalUserID: String) throws -> InboundLookupContext {
+        let row = try connection.query(Self.lookupContext, [event.tenantID, event.channelAccountID, event.channel.rawValue,
+                                                            externalUserID]).first
+        return InboundLookupContext(accessToken: row?["access_token"],
+                                    profileFetchedAt: try row?.decodeIfPresent("profile_fetched_at"))
+    }
+
+    public func recordMessage(_ message: InboundMessage, event: StoredWebhookEvent, profileFetched: Bool) throws -> InboundRecord {
         try connection.transaction {
             let party = try upsertParty(channel: message.channel, externalUserID: message.externalUserID,
                                         name: message.senderDisplayName, image: message.senderProfileImageURL,
-                                        at: message.occurredAt, event: event)
+                                        at: message.occurredAt, event: event, profileFetched: profileFetched)
             let conversationID: UUID = try connection.query(Self.upsertConversation, [
                 event.tenantID, party.leadID, party.contactID, party.identityID, event.channelAccountID,
                 message.channel.rawValue, message.threadID, message.senderDisplayName, message.senderProfileImageURL,
@@ -62,7 +77,7 @@ public struct PostgresInbox: InboxRecorder {
     public func recordActivity(_ activity: InboundActivity, event: StoredWebhookEvent) throws {
         try connection.transaction {
             let party = try upsertParty(channel: activity.channel, externalUserID: activity.externalUserID, name: nil,
-                                        image: nil, at: activity.occurredAt, event: event)
+                                        image: nil, at: activity.occurredAt, event: event, profileFetched: false)
             var metadata = activity.detail
             metadata["webhookEventId"] = event.id.postgresText
             metadata["channel"] = activity.channel.rawValue
@@ -84,9 +99,9 @@ public struct PostgresInbox: InboxRecorder {
     /// The customer behind an event: identity (unique per channel user), its contact, its lead.
     /// A blank name or image never overwrites a known one; a new non-empty one replaces it.
     private func upsertParty(channel: Channel, externalUserID: String, name: String?, image: String?, at: Date,
-                             event: StoredWebhookEvent) throws -> Party {
+                             event: StoredWebhookEvent, profileFetched: Bool) throws -> Party {
         let identity = try connection.query(Self.upsertIdentity, [
-            event.tenantID, channel.rawValue, externalUserID, event.channelAccountID, name, image,
+            event.tenantID, channel.rawValue, externalUserID, event.channelAccountID, name, image, profileFetched,
         ]).first!
         let identityID: UUID = try identity.decode("id")
         let contactID: UUID = try identity.decode("contact_id")
@@ -99,11 +114,13 @@ public struct PostgresInbox: InboxRecorder {
 
     static let upsertIdentity = PreparedStatement("inbox_upsert_identity", """
         INSERT INTO contact_identities (tenant_id, contact_id, channel, external_user_id, channel_account_id,
-                                        display_name, profile_image_url)
-        VALUES ($1, gen_random_uuid(), $2, $3, $4, nullif(btrim($5), ''), nullif(btrim($6), ''))
+                                        display_name, profile_image_url, profile_fetched_at)
+        VALUES ($1, gen_random_uuid(), $2, $3, $4, nullif(btrim($5), ''), nullif(btrim($6), ''),
+                CASE WHEN $7::bool THEN now() END)
         ON CONFLICT ON CONSTRAINT contact_identities_identity_key DO UPDATE
            SET display_name = coalesce(EXCLUDED.display_name, contact_identities.display_name),
                profile_image_url = coalesce(EXCLUDED.profile_image_url, contact_identities.profile_image_url),
+               profile_fetched_at = coalesce(EXCLUDED.profile_fetched_at, contact_identities.profile_fetched_at),
                channel_account_id = coalesce(contact_identities.channel_account_id, EXCLUDED.channel_account_id)
         RETURNING id, contact_id
         """)
