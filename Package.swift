@@ -22,6 +22,7 @@ let package = Package(
         .systemLibrary(name: "CFastCGI", path: "Sources/CFastCGI", providers: [.apt(["libfcgi-dev"])]),
         .systemLibrary(name: "CPostgres", path: "Sources/CPostgres", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CVips", path: "Sources/CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
 
         .target(
             name: "Core",
@@ -39,7 +40,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "Worker",
-            dependencies: ["Core", .product(name: "Logging", package: "swift-log")],
+            // libvips is linked by the worker only: the responders stay small.
+            dependencies: ["Core", "CVips", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Worker"
         ),
         .executableTarget(

@@ -29,7 +29,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- packages
 
-REQUIRED_PACKAGES=(libfcgi-dev libpq-dev libcurl4-openssl-dev postgresql nginx-light libnginx-mod-nchan
+REQUIRED_PACKAGES=(libfcgi-dev libpq-dev libcurl4-openssl-dev libvips-dev pkg-config postgresql nginx-light libnginx-mod-nchan
                    wrk curl python3 python3-venv ca-certificates)
 
 install_packages() {
@@ -114,7 +114,11 @@ INSTAGRAM_ACCOUNT_ID=17841$(od -An -tu8 -N8 /dev/urandom | tr -d ' ' | cut -c1-1
 EOF
         umask 022
     fi
+    # Secrets added by later versions of this script join an existing file.
+    grep -q '^HUBCHAT_MEDIA_SIGNING_SECRET=' "$f" || echo "HUBCHAT_MEDIA_SIGNING_SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$f"
     set -a; . "$f"; set +a
+    export HUBCHAT_MEDIA_DIR=${HUBCHAT_MEDIA_DIR:-$HUBCHAT_RUN_DIR/media}
+    export HUBCHAT_PUBLIC_BASE_URL=${HUBCHAT_PUBLIC_BASE_URL:-http://$HUBCHAT_LISTEN:$HUBCHAT_HTTP_PORT}
     export DATABASE_URL="postgresql://hubchat:${PG_APP_PASSWORD}@127.0.0.1:${HUBCHAT_PG_PORT}/hubchat"
     export DEFAULT_TENANT_ID=$HUBCHAT_TENANT_ID
 }
@@ -254,8 +258,37 @@ keepalive_for_pool() {
     echo $((processes / (2 * HUBCHAT_NGINX_WORKERS)))
 }
 
+# Media under /media/{bucket}/: public buckets are plain files; signed ones need a valid,
+# unexpired secure_link (md5 of "{expires}{uri} {secret}"), which nginx checks itself.
+render_media_locations() {
+    local inbound_mode=${INBOUND_MEDIA_URL_MODE:-public} image_mode=${MESSAGE_IMAGE_URL_MODE:-signed}
+    local file_mode=${MESSAGE_FILE_URL_MODE:-$image_mode}
+    local out=$HUBCHAT_RUN_DIR/nginx/media.conf bucket mode
+    mkdir -p "$HUBCHAT_MEDIA_DIR"
+    : >"$out"
+    for pair in "${INBOUND_MEDIA_BUCKET:-inbound-media}:$inbound_mode" "${MESSAGE_IMAGE_BUCKET:-message-images}:$image_mode" \
+                "${MESSAGE_FILE_BUCKET:-${MESSAGE_IMAGE_BUCKET:-message-images}}:$file_mode"; do
+        bucket=${pair%%:*} mode=${pair##*:}
+        grep -q "location /media/$bucket/ " "$out" && continue
+        {
+            echo "location /media/$bucket/ {"
+            echo "    alias $HUBCHAT_MEDIA_DIR/$bucket/;"
+            if [[ $mode == signed ]]; then
+                echo '    secure_link $arg_md5,$arg_expires;'
+                echo "    secure_link_md5 \"\$secure_link_expires\$uri $HUBCHAT_MEDIA_SIGNING_SECRET\";"
+                echo '    if ($secure_link = "") { return 403; }'
+                echo '    if ($secure_link = "0") { return 410; }'
+            fi
+            echo '    expires 7d;'
+            echo "}"
+        } >>"$out"
+    done
+    chmod 600 "$out"
+}
+
 render_nginx() {
     mkdir -p "$HUBCHAT_RUN_DIR/nginx" "$LOG_DIR"
+    render_media_locations
     local kw ka
     kw=$(keepalive_for_pool "$HUBCHAT_FCGI_WEBHOOK_PROCESSES")
     ka=$(keepalive_for_pool "$HUBCHAT_FCGI_API_PROCESSES")
@@ -349,6 +382,9 @@ FACEBOOK_PAGE_ID=$FACEBOOK_PAGE_ID
 INSTAGRAM_ACCOUNT_ID=$INSTAGRAM_ACCOUNT_ID
 HUBCHAT_PG_PORT=$HUBCHAT_PG_PORT
 HUBCHAT_PG_DATA=$PG_DATA
+HUBCHAT_MEDIA_DIR=$HUBCHAT_MEDIA_DIR
+HUBCHAT_PUBLIC_BASE_URL=$HUBCHAT_PUBLIC_BASE_URL
+HUBCHAT_MEDIA_SIGNING_SECRET=$HUBCHAT_MEDIA_SIGNING_SECRET
 SIMULATOR_URL=$SIMULATOR_URL
 LINE_API_BASE_URL=$LINE_API_BASE_URL
 LINE_DATA_API_BASE_URL=$LINE_DATA_API_BASE_URL

@@ -23,6 +23,7 @@ struct WorkerLoop {
         var work: PostgresConnection?
         var wasDown = false
         var lastRescue = 0.0
+        let lineImages = makeLineImageStore()
         let profiles: (any ProviderProfiles)? = (try? CurlHTTPClient()).map {
             HTTPProviderProfiles(http: $0, lineAPIBaseURL: config.providers.lineAPIBaseURL,
                                  graphBaseURL: config.providers.metaGraphBaseURL, graphVersion: config.providers.metaGraphVersion)
@@ -48,7 +49,7 @@ struct WorkerLoop {
                     leaseSeconds: config.worker.outboxProcessingTimeoutSeconds, workerName: name, logger: logger).runOnce()
                 let process = ProcessInboundEvent(
                     inbox: PostgresInbox(connection: db), profiles: profiles,
-                    defaultAccounts: config.defaultChannelAccounts, logger: logger)
+                    defaultAccounts: config.defaultChannelAccounts, lineImages: lineImages, logger: logger)
                 let processed = try InboundProcessor(
                     queue: queue, process: process,
                     batchSize: config.worker.inboundBatchSize, leaseSeconds: config.worker.outboxProcessingTimeoutSeconds,
@@ -71,6 +72,23 @@ struct WorkerLoop {
             }
         }
         logger.info("worker stopped")
+    }
+
+    /// Inbound LINE images: libvips, the local media directory, LINE's content API.
+    private func makeLineImageStore() -> StoreInboundLineImage? {
+        do {
+            let media = config.media
+            return StoreInboundLineImage(
+                http: try CurlHTTPClient(), images: try VipsImageProcessor(),
+                storage: LocalMediaStorage(root: media.directory, publicBaseURL: media.publicBaseURL,
+                                           signingSecret: media.signingSecret),
+                settings: .init(dataAPIBaseURL: config.providers.lineDataAPIBaseURL, bucket: media.inboundBucket,
+                                urlMode: media.inboundURLMode, signedURLTTLSeconds: media.inboundSignedURLTTLSeconds,
+                                maxBytes: media.inboundMaxBytes))
+        } catch {
+            logger.error("inbound images are disabled", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 
     static func now() -> Double {

@@ -22,10 +22,11 @@ final class WebhookIngestTests: XCTestCase {
 
     func testASignedLINEBatchBecomesOneLeadConversationAndMessages() throws {
         let user = "U" + Self.hex(16)
+        let imageID = String(UInt64.random(in: 100_000_000_000...999_999_999_999))
         let body = Self.lineBody(destination: lineDestination, events: [
             Self.lineMessage(user: user, id: "t1", message: #"{"id":"m1-\#(user)","type":"text","text":"สวัสดีครับ ราคาเท่าไหร่"}"#),
             Self.lineMessage(user: user, id: "t2", message: #"{"id":"m2-\#(user)","type":"sticker","packageId":"446","stickerId":"1988"}"#),
-            Self.lineMessage(user: user, id: "t3", message: #"{"id":"m3-\#(user)","type":"image","contentProvider":{"type":"line"}}"#),
+            Self.lineMessage(user: user, id: "t3", message: #"{"id":"\#(imageID)","type":"image","contentProvider":{"type":"line"}}"#),
             #"{"type":"follow","webhookEventId":"t4-\#(user)","timestamp":1795737925000,"source":{"type":"user","userId":"\#(user)"},"replyToken":"r","mode":"active","deliveryContext":{"isRedelivery":false}}"#,
         ])
         let response = try postLINE(body, signature: Self.lineSignature(body, secret: lineSecret))
@@ -51,6 +52,23 @@ final class WebhookIngestTests: XCTestCase {
                  WHERE l.external_user_id = $1 AND a.type = 'FOLLOW'
                 """, [user])) == 1
         })
+
+        // The image was fetched from LINE's content API, stored as original + thumbnail, and is
+        // served by nginx at the stored URLs.
+        let image = try XCTUnwrap(try db.query(
+            "SELECT media_url, preview_url, width, height, mime_type, metadata::text AS metadata FROM messages WHERE provider_message_id = $1",
+            [imageID]).first)
+        let tenantPath = tenant.uuidString.lowercased()
+        XCTAssertEqual(image["media_url"], try TestStack.baseURL + "/media/inbound-media/inbound/\(tenantPath)/line/original/\(imageID).jpg",
+                       image["metadata"] ?? "")
+        XCTAssertEqual(image["preview_url"], try TestStack.baseURL + "/media/inbound-media/inbound/\(tenantPath)/line/thumb/\(imageID).jpg")
+        XCTAssertEqual(image["mime_type"], "image/jpeg")
+        XCTAssertNotNil(image["width"])
+        for url in [image["media_url"], image["preview_url"]] {
+            let served = try CurlHTTPClient().send(HTTPRequest(url: try XCTUnwrap(url)))
+            XCTAssertEqual(served.status, 200)
+            XCTAssertEqual(Array(served.body.prefix(2)), [0xFF, 0xD8], "not a JPEG")
+        }
 
         // A redelivery of the same batch answers 200 and changes nothing.
         let again = try postLINE(body, signature: Self.lineSignature(body, secret: lineSecret))
@@ -135,6 +153,24 @@ final class WebhookIngestTests: XCTestCase {
         XCTAssertEqual(try after.decode("unread_count", as: Int.self), 1)
         XCTAssertEqual(try messageCount(conversation: try conversation.decode("id")), 1)
         XCTAssertEqual(try process(jobPayload: #"{"webhookEventId":"\#(eventID.uuidString)"}"#), .alreadyProcessed)
+    }
+
+    func testSignedMediaURLsAreCheckedByNginx() throws {
+        let storage = LocalMediaStorage(root: try TestStack.value("HUBCHAT_MEDIA_DIR"), publicBaseURL: try TestStack.baseURL,
+                                        signingSecret: try TestStack.value("HUBCHAT_MEDIA_SIGNING_SECRET"))
+        let path = "outbound/\(tenant.uuidString.lowercased())/\(Self.hex(8)).txt"
+        try storage.put(bucket: "message-images", path: path, bytes: Array("signed content".utf8), contentType: "text/plain")
+        let good = storage.url(bucket: "message-images", path: path, mode: .signed, ttlSeconds: 60)
+        XCTAssertEqual(try CurlHTTPClient().send(HTTPRequest(url: good)).text, "signed content")
+        let unsigned = storage.url(bucket: "message-images", path: path, mode: .public, ttlSeconds: 60)
+        XCTAssertEqual(try CurlHTTPClient().send(HTTPRequest(url: unsigned)).status, 403)
+        let forged = good.replacingOccurrences(of: "md5=", with: "md5=A")
+        XCTAssertEqual(try CurlHTTPClient().send(HTTPRequest(url: forged)).status, 403)
+        let expired = LocalMediaStorage(root: try TestStack.value("HUBCHAT_MEDIA_DIR"), publicBaseURL: try TestStack.baseURL,
+                                        signingSecret: try TestStack.value("HUBCHAT_MEDIA_SIGNING_SECRET"),
+                                        clock: { Date().addingTimeInterval(-3600) })
+            .url(bucket: "message-images", path: path, mode: .signed, ttlSeconds: 60)
+        XCTAssertEqual(try CurlHTTPClient().send(HTTPRequest(url: expired)).status, 410)
     }
 
     // MARK: Meta

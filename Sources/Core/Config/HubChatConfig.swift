@@ -59,8 +59,20 @@ public struct HubChatConfig: Sendable {
         public var metaGraphBaseURL: String
     }
 
+    /// Where media is stored and how its URLs look.
+    public struct Media: Sendable {
+        public var directory: String
+        public var publicBaseURL: String
+        public var signingSecret: String
+        public var inboundBucket: String
+        public var inboundURLMode: MediaURLMode
+        public var inboundSignedURLTTLSeconds: Int
+        public var inboundMaxBytes: Int
+    }
+
     public var database: Database
     public var providers: Providers
+    public var media: Media
     public var responders: Responders
     public var worker: Worker
     public var limits: Limits
@@ -114,6 +126,17 @@ public struct HubChatConfig: Sendable {
             lineAPIBaseURL: env.string("LINE_API_BASE_URL", default: "https://api.line.me"),
             lineDataAPIBaseURL: env.string("LINE_DATA_API_BASE_URL", default: "https://api-data.line.me"),
             metaGraphBaseURL: env.string("META_GRAPH_BASE_URL", default: "https://graph.facebook.com"))
+        media = Media(
+            directory: env.string("HUBCHAT_MEDIA_DIR", default: "/var/lib/hubchat/media"),
+            publicBaseURL: env.string("HUBCHAT_PUBLIC_BASE_URL", default: "http://127.0.0.1:8080"),
+            signingSecret: env.string("HUBCHAT_MEDIA_SIGNING_SECRET", default: ""),
+            inboundBucket: env.string("INBOUND_MEDIA_BUCKET", default: "inbound-media"),
+            inboundURLMode: MediaURLMode(rawValue: try env.oneOf("INBOUND_MEDIA_URL_MODE", ["public", "signed"], default: "public"))!,
+            inboundSignedURLTTLSeconds: try env.int("INBOUND_MEDIA_SIGNED_URL_TTL_SEC", default: 604_800, range: 60...31_536_000),
+            inboundMaxBytes: try env.int("INBOUND_MEDIA_MAX_SIZE_MB", default: 10, range: 1...100) * 1024 * 1024)
+        if media.inboundURLMode == .signed && media.signingSecret.isEmpty {
+            throw Environment.Invalid(variable: "HUBCHAT_MEDIA_SIGNING_SECRET", problem: "is required for signed media URLs")
+        }
         defaultTenantID = env.string("DEFAULT_TENANT_ID")
         if let tenant = defaultTenantID, UUID(uuidString: tenant) == nil {
             throw Environment.Invalid(variable: "DEFAULT_TENANT_ID", problem: "must be a UUID")

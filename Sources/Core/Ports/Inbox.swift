@@ -28,7 +28,9 @@ public protocol InboxRecorder {
     /// The account's access token and when the customer's profile was last fetched.
     func lookupContext(event: StoredWebhookEvent, externalUserID: String) throws -> InboundLookupContext
     /// `profileFetched`: the sender's name and picture came from the provider just now.
-    func recordMessage(_ message: InboundMessage, event: StoredWebhookEvent, profileFetched: Bool) throws -> InboundRecord
+    /// `media`: what storing the message's image produced (URLs, size, or error metadata).
+    func recordMessage(_ message: InboundMessage, event: StoredWebhookEvent, media: InboundMedia?,
+                       profileFetched: Bool) throws -> InboundRecord
     func recordActivity(_ activity: InboundActivity, event: StoredWebhookEvent) throws
     func markProcessed(event: StoredWebhookEvent, note: String?) throws
 }

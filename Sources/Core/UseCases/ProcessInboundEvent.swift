@@ -16,10 +16,14 @@ public struct ProcessInboundEvent {
     let defaultAccounts: [Channel: ChannelAccount]
     /// How long a fetched profile is trusted before it is looked up again.
     let profileTTLSeconds: Double
+    /// Downloads and stores LINE images; nil leaves them without media.
+    let lineImages: StoreInboundLineImage?
     let logger: Logger
 
     public init(inbox: any InboxRecorder, profiles: (any ProviderProfiles)? = nil,
-                defaultAccounts: [Channel: ChannelAccount] = [:], profileTTLSeconds: Double = 86_400, logger: Logger) {
+                defaultAccounts: [Channel: ChannelAccount] = [:], profileTTLSeconds: Double = 86_400,
+                lineImages: StoreInboundLineImage? = nil, logger: Logger) {
+        self.lineImages = lineImages
         self.inbox = inbox
         self.profiles = profiles
         self.defaultAccounts = defaultAccounts
@@ -55,8 +59,18 @@ public struct ProcessInboundEvent {
         }
         switch normalized {
         case .message(var message):
-            let fetched = try enrich(&message, event: event)
-            return .recorded(try inbox.recordMessage(message, event: event, profileFetched: fetched))
+            let context = try inbox.lookupContext(event: event, externalUserID: message.externalUserID)
+            let token = context.accessToken ?? defaultAccounts[message.channel]?.credentials.accessToken
+            let fetched = enrich(&message, event: event, context: context, token: token)
+            var media: InboundMedia?
+            if let lineImages, message.channel == .line, message.messageType == "IMAGE",
+               let contentID = message.lineContentMessageID, let token {
+                media = lineImages(tenantID: event.tenantID, lineMessageID: contentID, accessToken: token)
+                if let error = media?.error {
+                    logger.warning("LINE image kept without media", metadata: ["error": "\(error)", "tenantId": "\(event.tenantID)"])
+                }
+            }
+            return .recorded(try inbox.recordMessage(message, event: event, media: media, profileFetched: fetched))
         case .activity(let activity):
             try inbox.recordActivity(activity, event: event)
             return .activity
@@ -71,12 +85,9 @@ extension ProcessInboundEvent {
     /// Best effort, never fatal: the sender's name and picture when the payload lacks them and
     /// the cached profile is missing or old, and a comment's text when the webhook left it out.
     /// Returns true when a profile was fetched.
-    func enrich(_ message: inout InboundMessage, event: StoredWebhookEvent) throws -> Bool {
-        guard let profiles else { return false }
-        let context = try inbox.lookupContext(event: event, externalUserID: message.externalUserID)
-        guard let token = context.accessToken ?? defaultAccounts[message.channel]?.credentials.accessToken else {
-            return false
-        }
+    func enrich(_ message: inout InboundMessage, event: StoredWebhookEvent, context: InboundLookupContext,
+                token: String?) -> Bool {
+        guard let profiles, let token else { return false }
         var log = logger
         log[metadataKey: "tenantId"] = "\(event.tenantID)"
         if message.needsCommentTextLookup, let commentID = message.facebookCommentID {

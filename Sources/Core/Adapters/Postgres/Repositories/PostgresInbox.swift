@@ -40,7 +40,8 @@ public struct PostgresInbox: InboxRecorder {
                                     profileFetchedAt: try row?.decodeIfPresent("profile_fetched_at"))
     }
 
-    public func recordMessage(_ message: InboundMessage, event: StoredWebhookEvent, profileFetched: Bool) throws -> InboundRecord {
+    public func recordMessage(_ message: InboundMessage, event: StoredWebhookEvent, media: InboundMedia?,
+                              profileFetched: Bool) throws -> InboundRecord {
         try connection.transaction {
             let party = try upsertParty(channel: message.channel, externalUserID: message.externalUserID,
                                         name: message.senderDisplayName, image: message.senderProfileImageURL,
@@ -51,11 +52,16 @@ public struct PostgresInbox: InboxRecorder {
                 message.occurredAt, message.threadType, message.facebookPageID, message.facebookPostID,
                 message.facebookCommentID, message.externalUserID,
             ]).first!.decode("id")
-            let metadata = try PostgresJSON(encoding: message.metadata)
+            var metadata = message.metadata
+            if let error = media?.error {
+                metadata["mediaError"] = error
+                metadata["mediaErrorReason"] = media?.errorReason
+            }
             let inserted = try connection.query(Self.insertMessage, [
                 event.tenantID, conversationID, message.channel.rawValue, message.messageType, message.text,
-                message.mediaURL, message.providerMessageID, metadata, event.payload, event.id,
-                message.providerMessageID ?? "event:\(event.id.postgresText)", message.occurredAt,
+                media?.mediaURL ?? message.mediaURL, message.providerMessageID, try PostgresJSON(encoding: metadata),
+                event.payload, event.id, message.providerMessageID ?? "event:\(event.id.postgresText)", message.occurredAt,
+                media?.previewURL, media?.mimeType, media?.sizeBytes, media?.width, media?.height,
             ]).first
             let messageID: UUID? = try inserted?.decode("id")
             if let messageID {
@@ -159,8 +165,10 @@ public struct PostgresInbox: InboxRecorder {
     static let insertMessage = PreparedStatement("inbox_insert_message", """
         INSERT INTO messages (tenant_id, conversation_id, channel, direction, sender_type, message_type, content,
                               media_url, delivery_status, provider_message_id, metadata, raw_payload,
-                              webhook_event_id, source_event_id, created_at)
-        VALUES ($1, $2, $3, 'INBOUND', 'CUSTOMER', $4, $5, $6, 'RECEIVED', $7, $8::jsonb, $9::jsonb, $10, $11, $12)
+                              webhook_event_id, source_event_id, created_at, preview_url, mime_type, file_size_bytes,
+                              width, height)
+        VALUES ($1, $2, $3, 'INBOUND', 'CUSTOMER', $4, $5, $6, 'RECEIVED', $7, $8::jsonb, $9::jsonb, $10, $11, $12,
+                $13, $14, $15, $16, $17)
         ON CONFLICT ON CONSTRAINT messages_source_event_key DO NOTHING
         RETURNING id
         """)

@@ -1,0 +1,69 @@
+import Crypto
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Media in a local directory that nginx serves at `/media/{bucket}/{path}`. Signed URLs use
+/// nginx's secure_link: `md5` = base64url(MD5("{expires}{uri} {secret}")), so nginx itself
+/// refuses a forged or expired link and media requests never reach a responder.
+public struct LocalMediaStorage: MediaStorage {
+    let root: String
+    let publicBaseURL: String
+    let signingSecret: String
+    let clock: () -> Date
+
+    public init(root: String, publicBaseURL: String, signingSecret: String, clock: @escaping () -> Date = Date.init) {
+        self.root = root
+        self.publicBaseURL = publicBaseURL.hasSuffix("/") ? String(publicBaseURL.dropLast()) : publicBaseURL
+        self.signingSecret = signingSecret
+        self.clock = clock
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public func put(bucket: String, path: String, bytes: [UInt8], contentType: String) throws {
+        try Self.checkSafe(bucket)
+        for part in path.split(separator: "/") { try Self.checkSafe(String(part)) }
+        let target = "\(root)/\(bucket)/\(path)"
+        let directory = String(target[..<target.lastIndex(of: "/")!])
+        try Self.makeDirectories(directory)
+        // Write beside it, then rename: a reader never sees half a file.
+        let temporary = target + ".tmp-\(getpid())"
+        guard let file = fopen(temporary, "wb") else { throw Failure(description: "cannot write \(temporary): errno \(errno)") }
+        let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+        let closed = fclose(file)
+        guard written == bytes.count, closed == 0, rename(temporary, target) == 0 else {
+            unlink(temporary)
+            throw Failure(description: "cannot store \(target): errno \(errno)")
+        }
+    }
+
+    public func url(bucket: String, path: String, mode: MediaURLMode, ttlSeconds: Int) -> String {
+        let uri = "/media/\(bucket)/\(path)"
+        guard mode == .signed else { return publicBaseURL + uri }
+        let expires = Int(clock().timeIntervalSince1970) + ttlSeconds
+        let digest = Insecure.MD5.hash(data: Array("\(expires)\(uri) \(signingSecret)".utf8))
+        return "\(publicBaseURL)\(uri)?md5=\(Base64URL.encode(Array(digest)))&expires=\(expires)"
+    }
+
+    static func checkSafe(_ component: String) throws {
+        guard !component.isEmpty, component != ".", component != "..",
+              component.utf8.allSatisfy({ b in
+                  (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 45 || b == 46 || b == 95
+              })
+        else { throw Failure(description: "unsafe path component \(component)") }
+    }
+
+    static func makeDirectories(_ path: String) throws {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw Failure(description: "cannot create \(current): errno \(errno)")
+            }
+        }
+    }
+}
