@@ -48,6 +48,8 @@ read -r w_rps w_p50 w_p99 non2xx < <(BODIES=$work/bodies.tsv THREADS=2 wrk -t2 -
 after=$("${PSQL[@]}" -tA -c "SET hubchat.scope='system'; SELECT count(*) FROM webhook_events")
 ceiling=$(pgbench_tps "$work/store.sql")
 with_notify=$(pgbench_tps "$work/store-notify.sql")
+# The bench stack's own database: leave no backlog for the next bench.
+PGOPTIONS='-c hubchat.scope=system' "${PSQL[@]}" -c "TRUNCATE webhook_events, outbox_events, queue_jobs"
 
 cat <<REPORT
 ### Webhook ingestion ($(date -u +%F), $(nproc) cores, release build)

@@ -1,16 +1,21 @@
 import Core
+import Dispatch
 import Logging
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The worker's main loop: relay, process, rescue expired leases, sleep until woken.
+/// The worker's main loop. The main thread relays the outbox into the queue, rescues expired
+/// leases and sleeps on LISTEN/NOTIFY (the poll interval is the backstop); it wakes the
+/// inbound lanes, `WORKER_INBOUND_CONCURRENCY` threads that each claim and process jobs on
+/// their own connection. Claims skip each other's locked rows, within a worker and across
+/// workers. On SIGTERM every thread finishes the job in hand and the process exits.
 struct WorkerLoop {
     let config: HubChatConfig
     let logger: Logger
     let name = "worker-\(getpid())"
 
-    private var settings: PostgresConnection.Settings {
+    var settings: PostgresConnection.Settings {
         .init(url: config.database.url, applicationName: "hubchat-worker",
               statementTimeoutMilliseconds: config.database.statementTimeoutMilliseconds,
               idleInTransactionTimeoutMilliseconds: config.database.idleInTransactionTimeoutMilliseconds,
@@ -18,16 +23,29 @@ struct WorkerLoop {
     }
 
     func run() {
-        logger.info("worker started", metadata: ["name": "\(name)", "pollIntervalMs": "\(config.worker.pollIntervalMilliseconds)"])
+        logger.info("worker started", metadata: [
+            "name": "\(name)", "pollIntervalMs": "\(config.worker.pollIntervalMilliseconds)",
+            "inboundLanes": "\(config.worker.inboundConcurrency)"])
+        let wake = DispatchSemaphore(value: 0)
+        let finished = DispatchGroup()
+        let lanes = config.worker.inboundConcurrency
+        for lane in 0..<lanes {
+            let worker = InboundLane(config: config, settings: settings, workerName: "\(name)/\(lane)", logger: logger, wake: wake)
+            finished.enter()
+            let thread = Thread { worker.run(); finished.leave() }
+            thread.start()
+        }
+        relayLoop(wakeLanes: { for _ in 0..<lanes { wake.signal() } })
+        for _ in 0..<lanes { wake.signal() }  // let sleeping lanes see the stop flag
+        finished.wait()
+        logger.info("worker stopped")
+    }
+
+    private func relayLoop(wakeLanes: () -> Void) {
         var listener: PostgresConnection?
         var work: PostgresConnection?
         var wasDown = false
         var lastRescue = 0.0
-        let lineImages = makeLineImageStore()
-        let profiles: (any ProviderProfiles)? = (try? CurlHTTPClient()).map {
-            HTTPProviderProfiles(http: $0, lineAPIBaseURL: config.providers.lineAPIBaseURL,
-                                 graphBaseURL: config.providers.metaGraphBaseURL, graphVersion: config.providers.metaGraphVersion)
-        }
         while ProcessSignals.stopRequested == 0 {
             do {
                 if listener == nil {
@@ -38,24 +56,20 @@ struct WorkerLoop {
                 if work == nil { work = try PostgresConnection(settings: settings) }
                 if wasDown { logger.info("database reachable again"); wasDown = false }
                 let db = work!
-                let queue = PostgresJobQueue(connection: db)
                 if Self.now() - lastRescue > 5 {
-                    let rescued = try PostgresOutbox(connection: db).rescueExpiredLeases() + queue.rescueExpiredLeases()
+                    let rescued = try PostgresOutbox(connection: db).rescueExpiredLeases()
+                        + PostgresJobQueue(connection: db).rescueExpiredLeases()
                     if rescued > 0 { logger.warning("expired leases rescued", metadata: ["count": "\(rescued)"]) }
                     lastRescue = Self.now()
                 }
                 let relayed = try OutboxRelay(
-                    outbox: PostgresOutbox(connection: db), queue: queue, batchSize: config.worker.outboxBatchSize,
-                    leaseSeconds: config.worker.outboxProcessingTimeoutSeconds, workerName: name, logger: logger).runOnce()
-                let process = ProcessInboundEvent(
-                    inbox: PostgresInbox(connection: db), profiles: profiles,
-                    defaultAccounts: config.defaultChannelAccounts, lineImages: lineImages, logger: logger)
-                let processed = try InboundProcessor(
-                    queue: queue, process: process,
-                    batchSize: config.worker.inboundBatchSize, leaseSeconds: config.worker.outboxProcessingTimeoutSeconds,
+                    outbox: PostgresOutbox(connection: db), queue: PostgresJobQueue(connection: db),
+                    batchSize: config.worker.outboxBatchSize, leaseSeconds: config.worker.outboxProcessingTimeoutSeconds,
                     workerName: name, logger: logger).runOnce()
-                if relayed == 0 && processed == 0 {
-                    // Nothing to do: sleep until a producer notifies, or the backstop fires.
+                if relayed > 0 {
+                    wakeLanes()
+                } else {
+                    // Nothing to relay: sleep until a producer notifies, or the backstop fires.
                     _ = try listener!.waitForNotifications(timeoutMilliseconds: config.worker.pollIntervalMilliseconds)
                 }
             } catch let error as PostgresError where error.isUnavailable {
@@ -67,11 +81,59 @@ struct WorkerLoop {
             } catch {
                 // A statement failed for another reason (a bug, a constraint): keep the
                 // connections, say so, and try again after the poll interval.
-                logger.error("worker cycle failed", metadata: ["error": "\(error)"])
+                logger.error("relay cycle failed", metadata: ["error": "\(error)"])
                 usleep(UInt32(config.worker.pollIntervalMilliseconds * 1000))
             }
         }
-        logger.info("worker stopped")
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+/// One inbound thread: its own connection, HTTP client and image pipeline; claims
+/// `webhook.received` jobs until there are none, then waits to be woken (or the poll interval).
+struct InboundLane: Sendable {
+    let config: HubChatConfig
+    let settings: PostgresConnection.Settings
+    let workerName: String
+    let logger: Logger
+    let wake: DispatchSemaphore
+
+    func run() {
+        var db: PostgresConnection?
+        var wasDown = false
+        let lineImages = makeLineImageStore()
+        let profiles: (any ProviderProfiles)? = (try? CurlHTTPClient()).map {
+            HTTPProviderProfiles(http: $0, lineAPIBaseURL: config.providers.lineAPIBaseURL,
+                                 graphBaseURL: config.providers.metaGraphBaseURL, graphVersion: config.providers.metaGraphVersion)
+        }
+        while ProcessSignals.stopRequested == 0 {
+            do {
+                if db == nil { db = try PostgresConnection(settings: settings) }
+                if wasDown { wasDown = false }
+                let process = ProcessInboundEvent(
+                    inbox: PostgresInbox(connection: db!), profiles: profiles,
+                    defaultAccounts: config.defaultChannelAccounts, lineImages: lineImages, logger: logger)
+                let processed = try InboundProcessor(
+                    queue: PostgresJobQueue(connection: db!), process: process, batchSize: config.worker.inboundBatchSize,
+                    leaseSeconds: config.worker.outboxProcessingTimeoutSeconds, workerName: workerName, logger: logger).runOnce()
+                if processed == 0 {
+                    _ = wake.wait(timeout: .now() + .milliseconds(config.worker.pollIntervalMilliseconds))
+                }
+            } catch let error as PostgresError where error.isUnavailable {
+                if !wasDown { logger.error("inbound lane lost the database; retrying", metadata: ["error": "\(error)"]) }
+                wasDown = true
+                db = nil
+                usleep(UInt32(min(config.worker.pollIntervalMilliseconds * 5, 2_000) * 1000))
+            } catch {
+                logger.error("inbound cycle failed", metadata: ["error": "\(error)"])
+                usleep(UInt32(config.worker.pollIntervalMilliseconds * 1000))
+            }
+        }
     }
 
     /// Inbound LINE images: libvips, the local media directory, LINE's content API.
@@ -90,10 +152,6 @@ struct WorkerLoop {
             return nil
         }
     }
-
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
 }
+
+import Foundation

@@ -18,12 +18,15 @@ public struct ProcessInboundEvent {
     let profileTTLSeconds: Double
     /// Downloads and stores LINE images; nil leaves them without media.
     let lineImages: StoreInboundLineImage?
+    let realtime: any RealtimePublisher
     let logger: Logger
 
     public init(inbox: any InboxRecorder, profiles: (any ProviderProfiles)? = nil,
                 defaultAccounts: [Channel: ChannelAccount] = [:], profileTTLSeconds: Double = 86_400,
-                lineImages: StoreInboundLineImage? = nil, logger: Logger) {
+                lineImages: StoreInboundLineImage? = nil, realtime: any RealtimePublisher = NoRealtimePublisher(),
+                logger: Logger) {
         self.lineImages = lineImages
+        self.realtime = realtime
         self.inbox = inbox
         self.profiles = profiles
         self.defaultAccounts = defaultAccounts
@@ -70,7 +73,12 @@ public struct ProcessInboundEvent {
                     logger.warning("LINE image kept without media", metadata: ["error": "\(error)", "tenantId": "\(event.tenantID)"])
                 }
             }
-            return .recorded(try inbox.recordMessage(message, event: event, media: media, profileFetched: fetched))
+            let record = try inbox.recordMessage(message, event: event, media: media, profileFetched: fetched)
+            if record.inserted {  // after the commit, and only for what is new
+                realtime.publish(RealtimeEvent(type: "message.received", tenantID: event.tenantID,
+                                               conversationID: record.conversationID, messageID: record.messageID))
+            }
+            return .recorded(record)
         case .activity(let activity):
             try inbox.recordActivity(activity, event: event)
             return .activity

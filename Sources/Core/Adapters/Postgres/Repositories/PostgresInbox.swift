@@ -198,6 +198,6 @@ public struct PostgresInbox: InboxRecorder {
                             WHERE tenant_id = $1 AND lead_id = $2 AND metadata->>'webhookEventId' = $5)
         """)
     static let markProcessed = PreparedStatement("inbox_mark_processed", """
-        UPDATE webhook_events SET processed_at = coalesce(processed_at, now()), last_error = $2 WHERE id = $1
+        UPDATE webhook_events SET processed_at = coalesce(processed_at, clock_timestamp()), last_error = $2 WHERE id = $1
         """)
 }

@@ -1,0 +1,73 @@
+import Logging
+import XCTest
+@testable import Core
+
+/// The use case against in-memory ports: what it asks the inbox to do, and what it publishes.
+final class ProcessInboundEventTests: XCTestCase {
+    final class FakeInbox: InboxRecorder, @unchecked Sendable {
+        var event: StoredWebhookEvent
+        var insertNext = true
+        var recorded: [InboundMessage] = []
+        var processedNotes: [String?] = []
+        init(event: StoredWebhookEvent) { self.event = event }
+        func webhookEvent(id: UUID) throws -> StoredWebhookEvent? { id == event.id ? event : nil }
+        func lookupContext(event: StoredWebhookEvent, externalUserID: String) throws -> InboundLookupContext {
+            InboundLookupContext(accessToken: "token", profileFetchedAt: nil)
+        }
+        func recordMessage(_ message: InboundMessage, event: StoredWebhookEvent, media: InboundMedia?,
+                           profileFetched: Bool) throws -> InboundRecord {
+            recorded.append(message)
+            return InboundRecord(conversationID: UUID(), leadID: UUID(), messageID: insertNext ? UUID() : nil, inserted: insertNext)
+        }
+        func recordActivity(_ activity: InboundActivity, event: StoredWebhookEvent) throws {}
+        func markProcessed(event: StoredWebhookEvent, note: String?) throws { processedNotes.append(note) }
+    }
+
+    final class Published: RealtimePublisher, @unchecked Sendable {
+        var events: [RealtimeEvent] = []
+        func publish(_ event: RealtimeEvent) { events.append(event) }
+    }
+
+    func event(_ payload: String, channel: Channel = .line) -> StoredWebhookEvent {
+        StoredWebhookEvent(id: UUID(), tenantID: UUID(), channel: channel, channelAccountID: UUID(), accountExternalID: "U0",
+                           payload: payload, processed: false)
+    }
+
+    let lineText = #"{"type":"message","webhookEventId":"E1","timestamp":1795737925000,"source":{"type":"user","userId":"U1"},"replyToken":"r","message":{"id":"1","type":"text","text":"hi"}}"#
+
+    func testANewMessageIsRecordedAndPublishedOnce() throws {
+        let inbox = FakeInbox(event: event(lineText))
+        let published = Published()
+        let process = ProcessInboundEvent(inbox: inbox, realtime: published, logger: Logger(label: "test"))
+        let outcome = try process(jobPayload: #"{"webhookEventId":"\#(inbox.event.id.uuidString)"}"#)
+        guard case .recorded(let record) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertTrue(record.inserted)
+        XCTAssertEqual(inbox.recorded.map(\.text), ["hi"])
+        XCTAssertEqual(published.events.map(\.type), ["message.received"])
+        XCTAssertEqual(published.events.first?.tenantID, inbox.event.tenantID)
+
+        // A re-run that inserts nothing publishes nothing.
+        inbox.insertNext = false
+        _ = try process(jobPayload: #"{"webhookEventId":"\#(inbox.event.id.uuidString)"}"#)
+        XCTAssertEqual(published.events.count, 1)
+    }
+
+    func testEchoesAreMarkedProcessedWithoutALead() throws {
+        let echo = #"{"sender":{"id":"PAGE"},"recipient":{"id":"123"},"timestamp":1,"message":{"mid":"m1","is_echo":true,"text":"x"}}"#
+        let inbox = FakeInbox(event: event(echo, channel: .facebook))
+        let outcome = try ProcessInboundEvent(inbox: inbox, logger: Logger(label: "test"))(
+            jobPayload: #"{"webhookEventId":"\#(inbox.event.id.uuidString)","accountExternalId":"PAGE"}"#)
+        guard case .ignored = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertTrue(inbox.recorded.isEmpty)
+        XCTAssertEqual(inbox.processedNotes.count, 1)
+    }
+
+    func testBadPayloadsAndMissingEventsArePermanentFailures() {
+        let inbox = FakeInbox(event: event(lineText))
+        let process = ProcessInboundEvent(inbox: inbox, logger: Logger(label: "test"))
+        XCTAssertThrowsError(try process(jobPayload: "{}")) { XCTAssertTrue($0 is PermanentJobFailure) }
+        XCTAssertThrowsError(try process(jobPayload: #"{"webhookEventId":"\#(UUID().uuidString)"}"#)) {
+            XCTAssertTrue($0 is PermanentJobFailure)
+        }
+    }
+}

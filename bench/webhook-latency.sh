@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Benchmark: webhook accepted → message visible, at a steady rate (open model).
+# Posts signed LINE text deliveries at RATE/s for the duration (bench/webhook/paced-sender.py),
+# the worker running, then reads from the database how long each event took from being stored
+# (webhook_events.received_at) to being processed into a message (processed_at, set in the
+# transaction that inserts the message).
+#   bench/webhook-latency.sh [duration-seconds=20] [rate=500]
+. "$(dirname "$0")/lib.sh" 20 "$@"
+RATE=${3:-500}
+stack_up >/dev/null
+set -a; . "$HUBCHAT_RUN_DIR/stack.env"; set +a
+find_pg_bin
+# Start from an empty pipeline, so the worker's backlog is this run's alone.
+PGOPTIONS='-c hubchat.scope=system' "$PG_BIN/psql" -q -X "$DATABASE_URL" -c "TRUNCATE webhook_events, outbox_events, queue_jobs"
+prefix=paced$(date +%s)
+sender=$(python3 "$HUBCHAT_ROOT/bench/webhook/paced-sender.py" "$HUBCHAT_URL" "$LINE_DESTINATION" "$LINE_CHANNEL_SECRET" \
+    "$RATE" "$DURATION" "$prefix")
+sleep 3  # let the worker finish
+find_pg_bin
+read -r events processed p50 p99 max < <(PGOPTIONS='-c hubchat.scope=system' "$PG_BIN/psql" -X -tA -F' ' "$DATABASE_URL" -c "
+    SELECT count(*), count(processed_at),
+           round(1000 * extract(epoch FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY processed_at - received_at))::numeric, 1),
+           round(1000 * extract(epoch FROM percentile_cont(0.99) WITHIN GROUP (ORDER BY processed_at - received_at))::numeric, 1),
+           round(1000 * extract(epoch FROM max(processed_at - received_at))::numeric, 1)
+      FROM webhook_events WHERE provider_event_id LIKE '$prefix-%'")
+cat <<REPORT
+### Webhook accepted → message visible ($(date -u +%F), $(nproc) cores, release build)
+
+$RATE signed LINE deliveries per second for ${DURATION}s (open model, 16 sender threads), worker running
+(one process, poll backstop ${WORKER_POLL_INTERVAL_MS:-200} ms, woken by NOTIFY).
+
+| measure | p50 | p99 | max |
+|---|---|---|---|
+| stored → processed into a message (database clock) | ${p50} ms | ${p99} ms | ${max} ms |
+
+Sender: $sender. Events stored: $events, processed: $processed.
+REPORT
