@@ -103,6 +103,12 @@ struct InboundLane: Sendable {
     let logger: Logger
     let wake: DispatchSemaphore
 
+    /// The lanes share WORKER_INBOUND_BATCH_SIZE: a lane that claimed a whole batch would make
+    /// the last job of it wait for every job before it while other lanes sit idle.
+    var batchSize: Int {
+        max(1, (config.worker.inboundBatchSize + config.worker.inboundConcurrency - 1) / config.worker.inboundConcurrency)
+    }
+
     func run() {
         var db: PostgresConnection?
         var wasDown = false
@@ -119,7 +125,7 @@ struct InboundLane: Sendable {
                     inbox: PostgresInbox(connection: db!), profiles: profiles,
                     defaultAccounts: config.defaultChannelAccounts, lineImages: lineImages, logger: logger)
                 let processed = try InboundProcessor(
-                    queue: PostgresJobQueue(connection: db!), process: process, batchSize: config.worker.inboundBatchSize,
+                    queue: PostgresJobQueue(connection: db!), process: process, batchSize: batchSize,
                     leaseSeconds: config.worker.outboxProcessingTimeoutSeconds, workerName: workerName, logger: logger).runOnce()
                 if processed == 0 {
                     _ = wake.wait(timeout: .now() + .milliseconds(config.worker.pollIntervalMilliseconds))
