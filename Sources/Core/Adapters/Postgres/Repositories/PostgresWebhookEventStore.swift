@@ -17,11 +17,15 @@ public struct PostgresWebhookEventStore: WebhookEventStore {
             ON CONFLICT ON CONSTRAINT webhook_events_provider_event_key DO NOTHING
             RETURNING id, tenant_id, channel, provider_event_id
         )
-        INSERT INTO outbox_events (tenant_id, topic, payload, idempotency_key)
+        INSERT INTO outbox_events (tenant_id, topic, payload, idempotency_key, ordering_key)
         SELECT s.tenant_id, '\(topic)',
                jsonb_build_object('webhookEventId', s.id, 'channel', s.channel,
                                   'accountExternalId', i.account_external_id),
-               s.channel || ':' || s.provider_event_id
+               s.channel || ':' || s.provider_event_id,
+               -- One customer's (or group's) events are processed one at a time, in order.
+               s.channel || ':' || coalesce(i.payload #>> '{source,groupId}', i.payload #>> '{source,roomId}',
+                                            i.payload #>> '{source,userId}', i.payload #>> '{sender,id}',
+                                            i.payload #>> '{value,from,id}', s.provider_event_id)
           FROM stored s JOIN incoming i USING (tenant_id, channel, provider_event_id)
         """)
 
