@@ -23,9 +23,11 @@ WITH stored AS (
   VALUES ('$HUBCHAT_TENANT_ID', 'LINE', 'pgbench-' || :n || '-' || :client_id, 'message.text',
           jsonb_build_object('type', 'message', 'text', repeat('x', 900)))
   ON CONFLICT ON CONSTRAINT webhook_events_provider_event_key DO NOTHING
-  RETURNING id, tenant_id, channel, provider_event_id)
-INSERT INTO outbox_events (tenant_id, topic, payload, idempotency_key)
-SELECT tenant_id, 'bench.only', jsonb_build_object('webhookEventId', id), channel || ':' || provider_event_id FROM stored;
+  RETURNING id, tenant_id, channel, provider_event_id, payload)
+INSERT INTO outbox_events (tenant_id, topic, payload, idempotency_key, ordering_key)
+SELECT tenant_id, 'bench.only', jsonb_build_object('webhookEventId', id), channel || ':' || provider_event_id,
+       channel || ':' || coalesce(payload #>> '{source,groupId}', payload #>> '{source,userId}', provider_event_id)
+  FROM stored;
 SQL
 { echo 'BEGIN;'; cat "$work/store.sql"; echo "SELECT pg_notify('hubchat_bench', '');"; echo 'COMMIT;'; } >"$work/store-notify.sql"
 

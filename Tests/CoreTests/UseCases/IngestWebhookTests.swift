@@ -1,0 +1,33 @@
+import Logging
+import XCTest
+@testable import Core
+
+final class IngestWebhookTests: XCTestCase {
+    struct Directory: ChannelAccountDirectory {
+        let tokens: [Channel: [String]]
+        func accounts(channel: Channel, externalIDs: [String]) throws -> [ChannelAccount] { [] }
+        func verifyTokens(channel: Channel) throws -> [String] { tokens[channel] ?? [] }
+    }
+
+    struct Store: WebhookEventStore {
+        func store(_ events: [IncomingWebhookEvent]) throws -> Int { events.count }
+    }
+
+    func ingest(_ tokens: [Channel: [String]]) -> IngestWebhook {
+        IngestWebhook(directory: Directory(tokens: tokens), store: Store(), defaultAccounts: [:], logger: Logger(label: "test"))
+    }
+
+    func testInstagramHandshakeFallsBackToTheFacebookToken() throws {
+        let query = ["hub.mode": "subscribe", "hub.verify_token": "fb-token", "hub.challenge": "42"]
+        XCTAssertEqual(try ingest([.facebook: ["fb-token"]]).handshake(channel: .instagram, query: query), "42")
+        XCTAssertThrowsError(try ingest([.instagram: ["ig-token"]]).handshake(channel: .facebook, query: query)) {
+            XCTAssertEqual(($0 as? AppError)?.status, 403)
+        }
+    }
+
+    func testUnknownAccountsAndMissingSignaturesStoreNothing() {
+        let body = Array(#"{"destination":"U1","events":[]}"#.utf8)
+        XCTAssertThrowsError(try ingest([:]).line(body: body, signature: nil)) { XCTAssertEqual(($0 as? AppError)?.status, 401) }
+        XCTAssertThrowsError(try ingest([:]).line(body: body, signature: "x")) { XCTAssertEqual(($0 as? AppError)?.status, 404) }
+    }
+}
