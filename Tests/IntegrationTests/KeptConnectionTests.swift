@@ -23,6 +23,20 @@ final class KeptConnectionTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 1.0)
         XCTAssertTrue(answer.body.contains(#""status":"ok""#))
     }
+
+    func testAnOversizedBodyIsRefusedAndItsConnectionClosed() throws {
+        let socket = NSTemporaryDirectory() + "hubchat-big-\(UUID().uuidString.prefix(8)).sock"
+        let pool = try ChildProcess(try TestStack.binDir + "/hubchat-fcgi",
+                                    ["serve", "--group", "api", "--socket", socket, "--processes", "1"])
+        defer { kill(pool.pid, SIGTERM); pool.wait() }
+        XCTAssertTrue(TestStack.eventually(within: 5) { FileManager.default.fileExists(atPath: socket) })
+        let client = try FastCGIClient(socketPath: socket)
+        // Announces 500 MB (nginx would never pass it; the responder must not trust it either).
+        let answer = try client.get("/api/health/live", keepConnection: true, parameters: [("CONTENT_LENGTH", "500000000")])
+        XCTAssertEqual(answer.status, 413)
+        XCTAssertTrue(answer.body.contains(#""code":"payload_too_large""#))
+        XCTAssertTrue(client.isClosedByPeer(), "the connection still holds an unread body")
+    }
 }
 
 /// Just enough of the FastCGI protocol (as nginx speaks it) to send one GET and read the answer.
@@ -51,12 +65,12 @@ final class FastCGIClient {
 
     deinit { close(fd) }
 
-    func get(_ path: String, keepConnection: Bool) throws -> Answer {
+    func get(_ path: String, keepConnection: Bool, parameters extra: [(String, String)] = []) throws -> Answer {
         var out: [UInt8] = []
         out += Self.record(type: 1, [0, 1, keepConnection ? 1 : 0, 0, 0, 0, 0, 0])  // BEGIN_REQUEST, responder
         var params: [UInt8] = []
         for (name, value) in [("REQUEST_METHOD", "GET"), ("DOCUMENT_URI", path), ("QUERY_STRING", ""),
-                              ("REQUEST_ID", "kept-connection-test"), ("CONTENT_LENGTH", "")] {
+                              ("REQUEST_ID", "kept-connection-test")] + (extra.isEmpty ? [("CONTENT_LENGTH", "")] : extra) {
             params += [UInt8(name.utf8.count), UInt8(value.utf8.count)] + Array(name.utf8) + Array(value.utf8)
         }
         out += Self.record(type: 4, params) + Self.record(type: 4, []) + Self.record(type: 5, [])
@@ -75,6 +89,12 @@ final class FastCGIClient {
         let parts = text.components(separatedBy: "\r\n\r\n")
         let statusLine = parts[0].split(separator: "\r\n").first { $0.hasPrefix("Status: ") } ?? ""
         return Answer(status: Int(statusLine.dropFirst(8).prefix(3)) ?? 0, body: parts.dropFirst().joined(separator: "\r\n\r\n"))
+    }
+
+    /// True when the responder closed the connection (the next read finds end of file).
+    func isClosedByPeer() -> Bool {
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, 0) == 0
     }
 
     private func read(_ count: Int) throws -> [UInt8] {

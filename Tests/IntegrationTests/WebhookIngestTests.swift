@@ -33,7 +33,8 @@ final class WebhookIngestTests: XCTestCase {
         XCTAssertEqual(response.status, 200, response.text)
         XCTAssertEqual(try TestStack.json(response)["stored"] as? Int, 4)
 
-        let conversation = try waitForConversation(thread: user)
+        // One customer's events are processed in order, one at a time: wait for the third.
+        let conversation = try waitForConversation(thread: user) { (try? $0.decode("unread_count", as: Int.self)) == 3 }
         XCTAssertEqual(try conversation.decode("unread_count", as: Int.self), 3)
         // The name came from LINE's profile API (the simulator), looked up once for three messages.
         XCTAssertEqual(conversation["participant_display_name"], "LINE user \(user.suffix(6))")
@@ -262,11 +263,11 @@ final class WebhookIngestTests: XCTestCase {
         return try TestStack.http("POST", "/api/webhook/line", body: body, headers: headers)
     }
 
-    func waitForConversation(thread: String) throws -> PostgresRow {
+    func waitForConversation(thread: String, until done: (PostgresRow) -> Bool = { _ in true }) throws -> PostgresRow {
         var found: PostgresRow?
         _ = try TestStack.eventually(within: 10) {
             found = try db.query("SELECT * FROM conversations WHERE channel_thread_id = $1", [thread]).first
-            return found != nil
+            return found.map(done) ?? false
         }
         return try XCTUnwrap(found, "no conversation for \(thread) (is the worker running?)")
     }

@@ -39,36 +39,41 @@ struct Responder {
             switch try slot.accept() {
             case .interrupted: continue
             case .request:
-                let response = serve(slot)
+                let (response, bodyLeftUnread) = serve(slot)
                 slot.write(response.serialized())
                 served += 1
                 let last = served >= config.responders.maxRequestsPerProcess || ProcessSignals.stopRequested != 0
-                slot.finish(closeConnection: last)
+                // A body left unread would still be on a kept connection: close it instead.
+                slot.finish(closeConnection: last || bodyLeftUnread)
             }
         }
         return served
     }
 
-    private func serve(_ slot: FastCGIRequestSlot) -> Response {
+    /// The answer, and whether the request body was left unread (too large, or unreadable).
+    private func serve(_ slot: FastCGIRequestSlot) -> (Response, bodyLeftUnread: Bool) {
         let params = slot.parameters()
         let requestID = params["REQUEST_ID"] ?? ""
         var log = logger
         log[metadataKey: "requestId"] = .string(requestID)
         let length = Int(params["CONTENT_LENGTH"] ?? "") ?? 0
         guard length <= config.responders.maxBodyBytes else {
-            return .error(.payloadTooLarge(limitBytes: config.responders.maxBodyBytes), requestID: requestID)
+            return (.error(.payloadTooLarge(limitBytes: config.responders.maxBodyBytes), requestID: requestID), true)
         }
-        let request: Request
+        let body: [UInt8]
         do {
-            let body = try slot.readBody(length: length)
-            request = try Request.fromFastCGI(parameters: params, body: body)
-        } catch let error as AppError {
-            return .error(error, requestID: requestID)
+            body = try slot.readBody(length: length)
         } catch {
-            log.warning("could not read the request", metadata: ["error": "\(error)"])
-            return .error(.badRequest("The request could not be read."), requestID: requestID)
+            log.warning("could not read the request body", metadata: ["error": "\(error)"])
+            return (.error(.badRequest("The request body could not be read."), requestID: requestID), true)
         }
-        return dispatch(request, logger: log)
+        do {
+            return (dispatch(try Request.fromFastCGI(parameters: params, body: body), logger: log), false)
+        } catch let error as AppError {
+            return (.error(error, requestID: requestID), false)
+        } catch {
+            return (.error(.badRequest("The request could not be read."), requestID: requestID), false)
+        }
     }
 
     /// Routes and runs one request, turning every thrown error into a JSON answer.
