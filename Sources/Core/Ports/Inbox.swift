@@ -27,10 +27,11 @@ public protocol InboxRecorder {
     func webhookEvent(id: UUID) throws -> StoredWebhookEvent?
     /// The account's access token and when the customer's profile was last fetched.
     func lookupContext(event: StoredWebhookEvent, externalUserID: String) throws -> InboundLookupContext
-    /// `profileFetched`: the sender's name and picture came from the provider just now.
     /// `media`: what storing the message's image produced (URLs, size, or error metadata).
-    func recordMessage(_ message: InboundMessage, event: StoredWebhookEvent, media: InboundMedia?,
-                       profileFetched: Bool) throws -> InboundRecord
+    func recordMessage(_ message: InboundMessage, event: StoredWebhookEvent, media: InboundMedia?) throws -> InboundRecord
+    /// A profile the provider returned: non-empty values replace the identity's, the contact's
+    /// and the conversations' snapshots; the fetch time is recorded. True when an identity was found.
+    func updateProfile(event: StoredWebhookEvent, externalUserID: String, profile: ProviderProfile) throws -> Bool
     func recordActivity(_ activity: InboundActivity, event: StoredWebhookEvent) throws
     func markProcessed(event: StoredWebhookEvent, note: String?) throws
 }

@@ -64,7 +64,7 @@ public struct ProcessInboundEvent {
         case .message(var message):
             let context = try inbox.lookupContext(event: event, externalUserID: message.externalUserID)
             let token = context.accessToken ?? defaultAccounts[message.channel]?.credentials.accessToken
-            let fetched = enrich(&message, event: event, context: context, token: token)
+            fillCommentText(&message, event: event, token: token)
             var media: InboundMedia?
             if let lineImages, message.channel == .line, message.messageType == "IMAGE",
                let contentID = message.lineContentMessageID, let token {
@@ -73,10 +73,16 @@ public struct ProcessInboundEvent {
                     logger.warning("LINE image kept without media", metadata: ["error": "\(error)", "tenantId": "\(event.tenantID)"])
                 }
             }
-            let record = try inbox.recordMessage(message, event: event, media: media, profileFetched: fetched)
+            let record = try inbox.recordMessage(message, event: event, media: media)
             if record.inserted {  // after the commit, and only for what is new
                 realtime.publish(RealtimeEvent(type: "message.received", tenantID: event.tenantID,
                                                conversationID: record.conversationID, messageID: record.messageID))
+            }
+            // The message is visible first; the sender's profile follows.
+            if let profile = staleProfile(of: message, event: event, context: context, token: token),
+               try inbox.updateProfile(event: event, externalUserID: message.externalUserID, profile: profile) {
+                realtime.publish(RealtimeEvent(type: "conversation.updated", tenantID: event.tenantID,
+                                               conversationID: record.conversationID, messageID: nil))
             }
             return .recorded(record)
         case .activity(let activity):
@@ -90,36 +96,39 @@ public struct ProcessInboundEvent {
 }
 
 extension ProcessInboundEvent {
-    /// Best effort, never fatal: the sender's name and picture when the payload lacks them and
-    /// the cached profile is missing or old, and a comment's text when the webhook left it out.
-    /// Returns true when a profile was fetched.
-    func enrich(_ message: inout InboundMessage, event: StoredWebhookEvent, context: InboundLookupContext,
-                token: String?) -> Bool {
-        guard let profiles, let token else { return false }
-        var log = logger
-        log[metadataKey: "tenantId"] = "\(event.tenantID)"
-        if message.needsCommentTextLookup, let commentID = message.facebookCommentID {
-            do {
-                if let text = try profiles.commentText(commentID: commentID, accessToken: token), !text.isEmpty {
-                    message.text = text
-                    message.needsCommentTextLookup = false
-                }
-            } catch {
-                log.warning("comment text lookup failed; keeping the placeholder", metadata: ["error": "\(error)"])
+    /// Best effort: a comment's text when the webhook left it out (it is the message's content).
+    func fillCommentText(_ message: inout InboundMessage, event: StoredWebhookEvent, token: String?) {
+        guard message.needsCommentTextLookup, let commentID = message.facebookCommentID, let profiles, let token else { return }
+        do {
+            if let text = try profiles.commentText(commentID: commentID, accessToken: token), !text.isEmpty {
+                message.text = text
+                message.needsCommentTextLookup = false
             }
+        } catch {
+            logger.warning("comment text lookup failed; keeping the placeholder",
+                           metadata: ["error": "\(error)", "tenantId": "\(event.tenantID)"])
         }
-        let fresh = context.profileFetchedAt.map { Date().timeIntervalSince($0) < profileTTLSeconds } ?? false
-        guard !fresh else { return false }
+    }
+
+    /// Best effort, never fatal: the sender's name and picture from the provider, when the
+    /// payload lacks them and the cached profile is missing or older than the TTL. Only HTTPS
+    /// pictures are kept.
+    func staleProfile(of message: InboundMessage, event: StoredWebhookEvent, context: InboundLookupContext,
+                      token: String?) -> ProviderProfile? {
+        guard let profiles, let token else { return nil }
+        // What the payload says (a comment's from.name) is current: only what it lacks is looked up.
+        let hasName = !(message.senderDisplayName ?? "").isEmpty
+        let hasPicture = !(message.senderProfileImageURL ?? "").isEmpty
+        if hasName && hasPicture { return nil }
+        if let fetched = context.profileFetchedAt, Date().timeIntervalSince(fetched) < profileTTLSeconds { return nil }
         do {
             let profile = try profiles.profile(channel: message.channel, externalUserID: message.externalUserID, accessToken: token)
-            if message.senderDisplayName?.isEmpty ?? true { message.senderDisplayName = profile.displayName }
-            if message.senderProfileImageURL?.isEmpty ?? true, let picture = profile.pictureURL, picture.hasPrefix("https://") {
-                message.senderProfileImageURL = picture
-            }
-            return true
+            let picture = profile.pictureURL.flatMap { $0.hasPrefix("https://") ? $0 : nil }
+            return ProviderProfile(displayName: hasName ? nil : profile.displayName, pictureURL: hasPicture ? nil : picture)
         } catch {
-            log.warning("profile lookup failed; continuing without it", metadata: ["error": "\(error)"])
-            return false
+            logger.warning("profile lookup failed; continuing without it",
+                           metadata: ["error": "\(error)", "tenantId": "\(event.tenantID)"])
+            return nil
         }
     }
 }

@@ -14,8 +14,8 @@ final class ProcessInboundEventTests: XCTestCase {
         func lookupContext(event: StoredWebhookEvent, externalUserID: String) throws -> InboundLookupContext {
             InboundLookupContext(accessToken: "token", profileFetchedAt: nil)
         }
-        func recordMessage(_ message: InboundMessage, event: StoredWebhookEvent, media: InboundMedia?,
-                           profileFetched: Bool) throws -> InboundRecord {
+        func updateProfile(event: StoredWebhookEvent, externalUserID: String, profile: ProviderProfile) throws -> Bool { true }
+        func recordMessage(_ message: InboundMessage, event: StoredWebhookEvent, media: InboundMedia?) throws -> InboundRecord {
             recorded.append(message)
             return InboundRecord(conversationID: UUID(), leadID: UUID(), messageID: insertNext ? UUID() : nil, inserted: insertNext)
         }

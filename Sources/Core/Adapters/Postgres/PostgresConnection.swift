@@ -69,8 +69,9 @@ public final class PostgresConnection {
             throw PostgresError.connectionFailed(message)
         }
         handle = conn
-        // Settings go through SET rather than the startup `options`, which poolers such as
-        // PgBouncer refuse. Values are integers and constants, never input.
+        // Settings go through SET rather than the startup `options`, which PgBouncer refuses;
+        // they last for the session, so a pooler must pool sessions, not transactions.
+        // Values are integers and constants, never input.
         var setup = """
             SET statement_timeout = \(settings.statementTimeoutMilliseconds);
             SET idle_in_transaction_session_timeout = \(settings.idleInTransactionTimeoutMilliseconds);

@@ -54,8 +54,9 @@ public struct PostgresInbox: InboxRecorder {
             $1::uuid, $2::text, $3::text, $4::uuid, $5::timestamptz, $6::text, $7::jsonb, $8::uuid)
         """)
 
-    public func recordMessage(_ message: InboundMessage, event: StoredWebhookEvent, media: InboundMedia?,
-                              profileFetched: Bool) throws -> InboundRecord {
+    public func recordMessage(_ message: InboundMessage, event: StoredWebhookEvent, media: InboundMedia?) throws
+        -> InboundRecord
+    {
         var metadata = message.metadata
         if let error = media?.error {
             metadata["mediaError"] = error
@@ -63,7 +64,8 @@ public struct PostgresInbox: InboxRecorder {
         }
         let row = try connection.query(Self.recordMessage, [
             event.tenantID, message.channel.rawValue, message.externalUserID, event.channelAccountID,
-            message.senderDisplayName, message.senderProfileImageURL, profileFetched, message.occurredAt,
+            // Provider profiles are fetched after the message is visible (updateProfile).
+            message.senderDisplayName, message.senderProfileImageURL, false, message.occurredAt,
             message.threadID, message.threadType, message.facebookPageID, message.facebookPostID, message.facebookCommentID,
             message.messageType, message.text, media?.mediaURL ?? message.mediaURL, message.providerMessageID,
             try PostgresJSON(encoding: metadata), PostgresJSON(event.payload), event.id,
@@ -73,6 +75,37 @@ public struct PostgresInbox: InboxRecorder {
         let messageID: UUID? = try row.decodeIfPresent("message_id")
         return InboundRecord(conversationID: try row.decode("conversation_id"), leadID: try row.decode("lead_id"),
                              messageID: messageID, inserted: messageID != nil)
+    }
+
+    static let updateProfile = PreparedStatement("inbox_update_profile", """
+        WITH identity AS (
+            UPDATE contact_identities
+               SET display_name = coalesce(nullif(btrim($4), ''), display_name),
+                   profile_image_url = coalesce(nullif(btrim($5), ''), profile_image_url),
+                   profile_fetched_at = now()
+             WHERE tenant_id = $1 AND channel = $2 AND external_user_id = $3
+            RETURNING id, contact_id
+        ), contact AS (
+            UPDATE contacts c
+               SET display_name = coalesce(nullif(btrim($4), ''), c.display_name),
+                   profile_image_url = coalesce(nullif(btrim($5), ''), c.profile_image_url)
+              FROM identity i
+             WHERE c.tenant_id = $1 AND c.id = i.contact_id
+        ), snapshot AS (
+            UPDATE conversations v
+               SET participant_display_name = coalesce(nullif(btrim($4), ''), v.participant_display_name),
+                   participant_profile_image_url = coalesce(nullif(btrim($5), ''), v.participant_profile_image_url)
+              FROM identity i
+             WHERE v.tenant_id = $1 AND v.contact_identity_id = i.id
+        )
+        SELECT count(*) AS n FROM identity
+        """)
+
+    public func updateProfile(event: StoredWebhookEvent, externalUserID: String, profile: ProviderProfile) throws -> Bool {
+        let row = try connection.query(Self.updateProfile, [
+            event.tenantID, event.channel.rawValue, externalUserID, profile.displayName, profile.pictureURL,
+        ]).first
+        return try (row?.decode("n", as: Int.self) ?? 0) > 0
     }
 
     public func recordActivity(_ activity: InboundActivity, event: StoredWebhookEvent) throws {
