@@ -59,6 +59,10 @@ final class FastCGIRequestSlot {
             throw Failure(operation: "poll", code: errno)
         }
         if fds[0].revents != 0 { return true }  // a request (or nginx's close) on the kept connection
+        // Look once more just before closing: a request that nginx wrote in the meantime must be
+        // served, not dropped (nginx would not retry a POST it had already sent).
+        var again = pollfd(fd: kept, events: Int16(POLLIN) | hangUp, revents: 0)
+        if poll(&again, 1, 0) != 0 { return true }
         // Close it ourselves: libfcgi's own close lingers up to 2 s for the peer's EOF, and the
         // connection is known to be quiet. The next accept takes the waiting connection.
         close(kept)
