@@ -49,21 +49,19 @@ public struct AdministrationRepository {
     public func upsertChannelAccount(
         tenantID: UUID, channel: String, externalAccountID: String, displayName: String?, credentials: PostgresJSON
     ) throws -> UUID {
-        let row = try connection.query("""
+        let upserted = try connection.query("""
             INSERT INTO channel_accounts (tenant_id, channel, external_account_id, display_name, credentials)
             VALUES ($1, $2, $3, $4, $5::jsonb)
             ON CONFLICT (channel, external_account_id) DO UPDATE
                SET display_name = EXCLUDED.display_name, credentials = EXCLUDED.credentials, is_active = true
              WHERE channel_accounts.tenant_id = EXCLUDED.tenant_id
             RETURNING id
-            """, [tenantID, channel, externalAccountID, displayName, credentials])
-        guard let row = result(row) else {
+            """, [tenantID, channel, externalAccountID, displayName, credentials]).first
+        guard let row = upserted else {
             throw AppError.conflict("\(channel) account \(externalAccountID) already belongs to another tenant.")
         }
         return try row.decode("id")
     }
-
-    private func result(_ r: PostgresResult) -> PostgresRow? { r.first }
 
     private static func agent(_ row: PostgresRow) throws -> Agent {
         Agent(id: try row.decode("id"), tenantID: try row.decode("tenant_id"), email: try row.decode("email"),
