@@ -30,6 +30,8 @@ let package = Package(
                 "CPostgres", "CCurl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // RSA public keys for RS256 tokens from a JWKS.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             path: "Sources/Core"
         ),
@@ -54,7 +56,14 @@ let package = Package(
             path: "Sources/CLI"
         ),
 
-        .testTarget(name: "CoreTests", dependencies: ["Core"], path: "Tests/CoreTests"),
+        .testTarget(
+            name: "CoreTests",
+            dependencies: [
+                "Core",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "Tests/CoreTests"),
         .testTarget(name: "HandlersTests", dependencies: ["Handlers", "Core"], path: "Tests/HandlersTests"),
         .testTarget(
             name: "IntegrationTests",

@@ -289,6 +289,7 @@ render_media_locations() {
 render_nginx() {
     mkdir -p "$HUBCHAT_RUN_DIR/nginx" "$LOG_DIR"
     render_media_locations
+    "$BIN_DIR/hubchat-fcgi" nginx-allow-map >"$HUBCHAT_RUN_DIR/nginx/allow.conf"
     local kw ka
     kw=$(keepalive_for_pool "$HUBCHAT_FCGI_WEBHOOK_PROCESSES")
     ka=$(keepalive_for_pool "$HUBCHAT_FCGI_API_PROCESSES")

@@ -10,6 +10,10 @@ import Glibc
 struct HubChatFCGI {
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "nginx-allow-map" {
+            print(Router.nginxAllowMap(AllRoutes.list, variable: "hubchat_route_methods"), terminator: "")
+            return
+        }
         let environment = Environment.process
         let config: HubChatConfig
         do {
@@ -24,7 +28,8 @@ struct HubChatFCGI {
               let groupName = option("--group", in: arguments), let group = RouteGroup(rawValue: groupName)
         else {
             fail("usage: hubchat-fcgi serve --group webhooks|api --socket PATH [--processes N]\n"
-                 + "       hubchat-fcgi respond --group webhooks|api   (started by serve)")
+                 + "       hubchat-fcgi respond --group webhooks|api   (started by serve)\n"
+                 + "       hubchat-fcgi nginx-allow-map                (the nginx map of each route's methods)")
         }
         logger[metadataKey: "group"] = .string(group.rawValue)
         logger[metadataKey: "pid"] = .stringConvertible(getpid())

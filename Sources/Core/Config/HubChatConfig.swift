@@ -70,7 +70,18 @@ public struct HubChatConfig: Sendable {
         public var inboundMaxBytes: Int
     }
 
+    /// How bearer tokens are verified (REST API).
+    public struct Auth: Sendable {
+        public var jwtSecret: String?
+        public var audiences: [String]
+        public var issuer: String?
+        public var jwksURL: String?
+        public var jwksFile: String?
+        public var leewaySeconds: Int
+    }
+
     public var database: Database
+    public var auth: Auth
     public var providers: Providers
     public var media: Media
     public var responders: Responders
@@ -112,6 +123,19 @@ public struct HubChatConfig: Sendable {
             idempotencyProcessingTTLSeconds: try env.int("IDEMPOTENCY_PROCESSING_TTL_SECONDS", default: 300, range: 60...86_400),
             idempotencyCompletedTTLSeconds: try env.int(
                 "IDEMPOTENCY_COMPLETED_TTL_SECONDS", default: 86_400, range: 60...30 * 86_400))
+        let audience = env.string("HUBCHAT_JWT_AUDIENCE", default: "authenticated")
+        auth = Auth(
+            jwtSecret: env.firstString("HUBCHAT_JWT_SECRET", "SUPABASE_JWT_SECRET"),
+            // "*" turns the audience check off (an identity provider that issues no aud).
+            audiences: audience == "*" ? [] : audience.split(separator: ",").map {
+                String($0).trimmingCharacters(in: .whitespaces) },
+            issuer: env.string("HUBCHAT_JWT_ISSUER"),
+            jwksURL: env.string("HUBCHAT_JWKS_URL"),
+            jwksFile: env.string("HUBCHAT_JWKS_FILE"),
+            leewaySeconds: try env.int("HUBCHAT_JWT_LEEWAY_SECONDS", default: 30, range: 0...600))
+        if let url = auth.jwksURL, !url.hasPrefix("https://"), !url.hasPrefix("http://127.0.0.1"), !url.hasPrefix("http://localhost") {
+            throw Environment.Invalid(variable: "HUBCHAT_JWKS_URL", problem: "must be an https:// URL")
+        }
         providers = Providers(
             lineChannelSecret: env.string("LINE_CHANNEL_SECRET"),
             lineChannelAccessToken: env.string("LINE_CHANNEL_ACCESS_TOKEN"),

@@ -27,3 +27,10 @@ public enum JSONCoding {
         return d
     }()
 }
+
+extension KeyedEncodingContainer {
+    /// Ids as PostgreSQL prints them (lower case), the same spelling URLs and cursors use. An absent id is `null`.
+    public mutating func encodeID(_ id: UUID?, forKey key: Key) throws {
+        try encode(id?.uuidString.lowercased(), forKey: key)
+    }
+}

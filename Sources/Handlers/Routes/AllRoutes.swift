@@ -8,5 +8,13 @@ enum AllRoutes {
         PostFacebookWebhook(),
         GetInstagramWebhook(),
         PostInstagramWebhook(),
+        GetLeads(),
+        GetLead(),
+        PatchLead(),
+        PostLeadAssign(),
+        GetConversations(),
+        GetConversationMessages(),
+        PostConversationMarkRead(),
+        GetDashboardMetricsRoute(),
     ]
 }

@@ -9,13 +9,17 @@ public final class RequestContext {
     public var logger: Logger
     /// Channel accounts this process resolved recently (webhook pool).
     let channelAccountCache: ChannelAccountCache
+    /// Verifies bearer tokens (REST pool).
+    let tokenVerifier: any AccessTokenVerifier
     private let databaseProvider: DatabaseProvider
 
-    init(config: HubChatConfig, logger: Logger, databaseProvider: DatabaseProvider, channelAccountCache: ChannelAccountCache) {
+    init(config: HubChatConfig, logger: Logger, databaseProvider: DatabaseProvider, channelAccountCache: ChannelAccountCache,
+         tokenVerifier: any AccessTokenVerifier) {
         self.config = config
         self.logger = logger
         self.databaseProvider = databaseProvider
         self.channelAccountCache = channelAccountCache
+        self.tokenVerifier = tokenVerifier
     }
 
     /// The process's connection.

@@ -14,6 +14,7 @@ struct Responder {
     let logger: Logger
     let databaseProvider: DatabaseProvider
     let channelAccountCache: ChannelAccountCache
+    let tokenVerifier: JWTVerifier
 
     init(group: RouteGroup, routes: [any Route], config: HubChatConfig, logger: Logger) {
         self.group = group
@@ -28,6 +29,16 @@ struct Responder {
             idleInTransactionTimeoutMilliseconds: config.database.idleInTransactionTimeoutMilliseconds,
             systemScope: group == .webhooks))
         self.channelAccountCache = ChannelAccountCache(ttlSeconds: Double(config.responders.channelAccountCacheSeconds))
+        self.tokenVerifier = Self.tokenVerifier(config.auth, logger: logger)
+    }
+
+    /// One per process, so the JWKS is fetched once and then only when the provider rotates its keys.
+    static func tokenVerifier(_ auth: HubChatConfig.Auth, logger: Logger) -> JWTVerifier {
+        let source: JWKSKeySet.Source? = auth.jwksURL.map { .url($0) } ?? auth.jwksFile.map { .file($0) }
+        return JWTVerifier(
+            settings: .init(hs256Secret: auth.jwtSecret, audiences: auth.audiences, issuer: auth.issuer,
+                            leewaySeconds: auth.leewaySeconds),
+            keySet: source.map { JWKSKeySet(source: $0, logger: logger) })
     }
 
     /// Serves until told to stop or recycled; returns the number of requests served.
@@ -90,7 +101,7 @@ struct Responder {
             request.pathParameters = parameters
         }
         let context = RequestContext(config: config, logger: log, databaseProvider: databaseProvider,
-                                     channelAccountCache: channelAccountCache)
+                                     channelAccountCache: channelAccountCache, tokenVerifier: tokenVerifier)
         do {
             var response = try route.handle(request, context)
             if request.method == "HEAD" { response.body = [] }
@@ -101,6 +112,15 @@ struct Responder {
         } catch let error as PostgresError where error.isUnavailable || error.isStatementTimeout {
             log.error("database unavailable", metadata: ["error": "\(error)"])
             return .error(.databaseUnavailable, requestID: request.requestID)
+        } catch let error as PostgresError where error.constraint == "leads_status_transition" {
+            // The database's guard caught a move the use case let through (two requests raced on one lead).
+            return .error(.conflict("The lead's status changed meanwhile and this move is no longer allowed; reload it.",
+                                    code: "invalid_status_transition"), requestID: request.requestID)
+        } catch let error as PostgresError where error.sqlState?.hasPrefix("22") == true {
+            // A data exception (a value PostgreSQL refuses) is the caller's input, not our failure.
+            log.warning("input refused by the database", metadata: ["sqlState": "\(error.sqlState ?? "")"])
+            return .error(.badRequest("A value in the request is out of range or malformed.", code: "invalid_input"),
+                          requestID: request.requestID)
         } catch {
             log.error("unhandled error", metadata: ["error": "\(error)", "route": "\(type(of: route).pattern)"])
             return .error(.internalError, requestID: request.requestID)

@@ -55,3 +55,11 @@ public enum PostgresError: Error, CustomStringConvertible, Sendable {
     public var isUniqueViolation: Bool { sqlState == "23505" }
     public var isStatementTimeout: Bool { sqlState == "57014" }
 }
+
+extension PostgresError {
+    /// The constraint the server named, for errors raised by one (unique, check, foreign key, our triggers).
+    public var constraint: String? {
+        if case .server(let e) = self { return e.constraint }
+        return nil
+    }
+}

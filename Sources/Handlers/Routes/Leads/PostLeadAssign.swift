@@ -1,0 +1,20 @@
+import Core
+
+/// `POST /api/leads/:id/assign` with `{salesAgentId, mode?}` (Manager, Admin).
+struct PostLeadAssign: Route {
+    static let method = "POST"
+    static let pattern = "/api/leads/:id/assign"
+    static let group = RouteGroup.api
+
+    func handle(_ request: Request, _ context: RequestContext) throws -> Response {
+        let caller = try context.caller(request)
+        let id = try request.uuidParameter("id")
+        let body = try request.jsonObject(allowing: ["salesAgentId", "mode"])
+        let agentID = try body.uuid("salesAgentId")
+        let mode = try body.enumValue("mode", AssignLead.Mode.self) ?? .manual
+        return try context.run(as: caller, roles: AgentRole.managers) { principal, db in
+            try .json(AssignLead(leads: PostgresLeadRepository(connection: db))
+                .run(principal, leadID: id, agentID: agentID, mode: mode))
+        }
+    }
+}

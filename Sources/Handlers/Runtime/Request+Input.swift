@@ -1,0 +1,121 @@
+import Core
+import FoundationEssentials
+
+/// Typed access to path parameters, query parameters and JSON bodies. Every refusal is a 400 that names the field.
+extension Request {
+    public func uuidParameter(_ name: String) throws -> UUID {
+        guard let id = UUID(uuidString: try pathParameter(name)) else { throw AppError.invalidField(name, "must be a UUID.") }
+        return id
+    }
+
+    public func queryUUID(_ name: String) throws -> UUID? {
+        guard let raw = nonEmptyQuery(name) else { return nil }
+        guard let id = UUID(uuidString: raw) else { throw AppError.invalidField(name, "must be a UUID.") }
+        return id
+    }
+
+    /// An agent id, or `unassigned`.
+    public func queryAssignment(_ name: String) throws -> AssignmentFilter? {
+        guard let raw = nonEmptyQuery(name) else { return nil }
+        if raw.lowercased() == "unassigned" { return .unassigned }
+        guard let id = UUID(uuidString: raw) else { throw AppError.invalidField(name, "must be an agent id (UUID) or unassigned.") }
+        return .agent(id)
+    }
+
+    /// An enumerated value, case-insensitively (`line` and `LINE` both work).
+    public func queryEnum<E: RawRepresentable & CaseIterable>(_ name: String, _ type: E.Type) throws -> E?
+    where E.RawValue == String {
+        guard let raw = nonEmptyQuery(name) else { return nil }
+        guard let value = E(rawValue: raw.uppercased()) else {
+            throw AppError.invalidField(name, "must be one of \(E.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        return value
+    }
+
+    /// An RFC 3339 date-time, or a plain date (midnight UTC).
+    public func queryDate(_ name: String) throws -> Date? {
+        guard let raw = nonEmptyQuery(name) else { return nil }
+        let text = raw.utf8.count == 10 ? raw + "T00:00:00Z" : raw
+        // Years 1000…9999 only: PostgreSQL has no year 0, and nothing in an inbox predates the first.
+        guard let year = Int(text.prefix(4)), year >= 1000, let date = PostgresTimestamp.parse(text) else {
+            throw AppError.invalidField(name, "must be an ISO 8601 date or date-time, e.g. 2026-11-27T09:30:00Z.")
+        }
+        return date
+    }
+
+    func nonEmptyQuery(_ name: String) -> String? {
+        guard let raw = query[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+        return raw
+    }
+
+    /// The body as a JSON object whose keys are all in `allowed`.
+    public func jsonObject(allowing allowed: Set<String>) throws -> JSONObjectInput {
+        if let type = header("content-type"), !type.lowercased().hasPrefix("application/json") {
+            throw AppError.unsupportedMediaType("Send the body as application/json.")
+        }
+        guard !body.isEmpty else { throw AppError.badRequest("The request needs a JSON object body.", code: "invalid_json") }
+        let value: JSONValue
+        do { value = try JSONValue.parse(body) } catch {
+            throw AppError.badRequest("The body is not valid JSON (\(error)).", code: "invalid_json")
+        }
+        guard let object = value.objectValue else {
+            throw AppError.badRequest("The body must be a JSON object.", code: "invalid_json")
+        }
+        if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw AppError.invalidField(unknown, "is not a field of this request (expected \(allowed.sorted().joined(separator: ", "))).")
+        }
+        return JSONObjectInput(fields: object)
+    }
+}
+
+/// The fields of a JSON request body, read with their types checked.
+public struct JSONObjectInput {
+    let fields: [String: JSONValue]
+
+    public var isEmpty: Bool { fields.isEmpty }
+
+    /// A string of `length` characters after trimming; nil when absent or null.
+    public func string(_ name: String, length: ClosedRange<Int>) throws -> String? {
+        guard let value = fields[name], !value.isNull else { return nil }
+        guard let text = value.stringValue else { throw AppError.invalidField(name, "must be a string.") }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.utf8.contains(0) else { throw AppError.invalidField(name, "must not contain NUL characters.") }
+        guard length.contains(trimmed.count) else {
+            throw AppError.invalidField(name, "must be \(length.lowerBound) to \(length.upperBound) characters long.")
+        }
+        return trimmed
+    }
+
+    public func uuid(_ name: String) throws -> UUID? {
+        guard let value = fields[name], !value.isNull else { return nil }
+        guard let id = value.stringValue.flatMap(UUID.init(uuidString:)) else { throw AppError.invalidField(name, "must be a UUID.") }
+        return id
+    }
+
+    public func enumValue<E: RawRepresentable & CaseIterable>(_ name: String, _ type: E.Type) throws -> E?
+    where E.RawValue == String {
+        guard let value = fields[name], !value.isNull else { return nil }
+        guard let text = value.stringValue, let parsed = E(rawValue: text.uppercased()) else {
+            throw AppError.invalidField(name, "must be one of \(E.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        return parsed
+    }
+
+    /// An array of strings, each trimmed to `length` characters, duplicates dropped (first one kept).
+    public func stringSet(_ name: String, length: ClosedRange<Int>, maxCount: Int) throws -> [String]? {
+        guard let value = fields[name], !value.isNull else { return nil }
+        guard let items = value.arrayValue else { throw AppError.invalidField(name, "must be an array of strings.") }
+        guard items.count <= maxCount else { throw AppError.invalidField(name, "may hold at most \(maxCount) items.") }
+        var out: [String] = []
+        for item in items {
+            guard let text = item.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) else {
+                throw AppError.invalidField(name, "must be an array of strings.")
+            }
+            guard length.contains(text.count), !text.utf8.contains(0) else {
+                throw AppError.invalidField(name, "each item must be \(length.lowerBound) to \(length.upperBound) characters long, without NUL characters.")
+            }
+            if !out.contains(text) { out.append(text) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,154 @@
+import Core
+import Foundation
+import XCTest
+
+final class ConversationsAPITests: XCTestCase {
+    func testTheListCarriesEverythingTheInboxShows() throws {
+        let f = try APIFixture.make(leadCount: 3, messageCount: 0)
+        let response = try f.call("GET", "/api/conversations", as: "sales")
+        XCTAssertEqual(response.status, 200, response.text)
+        XCTAssertEqual(response.data.compactMap { $0["id"] as? String }, f.conversations.map { $0.uuidString.lowercased() })
+        let first = response.data[0]
+        XCTAssertEqual(first["participantDisplayName"] as? String, "Participant 0")
+        XCTAssertEqual(first["participantProfileImageUrl"] as? String, "https://img.example/p0.png")
+        XCTAssertEqual(first["contactDisplayName"] as? String, "Contact 0")
+        XCTAssertEqual(first["contactProfileImageUrl"] as? String, "https://img.example/c0.png")
+        XCTAssertEqual(first["contactIdentityDisplayName"] as? String, "Identity 0")
+        XCTAssertEqual(first["contactIdentityProfileImageUrl"] as? String, "https://img.example/i0.png")
+        XCTAssertEqual(first["leadId"] as? String, f.leads[0].uuidString.lowercased())
+        XCTAssertEqual(first["leadStatus"] as? String, "NEW")
+        XCTAssertEqual(first["lastMessagePreview"] as? String, "hello 0")
+        XCTAssertEqual(first["unreadCount"] as? Int, 2)
+        XCTAssertEqual(try f.call("GET", "/api/conversations?channel=line&status=OPEN").data.count, 3)
+        XCTAssertEqual(try f.call("GET", "/api/conversations?status=CLOSED").data.count, 0)
+        XCTAssertEqual(try f.call("GET", "/api/conversations?leadId=\(f.leads[1])").data.count, 1)
+        XCTAssertEqual(try f.call("GET", "/api/conversations?status=open").status, 200)
+        XCTAssertEqual(try f.call("GET", "/api/conversations?status=ARCHIVED").status, 400)
+        XCTAssertEqual(try f.call("GET", "/api/conversations?assignedSalesId=someone").status, 400)
+    }
+
+    func testMessagesNewestFirstAndMarkRead() throws {
+        let f = try APIFixture.make(leadCount: 2, messageCount: 5)
+        let thread = try f.call("GET", "/api/conversations/\(f.conversations[0])/messages?limit=3")
+        XCTAssertEqual(thread.status, 200, thread.text)
+        XCTAssertEqual(thread.data.compactMap { $0["content"] as? String }, ["m4", "m3", "m2"])
+        let rest = try f.call("GET", "/api/conversations/\(f.conversations[0])/messages?limit=3&cursor=\(try XCTUnwrap(thread.nextCursor))")
+        XCTAssertEqual(rest.data.compactMap { $0["content"] as? String }, ["m1", "m0"])
+        XCTAssertNil(rest.nextCursor)
+        XCTAssertEqual(rest.data[0]["deliveryStatus"] as? String, "RECEIVED")
+
+        let empty = try f.call("GET", "/api/conversations/\(f.conversations[1])/messages")
+        XCTAssertEqual(empty.status, 200)
+        XCTAssertEqual(empty.data.count, 0)
+        XCTAssertEqual(try f.call("GET", "/api/conversations/\(UUID())/messages").status, 404)
+
+        let marked = try f.call("POST", "/api/conversations/\(f.conversations[0])/mark-read", as: "sales")
+        XCTAssertEqual(marked.status, 200, marked.text)
+        XCTAssertEqual(marked.object["unreadCount"] as? Int, 0)
+        XCTAssertEqual(try f.call("GET", "/api/conversations?leadId=\(f.leads[0])").data.first?["unreadCount"] as? Int, 0)
+        XCTAssertNotNil(try f.call("GET", "/api/conversations?leadId=\(f.leads[0])").data.first?["lastReadAt"] as? String)
+        let unknown = try f.call("POST", "/api/conversations/\(UUID())/mark-read")
+        XCTAssertEqual(unknown.status, 404)
+        XCTAssertEqual(unknown.errorCode, "not_found")
+    }
+
+    /// Keyset pages stay exact while new rows arrive at the top: no row twice, none skipped, even for rows that
+    /// share a timestamp.
+    func testPaginationIsStableWhileNewRowsArrive() throws {
+        let f = try APIFixture.make(leadCount: 0, messageCount: 0)
+        let db = try TestStack.connection()
+        let lead: UUID = try db.query("""
+            INSERT INTO leads (tenant_id, source_channel, external_user_id) VALUES ($1, 'LINE', 'Upaging') RETURNING id
+            """, [f.tenantID]).first!.decode("id")
+        // 23 conversations, in groups of three sharing one timestamp.
+        var expected: [String] = []
+        for i in 0..<23 {
+            let id: UUID = try db.query("""
+                INSERT INTO conversations (tenant_id, lead_id, channel, channel_thread_id, last_message_at)
+                VALUES ($1, $2, 'LINE', $3, timestamptz '2026-01-01 00:00:00.123456+00' + make_interval(secs => $4))
+                RETURNING id
+                """, [f.tenantID, lead, "T\(i)", i / 3]).first!.decode("id")
+            expected.append(id.uuidString.lowercased())
+        }
+        let conversation = try XCTUnwrap(UUID(uuidString: expected[0]))
+        for m in 0..<23 {
+            _ = try db.query("""
+                INSERT INTO messages (tenant_id, conversation_id, channel, direction, sender_type, content, delivery_status, created_at)
+                VALUES ($1, $2, 'LINE', 'INBOUND', 'CUSTOMER', $3, 'RECEIVED', timestamptz '2026-01-01' + make_interval(secs => $4))
+                """, [f.tenantID, conversation, "p\(m)", m / 4])
+        }
+
+        var seen: [String] = []
+        var messages: [String] = []
+        var cursor: String?
+        var messageCursor: String?
+        var pages = 0
+        repeat {
+            let page = try f.call("GET", "/api/conversations?limit=5" + (cursor.map { "&cursor=\($0)" } ?? ""))
+            XCTAssertEqual(page.status, 200, page.text)
+            seen += page.data.compactMap { $0["id"] as? String }
+            cursor = page.nextCursor
+            let thread = try f.call("GET", "/api/conversations/\(conversation)/messages?limit=4"
+                                    + (messageCursor.map { "&cursor=\($0)" } ?? ""))
+            messages += thread.data.compactMap { $0["content"] as? String }
+            messageCursor = thread.nextCursor
+            // New activity lands at the top between page fetches.
+            _ = try db.query("""
+                INSERT INTO conversations (tenant_id, lead_id, channel, channel_thread_id) VALUES ($1, $2, 'LINE', $3)
+                """, [f.tenantID, lead, "new-\(pages)"])
+            _ = try f.insertMessage(db, conversation: conversation, secondsAgo: 0, text: "late \(pages)")
+            pages += 1
+        } while cursor != nil && pages < 20
+        XCTAssertEqual(pages, 5)
+        XCTAssertEqual(seen.count, Set(seen).count, "no conversation twice")
+        XCTAssertEqual(Set(seen).subtracting(expected), [], "rows that arrived above the cursor wait for a refresh")
+        XCTAssertEqual(Set(expected).subtracting(seen), [], "none skipped")
+        while let next = messageCursor {
+            let thread = try f.call("GET", "/api/conversations/\(conversation)/messages?limit=4&cursor=\(next)")
+            messages += thread.data.compactMap { $0["content"] as? String }
+            messageCursor = thread.nextCursor
+        }
+        XCTAssertEqual(messages.filter { $0.hasPrefix("p") }.count, 23)
+        XCTAssertEqual(messages.count, Set(messages).count)
+    }
+
+    func testDashboardMetricsCountWhatIsThere() throws {
+        let f = try APIFixture.make(leadCount: 4, messageCount: 3)
+        let db = try TestStack.connection()
+        try db.query("UPDATE leads SET status = 'ASSIGNED', assigned_sales_id = $2 WHERE id = ANY($1::uuid[])",
+                     [PostgresTextArray([f.leads[0].uuidString, f.leads[1].uuidString]), f.sales])
+        try db.query("UPDATE leads SET status = 'CONTACTED' WHERE id = $1", [f.leads[1]])
+        try db.query("UPDATE conversations SET assigned_agent_id = $2 WHERE id = $1", [f.conversations[0], f.sales])
+        try db.query("UPDATE conversations SET status = 'CLOSED' WHERE id = $1", [f.conversations[3]])
+        _ = try db.query("""
+            INSERT INTO messages (tenant_id, conversation_id, channel, direction, sender_type, content, delivery_status, created_at)
+            VALUES ($1, $2, 'LINE', 'OUTBOUND', 'SALES', 'reply', 'SENT', now()),
+                   ($1, $2, 'LINE', 'INBOUND', 'CUSTOMER', 'old', 'RECEIVED', now() - interval '40 days')
+            """, [f.tenantID, f.conversations[0]])
+
+        let response = try f.call("GET", "/api/dashboard/metrics", as: "manager")
+        XCTAssertEqual(response.status, 200, response.text)
+        let m = response.object
+        XCTAssertEqual(m["periodDays"] as? Int, 30)
+        XCTAssertEqual(m["leadsByStatus"] as? [String: Int],
+                       ["NEW": 2, "ASSIGNED": 1, "CONTACTED": 1, "QUALIFIED": 0, "PROPOSAL_SENT": 0, "NEGOTIATION": 0,
+                        "WON": 0, "LOST": 0])
+        let omni = try XCTUnwrap(m["omniSummary"] as? [String: Int])
+        XCTAssertEqual(omni["inbound30d"], 3, "the 40-day-old message is outside the period")
+        XCTAssertEqual(omni["outbound30d"], 1)
+        XCTAssertEqual(omni["openConversations"], 3)
+        XCTAssertEqual(omni["activeContacts"], 4)
+        XCTAssertEqual(omni["totalLeads"], 4)
+        XCTAssertEqual(m["inboundByChannel30d"] as? [String: Int], ["LINE": 3, "FACEBOOK": 0, "INSTAGRAM": 0])
+        let agents = try XCTUnwrap(m["leadsPerSales"] as? [[String: Any]])
+        let sales = try XCTUnwrap(agents.first { $0["id"] as? String == f.sales.uuidString.lowercased() })
+        XCTAssertEqual(sales["assignedLeads"] as? Int, 2)
+        XCTAssertEqual(sales["contactedLeads"] as? Int, 1)
+        XCTAssertEqual(sales["activeConversations"] as? Int, 1)
+        XCTAssertEqual(sales["conversionRate"] as? Double, 0)
+        XCTAssertNil(agents.first { $0["id"] as? String == f.inactive.uuidString.lowercased() }, "inactive, holding no leads")
+        let funnel = try XCTUnwrap(m["conversionFunnel"] as? [[String: Any]])
+        XCTAssertEqual(funnel.map { $0["status"] as? String }, LeadStatus.allCases.map(\.rawValue))
+        XCTAssertEqual(funnel[1]["reached"] as? Int, 2)
+    }
+}
