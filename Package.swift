@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // C libraries enter Swift through these module maps only; the Swift wrappers right
@@ -43,7 +44,11 @@ let package = Package(
         .executableTarget(
             name: "Worker",
             // libvips is linked by the worker only: the responders stay small.
-            dependencies: ["Core", "CVips", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Core", "CVips",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             path: "Sources/Worker"
         ),
         .executableTarget(

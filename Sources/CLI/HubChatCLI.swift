@@ -6,8 +6,10 @@ import Logging
 struct HubChatCLI: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hubchat",
-        abstract: "Operate HubChat: migrate the database, provision tenants, agents and channel accounts, mint tokens.",
-        subcommands: [Migrate.self, TenantCommand.self, AgentCommand.self, ChannelCommand.self, Token.self])
+        abstract: "Operate HubChat: migrate the database, provision tenants, agents and channel accounts, mint tokens, "
+            + "replay dead letters.",
+        subcommands: [Migrate.self, TenantCommand.self, AgentCommand.self, ChannelCommand.self, Token.self,
+                      DeadLettersCommand.self])
 }
 
 /// The database connection the CLI works through: system scope, since an operator

@@ -12,6 +12,7 @@ struct InboundProcessor {
     let leaseSeconds: Int
     let workerName: String
     let logger: Logger
+    let metrics: WorkerMetrics
 
     func runOnce() throws -> Int {
         let jobs = try queue.claim(topic: PostgresWebhookEventStore.topic, limit: batchSize, leaseSeconds: leaseSeconds,
@@ -23,6 +24,7 @@ struct InboundProcessor {
             do {
                 let outcome = try process(jobPayload: job.payload)
                 try queue.complete(job)
+                metrics.jobFinished()
                 if case .recorded(let record) = outcome {
                     log.debug("inbound message recorded", metadata: [
                         "conversationId": "\(record.conversationID)", "messageId": "\(record.messageID.map { "\($0)" } ?? "-")",
@@ -33,8 +35,11 @@ struct InboundProcessor {
             } catch let error as PermanentJobFailure {
                 log.error("inbound job dead-lettered", metadata: ["error": "\(error)"])
                 try queue.deadLetter(job, error: error.description)
+                metrics.jobsDeadLettered.increment()
             } catch {
                 let dead = try queue.retry(job, delaySeconds: Backoff.delay(afterAttempt: job.attempts), error: "\(error)")
+                metrics.jobsFailed.increment()
+                if dead { metrics.jobsDeadLettered.increment() } else { metrics.jobsRetried.increment() }
                 log.warning(dead ? "inbound job dead-lettered after its last attempt" : "inbound job failed; will retry",
                             metadata: ["error": "\(error)", "attempt": "\(job.attempts)"])
             }

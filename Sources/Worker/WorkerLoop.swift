@@ -14,6 +14,10 @@ struct WorkerLoop {
     let config: HubChatConfig
     let logger: Logger
     let name = "worker-\(getpid())"
+    let metrics = WorkerMetrics()
+    let heartbeats = LoopHeartbeats()
+    /// Shared by the outbound lanes, for accounts configured by env vars alone.
+    let limiter = LocalRateLimiter()
 
     var settings: PostgresConnection.Settings {
         .init(url: config.database.url, applicationName: "hubchat-worker",
@@ -25,28 +29,54 @@ struct WorkerLoop {
     func run() {
         logger.info("worker started", metadata: [
             "name": "\(name)", "pollIntervalMs": "\(config.worker.pollIntervalMilliseconds)",
-            "inboundLanes": "\(config.worker.inboundConcurrency)"])
-        let wake = DispatchSemaphore(value: 0)
-        let finished = DispatchGroup()
-        let lanes = config.worker.inboundConcurrency
-        for lane in 0..<lanes {
-            let worker = InboundLane(config: config, settings: settings, workerName: "\(name)/\(lane)", logger: logger, wake: wake)
-            finished.enter()
-            let thread = Thread { worker.run(); finished.leave() }
-            thread.start()
+            "inboundLanes": "\(config.worker.inboundConcurrency)", "outboundLanes": "\(config.worker.outboundConcurrency)"])
+        if let port = config.worker.healthPort {
+            do {
+                try HealthServer(host: config.worker.healthHost, port: port, metrics: metrics, heartbeats: heartbeats,
+                                 stallSeconds: stallSeconds, settings: settings, logger: logger).start()
+            } catch {
+                logger.critical("the health endpoints could not start", metadata: ["error": "\(error)"])
+            }
         }
-        relayLoop(wakeLanes: { for _ in 0..<lanes { wake.signal() } })
-        for _ in 0..<lanes { wake.signal() }  // let sleeping lanes see the stop flag
+        let inboundWake = DispatchSemaphore(value: 0)
+        let outboundWake = DispatchSemaphore(value: 0)
+        let finished = DispatchGroup()
+        let inbound = config.worker.inboundConcurrency
+        let outbound = config.worker.outboundConcurrency
+        for lane in 0..<inbound {
+            let worker = InboundLane(config: config, settings: settings, workerName: "\(name)/in\(lane)", logger: logger,
+                                     wake: inboundWake, heartbeats: heartbeats, metrics: metrics)
+            finished.enter()
+            Thread { worker.run(); finished.leave() }.start()
+        }
+        for lane in 0..<outbound {
+            let worker = OutboundLane(config: config, settings: settings, workerName: "\(name)/out\(lane)", logger: logger,
+                                      wake: outboundWake, heartbeats: heartbeats, metrics: metrics, limiter: limiter)
+            finished.enter()
+            Thread { worker.run(); finished.leave() }.start()
+        }
+        let wakeAll = {
+            for _ in 0..<inbound { inboundWake.signal() }
+            for _ in 0..<outbound { outboundWake.signal() }
+        }
+        relayLoop(wakeLanes: wakeAll)
+        wakeAll()  // let sleeping lanes see the stop flag
         finished.wait()
         logger.info("worker stopped")
     }
+
+    /// A loop that has not gone round for this long makes `/ready` fail. Lanes tick at least every poll interval
+    /// while idle; a delivery waits at most for one provider timeout.
+    var stallSeconds: Double { max(60, Double(config.worker.pollIntervalMilliseconds) * 10 / 1000) }
 
     private func relayLoop(wakeLanes: () -> Void) {
         var listener: PostgresConnection?
         var work: PostgresConnection?
         var wasDown = false
         var lastRescue = 0.0
+        var lastObservation = 0.0
         while ProcessSignals.stopRequested == 0 {
+            heartbeats.tick("relay")
             do {
                 if listener == nil {
                     let connection = try PostgresConnection(settings: settings)
@@ -56,16 +86,26 @@ struct WorkerLoop {
                 if work == nil { work = try PostgresConnection(settings: settings) }
                 if wasDown { logger.info("database reachable again"); wasDown = false }
                 let db = work!
-                if Self.now() - lastRescue > 5 {
+                // Heartbeat first (this worker's jobs keep their leases), then take back the jobs of workers
+                // whose leases ran out, and prune what has expired.
+                if Self.now() - lastRescue > min(5, Double(config.worker.outboxProcessingTimeoutSeconds) / 3) {
+                    _ = try PostgresJobQueue(connection: db).extendLeases(
+                        worker: name + "/", leaseSeconds: config.worker.outboxProcessingTimeoutSeconds)
                     let rescued = try PostgresOutbox(connection: db).rescueExpiredLeases()
                         + PostgresJobQueue(connection: db).rescueExpiredLeases()
                     if rescued > 0 { logger.warning("expired leases rescued", metadata: ["count": "\(rescued)"]) }
+                    try PostgresMaintenance(connection: db).pruneExpired()
                     lastRescue = Self.now()
+                }
+                if Self.now() - lastObservation > Double(config.worker.observabilityPollMilliseconds) / 1000 {
+                    observe(db)
+                    lastObservation = Self.now()
                 }
                 let relayed = try OutboxRelay(
                     outbox: PostgresOutbox(connection: db), queue: PostgresJobQueue(connection: db),
                     batchSize: config.worker.outboxBatchSize, leaseSeconds: config.worker.outboxProcessingTimeoutSeconds,
                     workerName: name, logger: logger).runOnce()
+                metrics.outboxRelayed.increment(by: Int64(relayed))
                 if relayed > 0 {
                     wakeLanes()
                 } else {
@@ -87,6 +127,17 @@ struct WorkerLoop {
         }
     }
 
+    /// Queue and outbox depth and lag, and dead letters, for `/metrics` (shared state: every worker reports it).
+    private func observe(_ db: PostgresConnection) {
+        metrics.sampleRate(now: Self.now())
+        guard let stats = try? PostgresMaintenance(connection: db).pipelineStats() else { return }
+        metrics.queueDepth.set(Double(stats.queueDepth))
+        metrics.queueLagSeconds.set(stats.queueLagSeconds)
+        metrics.outboxDepth.set(Double(stats.outboxDepth))
+        metrics.outboxLagSeconds.set(stats.outboxLagSeconds)
+        metrics.deadLetters.set(Double(stats.deadLetters))
+    }
+
     static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
@@ -102,6 +153,8 @@ struct InboundLane: Sendable {
     let workerName: String
     let logger: Logger
     let wake: DispatchSemaphore
+    let heartbeats: LoopHeartbeats
+    let metrics: WorkerMetrics
 
     /// The lanes share WORKER_INBOUND_BATCH_SIZE: a lane that claimed a whole batch would make
     /// the last job of it wait for every job before it while other lanes sit idle.
@@ -118,6 +171,7 @@ struct InboundLane: Sendable {
                                  graphBaseURL: config.providers.metaGraphBaseURL, graphVersion: config.providers.metaGraphVersion)
         }
         while ProcessSignals.stopRequested == 0 {
+            heartbeats.tick(workerName)
             do {
                 if db == nil { db = try PostgresConnection(settings: settings) }
                 if wasDown { wasDown = false }
@@ -126,7 +180,8 @@ struct InboundLane: Sendable {
                     defaultAccounts: config.defaultChannelAccounts, lineImages: lineImages, logger: logger)
                 let processed = try InboundProcessor(
                     queue: PostgresJobQueue(connection: db!), process: process, batchSize: batchSize,
-                    leaseSeconds: config.worker.outboxProcessingTimeoutSeconds, workerName: workerName, logger: logger).runOnce()
+                    leaseSeconds: config.worker.outboxProcessingTimeoutSeconds, workerName: workerName, logger: logger,
+                    metrics: metrics).runOnce()
                 if processed == 0 {
                     _ = wake.wait(timeout: .now() + .milliseconds(config.worker.pollIntervalMilliseconds))
                 }

@@ -32,6 +32,10 @@ public struct HubChatConfig: Sendable {
         public var outboxProcessingTimeoutSeconds: Int
         public var observabilityPollMilliseconds: Int
         public var healthPort: Int?
+        /// Where `/ready` and `/metrics` listen (loopback unless a scraper elsewhere needs them).
+        public var healthHost: String
+        /// Reply with a customer's fresh LINE reply token (free) before falling back to push.
+        public var lineUseReplyTokens: Bool
     }
 
     public struct Limits: Sendable {
@@ -68,6 +72,14 @@ public struct HubChatConfig: Sendable {
         public var inboundURLMode: MediaURLMode
         public var inboundSignedURLTTLSeconds: Int
         public var inboundMaxBytes: Int
+        /// Agents' uploads and generated previews: images, then files (PDF).
+        public var imageBucket: String
+        public var imageURLMode: MediaURLMode
+        public var imageSignedURLTTLSeconds: Int
+        public var fileBucket: String
+        public var fileURLMode: MediaURLMode
+        public var fileSignedURLTTLSeconds: Int
+        public var uploadMaxBytes: Int
     }
 
     /// How bearer tokens are verified (REST API).
@@ -116,7 +128,9 @@ public struct HubChatConfig: Sendable {
                 "WORKER_OUTBOX_PROCESSING_TIMEOUT_SECONDS", default: 120, range: 5...86_400),
             observabilityPollMilliseconds: try env.int("WORKER_OBSERVABILITY_POLL_MS", default: 5_000, range: 100...600_000),
             healthPort: env.string("WORKER_HEALTH_PORT") == nil
-                ? nil : try env.int("WORKER_HEALTH_PORT", default: 8081, range: 1...65_535))
+                ? nil : try env.int("WORKER_HEALTH_PORT", default: 8081, range: 1...65_535),
+            healthHost: env.string("WORKER_HEALTH_HOST", default: "127.0.0.1"),
+            lineUseReplyTokens: try env.bool("LINE_USE_REPLY_TOKENS", default: true))
         limits = Limits(
             outboundRequestsPerWindow: try env.int("OUTBOUND_RATE_LIMIT_REQUESTS_PER_WINDOW", default: 120, range: 1...1_000_000),
             outboundWindowSeconds: try env.int("OUTBOUND_RATE_LIMIT_WINDOW_SECONDS", default: 60, range: 1...86_400),
@@ -157,7 +171,21 @@ public struct HubChatConfig: Sendable {
             inboundBucket: env.string("INBOUND_MEDIA_BUCKET", default: "inbound-media"),
             inboundURLMode: MediaURLMode(rawValue: try env.oneOf("INBOUND_MEDIA_URL_MODE", ["public", "signed"], default: "public"))!,
             inboundSignedURLTTLSeconds: try env.int("INBOUND_MEDIA_SIGNED_URL_TTL_SEC", default: 604_800, range: 60...31_536_000),
-            inboundMaxBytes: try env.int("INBOUND_MEDIA_MAX_SIZE_MB", default: 10, range: 1...100) * 1024 * 1024)
+            inboundMaxBytes: try env.int("INBOUND_MEDIA_MAX_SIZE_MB", default: 10, range: 1...100) * 1024 * 1024,
+            imageBucket: env.string("MESSAGE_IMAGE_BUCKET", default: "message-images"),
+            imageURLMode: MediaURLMode(rawValue: try env.oneOf("MESSAGE_IMAGE_URL_MODE", ["public", "signed"], default: "signed"))!,
+            // At least an hour: a provider may fetch the media a while after the send.
+            imageSignedURLTTLSeconds: try env.int("MESSAGE_IMAGE_SIGNED_URL_TTL_SEC", default: 2_592_000, range: 3_600...31_536_000),
+            fileBucket: "", fileURLMode: .signed, fileSignedURLTTLSeconds: 0,
+            uploadMaxBytes: try env.int("MESSAGE_UPLOAD_MAX_SIZE_MB", default: 10, range: 1...50) * 1024 * 1024)
+        media.fileBucket = env.string("MESSAGE_FILE_BUCKET", default: media.imageBucket)
+        media.fileURLMode = MediaURLMode(rawValue: try env.oneOf(
+            "MESSAGE_FILE_URL_MODE", ["public", "signed"], default: media.imageURLMode.rawValue))!
+        media.fileSignedURLTTLSeconds = try env.int(
+            "MESSAGE_FILE_SIGNED_URL_TTL_SEC", default: media.imageSignedURLTTLSeconds, range: 3_600...31_536_000)
+        if (media.imageURLMode == .signed || media.fileURLMode == .signed) && media.signingSecret.isEmpty {
+            throw Environment.Invalid(variable: "HUBCHAT_MEDIA_SIGNING_SECRET", problem: "is required for signed media URLs")
+        }
         if media.inboundURLMode == .signed && media.signingSecret.isEmpty {
             throw Environment.Invalid(variable: "HUBCHAT_MEDIA_SIGNING_SECRET", problem: "is required for signed media URLs")
         }

@@ -47,6 +47,15 @@ public protocol JobQueue {
     @discardableResult
     func retry(_ job: QueueJob, delaySeconds: Double, error: String) throws -> Bool
     func deadLetter(_ job: QueueJob, error: String) throws
+    /// Puts a job back for `delaySeconds` without using up an attempt (a rate limit, not a failure), up to the
+    /// job's deferral budget; past it, this is a `retry`. Returns true when it was dead-lettered.
+    @discardableResult
+    func deferJob(_ job: QueueJob, delaySeconds: Double, reason: String) throws -> Bool
+    /// Gives claimed jobs back untouched (a worker stopping before it started them).
+    func release(_ jobs: [QueueJob]) throws
+    /// The heartbeat: extends the leases of every job `worker` holds, so a long job is not taken over while its
+    /// worker lives, and a killed worker's jobs come back one short lease later.
+    func extendLeases(worker: String, leaseSeconds: Int) throws -> Int
     /// Returns jobs whose lease expired (their worker died) to PENDING; the count.
     func rescueExpiredLeases() throws -> Int
 }

@@ -9,6 +9,10 @@ public enum MediaURLMode: String, Sendable {
 public protocol MediaStorage {
     func put(bucket: String, path: String, bytes: [UInt8], contentType: String) throws
     func url(bucket: String, path: String, mode: MediaURLMode, ttlSeconds: Int) -> String
+    /// The size of a file this storage holds, from a URL it made (nil for any other URL).
+    func storedSize(url: String) -> Int?
+    /// The bytes of a file this storage holds, from a URL it made.
+    func read(url: String) -> [UInt8]?
 }
 
 /// Image decoding and re-encoding (libvips in the worker).

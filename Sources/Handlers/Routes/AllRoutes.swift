@@ -16,5 +16,6 @@ enum AllRoutes {
         GetConversationMessages(),
         PostConversationMarkRead(),
         GetDashboardMetricsRoute(),
+        PostSendMessage(),
     ]
 }

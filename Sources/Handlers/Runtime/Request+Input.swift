@@ -74,16 +74,38 @@ public struct JSONObjectInput {
 
     public var isEmpty: Bool { fields.isEmpty }
 
-    /// A string of `length` characters after trimming; nil when absent or null.
+    /// A string of at most `length.upperBound` Unicode scalars as sent (what JSON Schema's maxLength counts, and
+    /// close to what providers count), and at least `length.lowerBound` once surrounding white space is trimmed.
+    /// Returns the trimmed text; nil when absent or null.
     public func string(_ name: String, length: ClosedRange<Int>) throws -> String? {
         guard let value = fields[name], !value.isNull else { return nil }
         guard let text = value.stringValue else { throw AppError.invalidField(name, "must be a string.") }
+        guard !text.utf8.contains(0) else { throw AppError.invalidField(name, "must not contain NUL characters.") }
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.utf8.contains(0) else { throw AppError.invalidField(name, "must not contain NUL characters.") }
-        guard length.contains(trimmed.count) else {
+        guard text.unicodeScalars.count <= length.upperBound, trimmed.unicodeScalars.count >= length.lowerBound else {
             throw AppError.invalidField(name, "must be \(length.lowerBound) to \(length.upperBound) characters long.")
         }
         return trimmed
+    }
+
+    /// A string exactly as sent (enumerations: no trimming, so the document's patterns describe it exactly).
+    public func rawString(_ name: String) throws -> String? {
+        guard let value = fields[name], !value.isNull else { return nil }
+        guard let text = value.stringValue else { throw AppError.invalidField(name, "must be a string.") }
+        return text
+    }
+
+    /// A whole number in `range`; nil when absent or null.
+    public func int(_ name: String, range: ClosedRange<Int>) throws -> Int? {
+        guard let value = fields[name], !value.isNull else { return nil }
+        guard let number = value.doubleValue, number.rounded() == number, let int = Int(exactly: number), range.contains(int)
+        else { throw AppError.invalidField(name, "must be a whole number from \(range.lowerBound) to \(range.upperBound).") }
+        return int
+    }
+
+    /// The first of `names` that is present (an older and a newer spelling of one field).
+    public func firstPresent(_ names: String...) -> String {
+        names.first { fields[$0].map { !$0.isNull } ?? false } ?? names[0]
     }
 
     public func uuid(_ name: String) throws -> UUID? {
@@ -108,10 +130,11 @@ public struct JSONObjectInput {
         guard items.count <= maxCount else { throw AppError.invalidField(name, "may hold at most \(maxCount) items.") }
         var out: [String] = []
         for item in items {
-            guard let text = item.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) else {
-                throw AppError.invalidField(name, "must be an array of strings.")
-            }
-            guard length.contains(text.count), !text.utf8.contains(0) else {
+            guard let raw = item.stringValue else { throw AppError.invalidField(name, "must be an array of strings.") }
+            let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard raw.unicodeScalars.count <= length.upperBound, text.unicodeScalars.count >= length.lowerBound,
+                  !raw.utf8.contains(0)
+            else {
                 throw AppError.invalidField(name, "each item must be \(length.lowerBound) to \(length.upperBound) characters long, without NUL characters.")
             }
             if !out.contains(text) { out.append(text) }

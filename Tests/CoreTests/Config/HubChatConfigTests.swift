@@ -3,7 +3,13 @@ import XCTest
 
 final class HubChatConfigTests: XCTestCase {
     func testDefaultsFollowTheOriginalProduct() throws {
-        let config = try HubChatConfig(environment: Environment(["DATABASE_URL": "postgresql://x@localhost/db"]))
+        let config = try HubChatConfig(environment: Environment([
+            "DATABASE_URL": "postgresql://x@localhost/db", "HUBCHAT_MEDIA_SIGNING_SECRET": "s"]))
+        XCTAssertEqual(config.media.imageBucket, "message-images")
+        XCTAssertEqual(config.media.imageURLMode, .signed)
+        XCTAssertEqual(config.media.imageSignedURLTTLSeconds, 2_592_000)
+        XCTAssertEqual(config.media.fileBucket, "message-images", "files default to the image settings")
+        XCTAssertEqual(config.media.fileURLMode, .signed)
         XCTAssertEqual(config.worker.pollIntervalMilliseconds, 200)
         XCTAssertEqual(config.worker.inboundBatchSize, 20)
         XCTAssertEqual(config.worker.inboundConcurrency, 8)
@@ -25,12 +31,21 @@ final class HubChatConfigTests: XCTestCase {
         let config = try HubChatConfig(environment: Environment([
             "DATABASE_URL": "postgresql://x@localhost/db", "WORKER_POLL_INTERVAL_MS": "120",
             "WORKER_HEALTH_PORT": "8081", "HUBCHAT_FCGI_MAX_REQUESTS": "500",
-            "DEFAULT_TENANT_ID": " 6f1c2e6a-0000-4000-8000-000000000001 ",
+            "DEFAULT_TENANT_ID": " 6f1c2e6a-0000-4000-8000-000000000001 ", "MESSAGE_IMAGE_URL_MODE": "public",
         ]))
         XCTAssertEqual(config.worker.pollIntervalMilliseconds, 120)
         XCTAssertEqual(config.worker.healthPort, 8081)
         XCTAssertEqual(config.responders.maxRequestsPerProcess, 500)
         XCTAssertEqual(config.defaultTenantID, "6f1c2e6a-0000-4000-8000-000000000001")
+    }
+
+    func testSignedMediaNeedsASigningSecret() throws {
+        XCTAssertThrowsError(try HubChatConfig(environment: Environment(["DATABASE_URL": "postgresql://x@localhost/db"]))) {
+            XCTAssertEqual(($0 as? Environment.Invalid)?.variable, "HUBCHAT_MEDIA_SIGNING_SECRET")
+        }
+        let publicOnly = try HubChatConfig(environment: Environment([
+            "DATABASE_URL": "postgresql://x@localhost/db", "MESSAGE_IMAGE_URL_MODE": "public"]))
+        XCTAssertEqual(publicOnly.media.fileURLMode, .public)
     }
 
     func testErrorsNameTheVariable() {
@@ -48,7 +63,7 @@ final class HubChatConfigTests: XCTestCase {
             "DATABASE_URL": "postgresql://x@localhost/db", "WORKER_POLL_INTERVAL_MS": "fast",
         ])))
         XCTAssertThrowsError(try HubChatConfig(environment: Environment([
-            "DATABASE_URL": "postgresql://x@localhost/db", "DEFAULT_TENANT_ID": "demo",
+            "DATABASE_URL": "postgresql://x@localhost/db", "DEFAULT_TENANT_ID": "demo", "HUBCHAT_MEDIA_SIGNING_SECRET": "s",
         ]))) { XCTAssertEqual(($0 as? Environment.Invalid)?.variable, "DEFAULT_TENANT_ID") }
     }
 
@@ -57,6 +72,7 @@ final class HubChatConfigTests: XCTestCase {
         let config = try HubChatConfig(environment: Environment([
             "DATABASE_URL": "postgresql://x@localhost/db", "DEFAULT_TENANT_ID": tenant,
             "LINE_CHANNEL_SECRET": "line-secret", "FACEBOOK_APP_SECRET": "app-secret", "FACEBOOK_VERIFY_TOKEN": "fb-verify",
+            "MESSAGE_IMAGE_URL_MODE": "public",
         ]))
         let accounts = config.defaultChannelAccounts
         XCTAssertEqual(accounts[.line]?.credentials.signingSecret, "line-secret")
@@ -68,6 +84,7 @@ final class HubChatConfigTests: XCTestCase {
         // Without DEFAULT_TENANT_ID there is no default account at all.
         let none = try HubChatConfig(environment: Environment([
             "DATABASE_URL": "postgresql://x@localhost/db", "LINE_CHANNEL_SECRET": "line-secret",
+            "MESSAGE_IMAGE_URL_MODE": "public",
         ]))
         XCTAssertTrue(none.defaultChannelAccounts.isEmpty)
     }

@@ -49,6 +49,39 @@ public struct LocalMediaStorage: MediaStorage {
         return "\(publicBaseURL)\(uri)?md5=\(Base64URL.encode(Array(digest)))&expires=\(expires)"
     }
 
+    /// Every URL this storage makes starts with this.
+    public var publicMediaPrefix: String { publicBaseURL + "/media/" }
+
+    /// `{publicBaseURL}/media/{bucket}/{path}[?…]` → the file's path on disk, if the URL is one of ours.
+    func localPath(url: String) -> String? {
+        let prefix = publicBaseURL + "/media/"
+        guard url.hasPrefix(prefix) else { return nil }
+        let relative = url.dropFirst(prefix.count).prefix { $0 != "?" && $0 != "#" }
+        let parts = relative.split(separator: "/").map(String.init)
+        guard parts.count >= 2, (try? parts.forEach(Self.checkSafe)) != nil else { return nil }
+        return root + "/" + parts.joined(separator: "/")
+    }
+
+    public func storedSize(url: String) -> Int? {
+        guard let path = localPath(url: url) else { return nil }
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Int(info.st_size)
+    }
+
+    public func read(url: String) -> [UInt8]? {
+        guard let path = localPath(url: url), let file = fopen(path, "rb") else { return nil }
+        defer { fclose(file) }
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+            if n <= 0 { break }
+            out.append(contentsOf: buffer[0..<n])
+        }
+        return out
+    }
+
     static func checkSafe(_ component: String) throws {
         guard !component.isEmpty, component != ".", component != "..",
               component.utf8.allSatisfy({ b in

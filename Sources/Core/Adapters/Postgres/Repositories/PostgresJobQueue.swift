@@ -52,9 +52,46 @@ public struct PostgresJobQueue: JobQueue {
          WHERE status = 'RUNNING' AND lease_expires_at < now()
         """)
 
+    static let deferJob = PreparedStatement("queue_jobs_defer", """
+        UPDATE queue_jobs
+           SET status = CASE WHEN deferrals >= max_deferrals AND attempts >= max_attempts THEN 'DEAD_LETTER'
+                             ELSE 'PENDING' END,
+               dead_lettered_at = CASE WHEN deferrals >= max_deferrals AND attempts >= max_attempts THEN now() END,
+               attempts = CASE WHEN deferrals >= max_deferrals THEN attempts ELSE greatest(attempts - 1, 0) END,
+               deferrals = deferrals + 1,
+               available_at = now() + make_interval(secs => $2),
+               lease_expires_at = NULL, last_error = left($3, 4000)
+         WHERE id = $1 AND status = 'RUNNING'
+        RETURNING status
+        """)
+    static let release = PreparedStatement("queue_jobs_release", """
+        UPDATE queue_jobs SET status = 'PENDING', attempts = greatest(attempts - 1, 0), lease_expires_at = NULL,
+                              locked_by = NULL, available_at = now()
+         WHERE id = ANY($1::uuid[]) AND status = 'RUNNING'
+        """)
+    static let heartbeat = PreparedStatement("queue_jobs_heartbeat", """
+        UPDATE queue_jobs SET lease_expires_at = now() + make_interval(secs => $2)
+         WHERE status = 'RUNNING' AND locked_by LIKE $1 || '%'
+        """)
+
     let connection: PostgresConnection
 
     public init(connection: PostgresConnection) { self.connection = connection }
+
+    @discardableResult
+    public func deferJob(_ job: QueueJob, delaySeconds: Double, reason: String) throws -> Bool {
+        let status: String? = try connection.query(Self.deferJob, [job.id, delaySeconds, reason]).first?.decode("status")
+        return status == "DEAD_LETTER"
+    }
+
+    public func release(_ jobs: [QueueJob]) throws {
+        guard !jobs.isEmpty else { return }
+        try connection.query(Self.release, [PostgresTextArray(jobs.map { $0.id.postgresText })])
+    }
+
+    public func extendLeases(worker: String, leaseSeconds: Int) throws -> Int {
+        try connection.query(Self.heartbeat, [worker, leaseSeconds]).affectedRows
+    }
 
     public func enqueue(_ jobs: [NewQueueJob]) throws {
         guard !jobs.isEmpty else { return }

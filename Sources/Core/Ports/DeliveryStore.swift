@@ -1,0 +1,105 @@
+import FoundationEssentials
+
+/// One queued outbound message with everything its delivery needs, read by the worker.
+public struct OutboundDelivery: Sendable, Equatable {
+    public let messageID: UUID
+    public let tenantID: UUID
+    public let conversationID: UUID
+    public let leadID: UUID
+    public let channel: Channel
+    public let type: OutboundContentType
+    public let content: String
+    public let mediaURL: String?
+    public let previewURL: String?
+    public let mimeType: String?
+    public let fileName: String?
+    /// QUEUED until delivered; anything else means a repeated job, which must change nothing.
+    public let deliveryStatus: String
+    /// Provider ids of parts already delivered (a Messenger image with a caption is two sends).
+    public let deliveredParts: [String: String]
+    public let conversation: ConversationForSend
+    public let lineReplyToken: String?
+    public let lineReplyTokenReceivedAt: Date?
+    public let providerPageID: String?
+    /// The account that sends, with its token (nil when the tenant has none for this channel).
+    public let account: ChannelAccount?
+
+    public init(messageID: UUID, tenantID: UUID, conversationID: UUID, leadID: UUID, channel: Channel,
+                type: OutboundContentType, content: String, mediaURL: String?, previewURL: String?, mimeType: String?,
+                fileName: String?, deliveryStatus: String, deliveredParts: [String: String],
+                conversation: ConversationForSend, lineReplyToken: String?, lineReplyTokenReceivedAt: Date?,
+                providerPageID: String?, account: ChannelAccount?) {
+        self.messageID = messageID
+        self.tenantID = tenantID
+        self.conversationID = conversationID
+        self.leadID = leadID
+        self.channel = channel
+        self.type = type
+        self.content = content
+        self.mediaURL = mediaURL
+        self.previewURL = previewURL
+        self.mimeType = mimeType
+        self.fileName = fileName
+        self.deliveryStatus = deliveryStatus
+        self.deliveredParts = deliveredParts
+        self.conversation = conversation
+        self.lineReplyToken = lineReplyToken
+        self.lineReplyTokenReceivedAt = lineReplyTokenReceivedAt
+        self.providerPageID = providerPageID
+        self.account = account
+    }
+}
+
+/// How one delivery attempt ended.
+public enum DeliveryResult: Sendable, Equatable {
+    case delivered(providerMessageID: String?)
+    /// Worth another attempt later (timeout, 5xx): uses up an attempt.
+    case retry(reason: String)
+    /// The provider (or our own limit) asked us to slow down: try again after `seconds`, without using an attempt.
+    case rateLimited(seconds: Double, reason: String)
+    /// The provider refused for good (policy, permissions, a closed window): dead letter with the reason.
+    case permanent(code: String, reason: String)
+}
+
+/// The delivery side of outbound in the store (PostgreSQL by default). Each call is its own short transaction.
+public protocol DeliveryStore {
+    func delivery(messageID: UUID, tenantID: UUID) throws -> OutboundDelivery?
+    /// Takes the conversation's LINE reply token if it arrived less than `maxAgeSeconds` ago; a token is handed
+    /// out once, so two sends never use the same one.
+    func takeLineReplyToken(conversationID: UUID, tenantID: UUID, maxAgeSeconds: Int) throws -> String?
+    /// Records a delivered part (for messages sent in more than one request).
+    func recordPart(messageID: UUID, tenantID: UUID, part: String, providerMessageID: String) throws
+    /// QUEUED → SENT, with the provider's id; activity MESSAGE_SENT. False when the message was not QUEUED.
+    @discardableResult
+    func markSent(messageID: UUID, tenantID: UUID, providerMessageID: String?) throws -> Bool
+    /// QUEUED → FAILED, with the provider's reason; activity MESSAGE_FAILED.
+    func markFailed(messageID: UUID, tenantID: UUID, code: String, reason: String) throws
+    /// The comment was answered by a Private Reply: later sends go through Messenger.
+    func markPrivateReplySent(conversationID: UUID, tenantID: UUID, commentID: String) throws
+    func markPublicReplySent(conversationID: UUID, tenantID: UUID, providerCommentID: String?, error: String?) throws
+    /// Counts one request against the account's windows; nil when allowed, else the seconds until the window
+    /// that refused has room. A refused request is not counted.
+    func acquireSendSlot(tenantID: UUID, accountID: UUID, limits: [RateLimit]) throws -> Double?
+}
+
+/// `requests` per `windowSeconds`, under a name (our own limit, the provider's).
+public struct RateLimit: Sendable, Equatable {
+    public let bucket: String
+    public let requests: Int
+    public let windowSeconds: Int
+
+    public init(bucket: String, requests: Int, windowSeconds: Int) {
+        self.bucket = bucket
+        self.requests = requests
+        self.windowSeconds = windowSeconds
+    }
+
+    /// Below the providers' published ceilings: LINE 2,000 push/reply requests per second per channel; Meta 300
+    /// calls per second per Page or Instagram account.
+    public static func providerCeiling(_ channel: Channel) -> RateLimit {
+        switch channel {
+        case .line: return RateLimit(bucket: "provider", requests: 1_800, windowSeconds: 1)
+        case .facebook, .instagram: return RateLimit(bucket: "provider", requests: 250, windowSeconds: 1)
+        }
+    }
+}

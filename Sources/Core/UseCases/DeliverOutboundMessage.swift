@@ -1,0 +1,220 @@
+import FoundationEssentials
+import Logging
+import Synchronization
+
+/// Delivers one queued outbound message through its channel (the worker's `message.outbound.requested` job).
+///
+/// Idempotent: a message that is no longer QUEUED is left alone, so a repeated job sends nothing. A LINE push
+/// carries the message id as `X-Line-Retry-Key`, so even an attempt whose answer was lost cannot deliver twice.
+/// Facebook comment threads are answered first by a Private Reply, then (once, best effort) a public reply under
+/// the comment, and from then on through Messenger.
+public struct DeliverOutboundMessage {
+    /// Posted under the comment after the Private Reply: "Excuse me, I'll reply via Inbox".
+    public static let publicReplyText = "ขออนุญาตตอบกลับทาง Inbox นะครับ"
+    /// LINE reply tokens expire about a minute after the event; past this age, push.
+    public static let lineReplyTokenMaxAgeSeconds = 50
+
+    let store: any DeliveryStore
+    let line: LineMessagingClient
+    let meta: MetaSendClient
+    let previews: (any LinePreviewMaker)?
+    let ownLimit: RateLimit
+    let localLimiter: LocalRateLimiter
+    let defaultAccounts: [Channel: ChannelAccount]
+    let useLineReplyTokens: Bool
+    let now: () -> Date
+    let logger: Logger
+
+    public init(store: any DeliveryStore, line: LineMessagingClient, meta: MetaSendClient, previews: (any LinePreviewMaker)?,
+                ownLimit: RateLimit, localLimiter: LocalRateLimiter, defaultAccounts: [Channel: ChannelAccount],
+                useLineReplyTokens: Bool = true, now: @escaping () -> Date = Date.init, logger: Logger) {
+        self.store = store
+        self.line = line
+        self.meta = meta
+        self.previews = previews
+        self.ownLimit = ownLimit
+        self.localLimiter = localLimiter
+        self.defaultAccounts = defaultAccounts
+        self.useLineReplyTokens = useLineReplyTokens
+        self.now = now
+        self.logger = logger
+    }
+
+    public struct Outcome: Sendable, Equatable {
+        public let result: DeliveryResult
+        /// The message as it was loaded (nil when it no longer exists).
+        public let delivery: OutboundDelivery?
+        /// True when this attempt changed the message's status (worth a realtime event).
+        public let changedStatus: Bool
+    }
+
+    public func run(messageID: UUID, tenantID: UUID) throws -> Outcome {
+        guard let d = try store.delivery(messageID: messageID, tenantID: tenantID) else {
+            return Outcome(result: .delivered(providerMessageID: nil), delivery: nil, changedStatus: false)
+        }
+        guard d.deliveryStatus == "QUEUED" else {
+            return Outcome(result: .delivered(providerMessageID: nil), delivery: d, changedStatus: false)
+        }
+        guard let account = d.account ?? defaultAccounts[d.channel], let token = account.credentials.accessToken,
+              !token.isEmpty
+        else {
+            return Outcome(result: .permanent(code: "no_channel_account",
+                                              reason: "This tenant has no \(d.channel.rawValue) account with an access token."),
+                           delivery: d, changedStatus: false)
+        }
+        if let wait = try acquireSlot(account) {
+            return Outcome(result: .rateLimited(seconds: wait, reason: "outbound rate limit of the \(d.channel.rawValue) account"),
+                           delivery: d, changedStatus: false)
+        }
+        let result: DeliveryResult
+        switch d.channel {
+        case .line: result = try deliverLINE(d, token: token)
+        case .facebook: result = try deliverFacebook(d, token: token, pageID: d.providerPageID ?? account.externalAccountID)
+        case .instagram: result = try deliverDirect(d, token: token, node: "me")
+        }
+        if case .delivered(let id) = result {
+            let changed = try store.markSent(messageID: d.messageID, tenantID: d.tenantID, providerMessageID: id)
+            return Outcome(result: result, delivery: d, changedStatus: changed)
+        }
+        return Outcome(result: result, delivery: d, changedStatus: false)
+    }
+
+    /// Our own limit and the provider's ceiling, shared by every worker through the store; accounts configured by
+    /// env vars alone (no row to count against) are limited per process.
+    func acquireSlot(_ account: ChannelAccount) throws -> Double? {
+        let limits = [ownLimit, RateLimit.providerCeiling(account.channel)]
+        guard let id = account.id else { return localLimiter.acquire(key: account.channel.rawValue, limits: limits) }
+        return try store.acquireSendSlot(tenantID: account.tenantID, accountID: id, limits: limits)
+    }
+
+    // MARK: LINE
+
+    func deliverLINE(_ d: OutboundDelivery, token: String) throws -> DeliveryResult {
+        var preview: String?
+        if d.type == .image, d.previewURL == nil, let previews {
+            do { preview = try previews.previewURL(for: d) } catch {
+                logger.warning("could not make a LINE preview; using the original", metadata: [
+                    "messageId": "\(d.messageID)", "error": "\(error)"])
+            }
+        }
+        let messages = LineMessagingClient.messages(for: d, previewURL: preview)
+        if useLineReplyTokens, d.lineReplyToken != nil,
+           let replyToken = try store.takeLineReplyToken(conversationID: d.conversationID, tenantID: d.tenantID,
+                                                         maxAgeSeconds: Self.lineReplyTokenMaxAgeSeconds) {
+            switch line.reply(token: replyToken, messages: messages, accessToken: token) {
+            case .sent(let result): return result
+            case .tokenRefused: break  // expired or used: push instead
+            }
+        }
+        return line.push(to: d.conversation.channelThreadID, messages: messages, retryKey: d.messageID, accessToken: token)
+    }
+
+    // MARK: Facebook and Instagram
+
+    func deliverFacebook(_ d: OutboundDelivery, token: String, pageID: String) throws -> DeliveryResult {
+        guard d.conversation.awaitsPrivateReply else { return try deliverDirect(d, token: token, node: "me") }
+        guard d.type == .text else {
+            return .permanent(code: "comment_reply_text_only", reason: "The first reply to a comment must be text.")
+        }
+        guard let commentID = d.conversation.providerCommentID else {
+            return .permanent(code: "missing_comment_id", reason: "The conversation has no comment id to reply to.")
+        }
+        let commentAt = d.conversation.lastInboundAt ?? d.conversation.createdAt
+        guard now().timeIntervalSince(commentAt) <= MessagingWindow.humanAgentSeconds else {
+            return .permanent(code: "outside_messaging_window", reason: "A Private Reply is allowed within 7 days of the comment.")
+        }
+        var (result, code) = meta.sendMessage(
+            node: pageID.isEmpty || pageID == "*" ? "me" : pageID, recipient: ["comment_id": .string(commentID)],
+            message: ["text": .string(d.content)], window: .standard, accessToken: token)
+        if code == MetaSendClient.alreadyRepliedCode {
+            // An earlier attempt's Private Reply went out and its answer was lost.
+            result = .delivered(providerMessageID: nil)
+        }
+        guard case .delivered = result else { return result }
+        try store.markPrivateReplySent(conversationID: d.conversationID, tenantID: d.tenantID, commentID: commentID)
+        // Once, best effort: a failed public reply is recorded and never holds up the message.
+        let (publicReply, _) = meta.replyToComment(commentID, text: Self.publicReplyText, accessToken: token)
+        switch publicReply {
+        case .delivered(let id):
+            try store.markPublicReplySent(conversationID: d.conversationID, tenantID: d.tenantID, providerCommentID: id, error: nil)
+        case .retry(let reason), .rateLimited(_, let reason), .permanent(_, let reason):
+            logger.warning("the public comment reply failed; not retried", metadata: [
+                "conversationId": "\(d.conversationID)", "error": "\(reason)"])
+            try store.markPublicReplySent(conversationID: d.conversationID, tenantID: d.tenantID, providerCommentID: nil,
+                                          error: reason)
+        }
+        return result
+    }
+
+    /// A Messenger or Instagram DM: within 24 h of the customer's last message a standard response, within 7 days
+    /// with the HUMAN_AGENT tag, never after. An attachment with a caption is two sends; a part that went out is
+    /// recorded so a retry sends only what is left.
+    func deliverDirect(_ d: OutboundDelivery, token: String, node: String) throws -> DeliveryResult {
+        guard let recipient = d.conversation.directRecipientID else {
+            return .permanent(code: "missing_recipient", reason: "The conversation has no Messenger or Instagram user id.")
+        }
+        let window = MessagingWindow.at(now(), lastCustomerMessage: d.conversation.lastInboundAt)
+        guard window != .closed else {
+            return .permanent(code: "outside_messaging_window",
+                              reason: "The customer's last message is more than 7 days old; Meta allows no reply.")
+        }
+        var parts: [(name: String, message: JSONValue)] = []
+        switch d.type {
+        case .text:
+            parts.append(("text", ["text": .string(d.content)]))
+        case .image, .documentPDF:
+            let kind = d.type == .image ? "image" : "file"
+            parts.append(("attachment", ["attachment": ["type": .string(kind),
+                                                        "payload": ["url": .string(d.mediaURL ?? ""), "is_reusable": true]]]))
+            if !d.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                parts.append(("caption", ["text": .string(d.content)]))
+            }
+        }
+        var last: String?
+        for part in parts {
+            if let done = d.deliveredParts[part.name] { last = done; continue }
+            let (result, _) = meta.sendMessage(node: node, recipient: ["id": .string(recipient)], message: part.message,
+                                               window: window, accessToken: token)
+            guard case .delivered(let id) = result else { return result }
+            last = id
+            if parts.count > 1, let id {
+                try store.recordPart(messageID: d.messageID, tenantID: d.tenantID, part: part.name, providerMessageID: id)
+            }
+        }
+        return .delivered(providerMessageID: last)
+    }
+}
+
+/// Makes the ≤ 1 MB preview LINE needs beside an image, when the sender gave none.
+public protocol LinePreviewMaker {
+    func previewURL(for delivery: OutboundDelivery) throws -> String
+}
+
+/// Fixed-window counters in memory, for accounts that have no row to count against (env-only defaults).
+public final class LocalRateLimiter: Sendable {
+    private let state = Mutex<[String: (window: Int, count: Int)]>([:])
+    let clock: @Sendable () -> Double
+
+    public init(clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) { self.clock = clock }
+
+    /// nil when every limit has room (and the request is counted), else the seconds until the refusing window ends.
+    public func acquire(key: String, limits: [RateLimit]) -> Double? {
+        let now = clock()
+        return state.withLock { counts in
+            for limit in limits {
+                let window = Int(now) / limit.windowSeconds
+                let entry = counts[key + "/" + limit.bucket]
+                if let entry, entry.window == window, entry.count >= limit.requests {
+                    return Double((window + 1) * limit.windowSeconds) - now
+                }
+            }
+            for limit in limits {
+                let window = Int(now) / limit.windowSeconds
+                let name = key + "/" + limit.bucket
+                let entry = counts[name]
+                counts[name] = (window, entry?.window == window ? entry!.count + 1 : 1)
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import Crypto
+import FoundationEssentials
+
+/// `POST /api/messages/send`: checks every rule of a send, then writes the message (QUEUED), the conversation's
+/// preview, the lead's activity and the outbox event in one transaction. Delivery happens in the worker.
+public struct SendMessage {
+    public static let idempotencyScope = "POST /api/messages/send"
+    /// Images Messenger fetches by URL.
+    public static let facebookImageMaxBytes = 8 * 1024 * 1024
+    public static let maxFileBytes = 50 * 1024 * 1024
+
+    let store: any OutboundStore
+    let mediaGuard: MediaURLGuard
+    let media: any MediaStorage
+    let idempotencyTTLSeconds: Int
+    let now: Date
+
+    public init(store: any OutboundStore, mediaGuard: MediaURLGuard, media: any MediaStorage, idempotencyTTLSeconds: Int,
+                now: Date = Date()) {
+        self.store = store
+        self.mediaGuard = mediaGuard
+        self.media = media
+        self.idempotencyTTLSeconds = idempotencyTTLSeconds
+        self.now = now
+    }
+
+    public struct Outcome: Sendable, Equatable {
+        public let receipt: SendReceipt
+        /// True when an earlier request with the same Idempotency-Key answered this already.
+        public let replayed: Bool
+    }
+
+    public func run(_ principal: Principal, _ request: SendMessageRequest, idempotencyKey: String?) throws -> Outcome {
+        if let key = idempotencyKey {
+            let fingerprint = Hex.encode(Array(SHA256.hash(data: Array(request.canonical.utf8))))
+            switch try store.claimIdempotencyKey(tenantID: principal.tenantID, scope: Self.idempotencyScope, key: key,
+                                                 fingerprint: fingerprint, agentID: principal.agentID,
+                                                 ttlSeconds: idempotencyTTLSeconds) {
+            case .replay(let receipt): return Outcome(receipt: receipt, replayed: true)
+            case .conflict:
+                throw AppError(status: 422, code: "idempotency_key_reused",
+                               message: "This Idempotency-Key was used for a different request; use a new key.")
+            case .claimed: break
+            }
+        }
+        guard let conversation = try store.conversationForSend(tenantID: principal.tenantID, id: request.conversationID) else {
+            throw AppError.notFound("Conversation")
+        }
+        try checkTarget(request, conversation)
+        try checkContent(request, conversation)
+        try checkWindow(conversation)
+
+        let id = try store.queue(QueuedOutboundMessage(
+            tenantID: principal.tenantID, conversation: conversation, senderAgentID: principal.agentID,
+            actorEmail: principal.email, request: request, preview: Self.preview(request)))
+        let receipt = SendReceipt(messageId: id, conversationId: conversation.id)
+        if let key = idempotencyKey {
+            try store.rememberResponse(tenantID: principal.tenantID, scope: Self.idempotencyScope, key: key, receipt: receipt)
+        }
+        return Outcome(receipt: receipt, replayed: false)
+    }
+
+    /// The conversation must be the lead's, on the channel named, and the thread fields must name this thread.
+    func checkTarget(_ r: SendMessageRequest, _ c: ConversationForSend) throws {
+        guard c.leadID == r.leadID else { throw AppError.invalidField("leadId", "does not match the conversation's lead.") }
+        guard c.channel == r.channel else {
+            throw AppError.invalidField("channel", "the conversation is on \(c.channel.rawValue), not \(r.channel.rawValue).")
+        }
+        if let thread = r.channelThreadID, thread != c.channelThreadID {
+            throw AppError.invalidField("channelThreadId", "does not match the conversation's thread.")
+        }
+        switch r.facebookTarget {
+        case nil: break
+        case .some where c.channel != .facebook:
+            throw AppError.invalidField("facebookTargetType", "applies to Facebook conversations only.")
+        case .comment(let id)?:
+            guard id == c.providerCommentID else {
+                throw AppError.invalidField("facebookTargetId", "does not match the conversation's comment.")
+            }
+            guard c.awaitsPrivateReply else {
+                throw AppError.conflict("This comment was answered already; further replies go through Messenger.",
+                                        code: "private_reply_already_sent")
+            }
+        case .messenger(let psid)?:
+            guard psid == c.directRecipientID else {
+                throw AppError.invalidField("facebookTargetId", "does not match the conversation's Messenger user.")
+            }
+        }
+    }
+
+    func checkContent(_ r: SendMessageRequest, _ c: ConversationForSend) throws {
+        if r.type == .text {
+            guard let text = r.content, !text.isEmpty else { throw AppError.invalidField("content", "is required for a text message.") }
+        }
+        if r.type != .text && c.awaitsPrivateReply {
+            throw AppError(status: 422, code: "comment_reply_text_only",
+                           message: "The first reply to a Facebook comment is a Private Reply, which can only be text. "
+                               + "Send text first; images and files work once the conversation has moved to Messenger.")
+        }
+        if r.type != .text && c.channel == .instagram {
+            throw AppError(status: 422, code: "unsupported_message_type",
+                           message: "Instagram conversations take text messages only.")
+        }
+        switch r.type {
+        case .text:
+            break
+        case .image:
+            guard let url = r.mediaURL else { throw AppError.invalidField("mediaUrl", "is required for an image.") }
+            try mediaGuard.check(url, field: "mediaUrl")
+            if let preview = r.previewURL { try mediaGuard.check(preview, field: "previewUrl") }
+            let mime = r.mimeType?.lowercased()
+            let allowed = c.channel == .line ? ["image/jpeg", "image/png"] : ["image/jpeg", "image/png", "image/webp", "image/gif"]
+            guard let mime, allowed.contains(mime) else {
+                throw AppError.invalidField("mimeType", "must be one of \(allowed.joined(separator: ", ")) for \(c.channel.rawValue).")
+            }
+            let size = r.fileSizeBytes ?? media.storedSize(url: url)
+            if c.channel == .facebook, let size, size > Self.facebookImageMaxBytes {
+                throw AppError.invalidField("fileSize", "Facebook fetches images of at most 8 MB.")
+            }
+        case .documentPDF:
+            guard let url = r.mediaURL else { throw AppError.invalidField("mediaUrl", "is required for a PDF.") }
+            try mediaGuard.check(url, field: "mediaUrl")
+            guard r.mimeType == nil || r.mimeType?.lowercased() == "application/pdf" else {
+                throw AppError.invalidField("mimeType", "must be application/pdf.")
+            }
+            guard r.fileName != nil else { throw AppError.invalidField("fileName", "is required for a PDF.") }
+        }
+        if let size = r.fileSizeBytes, size > Self.maxFileBytes {
+            throw AppError.invalidField("fileSize", "must be at most 50 MB.")
+        }
+    }
+
+    /// Meta refuses messages outside its window; say so now rather than queue a message that can only fail.
+    func checkWindow(_ c: ConversationForSend) throws {
+        guard c.channel != .line else { return }
+        if c.awaitsPrivateReply {
+            // A Private Reply is allowed within 7 days of the comment.
+            let commentAt = c.lastInboundAt ?? c.createdAt
+            guard now.timeIntervalSince(commentAt) <= MessagingWindow.humanAgentSeconds else {
+                throw AppError(status: 422, code: "outside_messaging_window",
+                               message: "This comment is more than 7 days old; Facebook no longer allows a Private Reply.")
+            }
+            return
+        }
+        if MessagingWindow.at(now, lastCustomerMessage: c.lastInboundAt) == .closed {
+            throw AppError(status: 422, code: "outside_messaging_window",
+                           message: "The customer's last message is more than 7 days old (or there is none); "
+                               + "\(c.channel == .instagram ? "Instagram" : "Messenger") allows no reply until they write again.")
+        }
+    }
+
+    static func preview(_ r: SendMessageRequest) -> String {
+        switch r.type {
+        case .text: return String((r.content ?? "").prefix(200))
+        case .image: return r.content.map { "[image] " + $0.prefix(180) } ?? "[image]"
+        case .documentPDF: return "[PDF] " + (r.fileName ?? "document").prefix(190)
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import Core
+import FoundationEssentials
+import Logging
+
+/// Drains `message.outbound.requested` jobs: each delivers one message through DeliverOutboundMessage.
+/// Delivered → job done; a timeout or 5xx → another attempt with backoff and jitter (dead letter and FAILED after
+/// the last); a rate limit → put back without using an attempt; a permanent refusal → FAILED with the provider's
+/// reason and straight to the dead letter. Jobs of one conversation run one at a time, in order (the queue's
+/// ordering key), so a retrying message holds back its own conversation only.
+struct OutboundProcessor {
+    static let topic = PostgresOutboundStore.topic
+
+    let queue: any JobQueue
+    let store: any DeliveryStore
+    let deliver: DeliverOutboundMessage
+    let realtime: any RealtimePublisher
+    let metrics: WorkerMetrics
+    let batchSize: Int
+    let leaseSeconds: Int
+    let workerName: String
+    let logger: Logger
+
+    func runOnce() throws -> Int {
+        let jobs = try queue.claim(topic: Self.topic, limit: batchSize, leaseSeconds: leaseSeconds, worker: workerName)
+        for (index, job) in jobs.enumerated() {
+            if ProcessSignals.stopRequested != 0 {
+                // Stopping: give back what was not started, so another worker takes it at once.
+                try queue.release(Array(jobs[index...]))
+                break
+            }
+            try handle(job)
+        }
+        return jobs.count
+    }
+
+    func handle(_ job: QueueJob) throws {
+        var log = logger
+        log[metadataKey: "queueJobId"] = "\(job.id)"
+        log[metadataKey: "tenantId"] = "\(job.tenantID)"
+        guard let payload = try? JSONValue.parse(job.payload), let messageID = payload["messageId"]?.stringValue.flatMap(UUID.init)
+        else {
+            try queue.deadLetter(job, error: "job payload has no messageId")
+            metrics.jobsDeadLettered.increment()
+            return
+        }
+        log[metadataKey: "messageId"] = "\(messageID)"
+        let outcome: DeliverOutboundMessage.Outcome
+        do {
+            outcome = try deliver.run(messageID: messageID, tenantID: job.tenantID)
+        } catch let error as PostgresError where error.isUnavailable {
+            throw error  // the lease runs out and the job comes back
+        } catch {
+            metrics.jobsFailed.increment()
+            try retry(job, messageID: messageID, reason: "\(error)", log: log)
+            return
+        }
+        if let conversation = outcome.delivery?.conversationID { log[metadataKey: "conversationId"] = "\(conversation)" }
+        switch outcome.result {
+        case .delivered(let providerID):
+            try queue.complete(job)
+            metrics.jobFinished()
+            if outcome.changedStatus {
+                metrics.messagesDelivered.increment()
+                publish(job, outcome, status: "SENT")
+                log.info("message delivered", metadata: ["providerMessageId": "\(providerID ?? "-")", "attempt": "\(job.attempts)"])
+            }
+        case .retry(let reason):
+            metrics.jobsFailed.increment()
+            try retry(job, messageID: messageID, reason: reason, log: log)
+        case .rateLimited(let seconds, let reason):
+            metrics.jobsDeferred.increment()
+            let delay = seconds + Double.random(in: 0...min(1, seconds / 4))
+            if try queue.deferJob(job, delaySeconds: delay, reason: reason) {
+                try failed(job, messageID: messageID, code: "rate_limited", reason: reason, log: log)
+            } else {
+                log.notice("delivery deferred by a rate limit", metadata: ["seconds": "\(Int(delay))", "reason": "\(reason)"])
+            }
+        case .permanent(let code, let reason):
+            metrics.jobsFailed.increment()
+            try store.markFailed(messageID: messageID, tenantID: job.tenantID, code: code, reason: reason)
+            try queue.deadLetter(job, error: "\(code): \(reason)")
+            metrics.jobsDeadLettered.increment()
+            publish(job, outcome, status: "FAILED")
+            log.error("delivery refused; dead-lettered", metadata: ["code": "\(code)", "error": "\(reason)"])
+        }
+    }
+
+    func retry(_ job: QueueJob, messageID: UUID, reason: String, log: Logger) throws {
+        if try queue.retry(job, delaySeconds: Backoff.delay(afterAttempt: job.attempts), error: reason) {
+            try failed(job, messageID: messageID, code: "retries_exhausted", reason: reason, log: log)
+        } else {
+            metrics.jobsRetried.increment()
+            log.warning("delivery failed; will retry", metadata: ["attempt": "\(job.attempts)", "error": "\(reason)"])
+        }
+    }
+
+    func failed(_ job: QueueJob, messageID: UUID, code: String, reason: String, log: Logger) throws {
+        try store.markFailed(messageID: messageID, tenantID: job.tenantID, code: code, reason: reason)
+        metrics.jobsDeadLettered.increment()
+        realtime.publish(RealtimeEvent(type: "message.status", tenantID: job.tenantID, conversationID: nil, messageID: messageID))
+        log.error("delivery gave up; dead-lettered", metadata: ["code": "\(code)", "error": "\(reason)"])
+    }
+
+    func publish(_ job: QueueJob, _ outcome: DeliverOutboundMessage.Outcome, status: String) {
+        realtime.publish(RealtimeEvent(type: "message.status", tenantID: job.tenantID,
+                                       conversationID: outcome.delivery?.conversationID,
+                                       messageID: outcome.delivery?.messageID))
+    }
+}

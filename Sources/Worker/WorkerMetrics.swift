@@ -1,0 +1,99 @@
+import Core
+import Prometheus
+import Synchronization
+
+/// The worker's Prometheus metrics (swift-prometheus), served at `/metrics`. Counters are per process; depth and
+/// lag are read from the database by the observer loop, so every worker reports the shared queue.
+final class WorkerMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+
+    let jobsProcessed: Counter
+    let jobsFailed: Counter
+    let jobsRetried: Counter
+    let jobsDeferred: Counter
+    let jobsDeadLettered: Counter
+    let outboxRelayed: Counter
+    let messagesDelivered: Counter
+    let queueDepth: Gauge
+    let queueLagSeconds: Gauge
+    let outboxDepth: Gauge
+    let outboxLagSeconds: Gauge
+    let deadLetters: Gauge
+    let providerLatencyP95: Gauge
+    let jobsPerSecond: Gauge
+    let providerLatency: DurationHistogram
+    private let recentLatencies = Mutex<[Double]>([])
+    private let processedCount = Mutex<(last: Double, count: Int, at: Double)>((0, 0, 0))
+
+    init() {
+        jobsProcessed = registry.makeCounter(name: "hubchat_worker_jobs_processed_total", help: "Queue jobs finished successfully.")
+        jobsFailed = registry.makeCounter(name: "hubchat_worker_jobs_failed_total", help: "Job attempts that failed.")
+        jobsRetried = registry.makeCounter(name: "hubchat_worker_jobs_retried_total", help: "Jobs scheduled for another attempt.")
+        jobsDeferred = registry.makeCounter(name: "hubchat_worker_jobs_deferred_total",
+                                            help: "Jobs put back because of a rate limit (no attempt used).")
+        jobsDeadLettered = registry.makeCounter(name: "hubchat_worker_jobs_dead_lettered_total", help: "Jobs moved to the dead letter.")
+        outboxRelayed = registry.makeCounter(name: "hubchat_worker_outbox_relayed_total", help: "Outbox events relayed into the queue.")
+        messagesDelivered = registry.makeCounter(name: "hubchat_worker_messages_delivered_total",
+                                                 help: "Outbound messages a provider accepted.")
+        queueDepth = registry.makeGauge(name: "hubchat_queue_depth", help: "Queue jobs waiting (PENDING or RUNNING).")
+        queueLagSeconds = registry.makeGauge(name: "hubchat_queue_lag_seconds", help: "Age of the oldest due PENDING job.")
+        outboxDepth = registry.makeGauge(name: "hubchat_outbox_depth", help: "Outbox events not yet relayed.")
+        outboxLagSeconds = registry.makeGauge(name: "hubchat_outbox_lag_seconds", help: "Age of the oldest due PENDING outbox event.")
+        deadLetters = registry.makeGauge(name: "hubchat_dead_letters", help: "Queue jobs in the dead letter.")
+        providerLatencyP95 = registry.makeGauge(name: "hubchat_provider_latency_p95_ms",
+                                                help: "95th percentile of the last 1,000 provider calls, in milliseconds.")
+        jobsPerSecond = registry.makeGauge(name: "hubchat_worker_jobs_per_second",
+                                           help: "Jobs finished per second over the last observation interval.")
+        providerLatency = registry.makeDurationHistogram(
+            name: "hubchat_provider_request_duration_seconds",
+            buckets: [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                      .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)],
+            help: "Provider API calls (LINE, Graph), by duration.")
+    }
+
+    func recordProviderCall(milliseconds: Double) {
+        providerLatency.record(.microseconds(Int64(milliseconds * 1000)))
+        let p95 = recentLatencies.withLock { samples -> Double in
+            samples.append(milliseconds)
+            if samples.count > 1_000 { samples.removeFirst(samples.count - 1_000) }
+            let sorted = samples.sorted()
+            return sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.95).rounded(.up)) - 1)]
+        }
+        providerLatencyP95.set(p95)
+    }
+
+    func jobFinished() {
+        jobsProcessed.increment()
+        processedCount.withLock { $0.count += 1 }
+    }
+
+    /// Called by the observer every interval: jobs/s since the last call.
+    func sampleRate(now: Double) {
+        let rate = processedCount.withLock { state -> Double? in
+            defer { state.last = Double(state.count); state.at = now }
+            guard state.at > 0, now > state.at else { return nil }
+            return (Double(state.count) - state.last) / (now - state.at)
+        }
+        if let rate { jobsPerSecond.set(rate) }
+    }
+
+    func render() -> String { registry.emitToString() }
+}
+
+/// Provider calls, timed for the latency metrics.
+struct MeasuredHTTPClient: HTTPClient {
+    let inner: any HTTPClient
+    let metrics: WorkerMetrics
+
+    func send(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPResponse {
+        let started = WorkerLoop.now()
+        do {
+            let response = try inner.send(request)
+            metrics.recordProviderCall(milliseconds: response.elapsedMilliseconds)
+            return response
+        } catch {
+            metrics.recordProviderCall(milliseconds: (WorkerLoop.now() - started) * 1000)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,201 @@
+import Core
+import Foundation
+import XCTest
+
+/// Sends through the API, delivered by the worker to the provider simulator.
+final class OutboundDeliveryTests: XCTestCase {
+    func testLineTextImageAndPdfArePushedWithTheMessageIdAsRetryKey() throws {
+        let f = try OutboundFixture.make()
+        let text = try f.send(f.lineConversation, lead: f.lineLead, channel: "LINE", ["content": "สวัสดีครับ ราคา 1,200 บาท"])
+        XCTAssertEqual(text.status, 202, text.text)
+        XCTAssertEqual(text.object["status"] as? String, "QUEUED")
+        let textID = try XCTUnwrap(text.object["messageId"] as? String)
+        let image = try f.send(f.lineConversation, lead: f.lineLead, channel: "LINE", [
+            "type": "image", "mediaUrl": "https://93.184.216.34/catalogue.jpg", "previewUrl": "https://93.184.216.34/thumb.jpg",
+            "mimeType": "image/jpeg", "content": "catalogue"])
+        XCTAssertEqual(image.status, 202, image.text)
+        let pdf = try f.send(f.lineConversation, lead: f.lineLead, channel: "LINE", [
+            "type": "document_pdf", "mediaUrl": "https://93.184.216.34/quote.pdf", "mimeType": "application/pdf",
+            "fileName": "quote.pdf"])
+        XCTAssertEqual(pdf.status, 202, pdf.text)
+
+        for response in [text, image, pdf] {
+            let id = try XCTUnwrap(response.object["messageId"] as? String)
+            let settled = try f.settledStatus(id)
+            XCTAssertEqual(settled["status"], "SENT", "\(settled)")
+            XCTAssertNotNil(settled["providerId"] ?? nil)
+        }
+        let pushes = try f.providerRequests("/v2/bot/message/push")
+        XCTAssertEqual(pushes.count, 3, "one push each; the expired reply token was tried first and refused")
+        let first = try XCTUnwrap(pushes.first)
+        XCTAssertEqual((first["headers"] as? [String: String])?["x-line-retry-key"], textID)
+        XCTAssertEqual((first["headers"] as? [String: String])?["authorization"], "Bearer line-token-\(f.tag)")
+        let body = try XCTUnwrap(first["body"] as? [String: Any])
+        XCTAssertEqual(body["to"] as? String, f.lineUser)
+        XCTAssertEqual(((body["messages"] as? [[String: Any]])?.first)?["text"] as? String, "สวัสดีครับ ราคา 1,200 บาท")
+        let imageMessages = try XCTUnwrap((pushes[1]["body"] as? [String: Any])?["messages"] as? [[String: Any]])
+        XCTAssertEqual(imageMessages.map { $0["type"] as? String }, ["text", "image"])
+        XCTAssertEqual(imageMessages[1]["previewImageUrl"] as? String, "https://93.184.216.34/thumb.jpg")
+        let pdfMessage = try XCTUnwrap(((pushes[2]["body"] as? [String: Any])?["messages"] as? [[String: Any]])?.first)
+        XCTAssertEqual(pdfMessage["type"] as? String, "template")
+        XCTAssertTrue((pdfMessage["altText"] as? String)?.contains("quote.pdf") ?? false)
+
+        // The thread shows them, newest first, with their delivery status.
+        let thread = try f.api.call("GET", "/api/conversations/\(f.lineConversation)/messages")
+        XCTAssertEqual(thread.data.count, 3)
+        XCTAssertEqual(Set(thread.data.compactMap { $0["deliveryStatus"] as? String }), ["SENT"])
+    }
+
+    func testAFreshLineReplyTokenIsUsedOnceThenPush() throws {
+        let f = try OutboundFixture.make()
+        let db = try TestStack.connection()
+        try db.query("UPDATE conversations SET line_reply_token = $2, line_reply_token_received_at = now() WHERE id = $1",
+                     [f.lineConversation, "fresh-\(f.tag)"])
+        let first = try f.send(f.lineConversation, lead: f.lineLead, channel: "LINE", ["content": "one"])
+        XCTAssertEqual(try f.settledStatus(first.object["messageId"] as! String)["status"], "SENT")
+        let second = try f.send(f.lineConversation, lead: f.lineLead, channel: "LINE", ["content": "two"])
+        XCTAssertEqual(try f.settledStatus(second.object["messageId"] as! String)["status"], "SENT")
+        let replies = try TestStack.simulatorRequests().filter {
+            ($0["path"] as? String) == "/v2/bot/message/reply" && (($0["body"] as? [String: Any])?["replyToken"] as? String) == "fresh-\(f.tag)"
+        }
+        XCTAssertEqual(replies.count, 1, "the token is spent by the first send")
+        XCTAssertNil((replies[0]["headers"] as? [String: String])?["x-line-retry-key"])
+        XCTAssertEqual(try f.providerRequests("/v2/bot/message/push").count, 1)
+    }
+
+    func testMessengerTextAndAttachmentsInTheWindowAndTheHumanAgentTagAfter24Hours() throws {
+        let f = try OutboundFixture.make(lastInboundHoursAgo: 30)
+        let text = try f.send(f.dmConversation, lead: f.dmLead, channel: "FACEBOOK",
+                              ["content": "Still interested?", "facebookTargetType": "MESSENGER", "facebookTargetId": f.psid])
+        XCTAssertEqual(text.status, 202, text.text)
+        XCTAssertEqual(try f.settledStatus(text.object["messageId"] as! String)["status"], "SENT")
+        let image = try f.send(f.dmConversation, lead: f.dmLead, channel: "FACEBOOK", [
+            "type": "image", "mediaUrl": "https://93.184.216.34/a.png", "mimeType": "image/png", "content": "colour chart"])
+        XCTAssertEqual(try f.settledStatus(image.object["messageId"] as! String)["status"], "SENT")
+        let sends = try f.providerRequests("/messages")
+        XCTAssertEqual(sends.count, 3, "text, then the image and its caption")
+        for send in sends {
+            let body = try XCTUnwrap(send["body"] as? [String: Any])
+            XCTAssertEqual((body["recipient"] as? [String: Any])?["id"] as? String, f.psid)
+            XCTAssertEqual(body["messaging_type"] as? String, "MESSAGE_TAG")
+            XCTAssertEqual(body["tag"] as? String, "HUMAN_AGENT")
+            XCTAssertEqual((send["headers"] as? [String: String])?["authorization"], "Bearer fb-token-\(f.tag)")
+        }
+        let attachment = try XCTUnwrap(((sends[1]["body"] as? [String: Any])?["message"] as? [String: Any])?["attachment"] as? [String: Any])
+        XCTAssertEqual(attachment["type"] as? String, "image")
+    }
+
+    func testTheCommentFlowPrivateReplyThenPublicReplyThenMessenger() throws {
+        let f = try OutboundFixture.make()
+        let image = try f.send(f.commentConversation, lead: f.commentLead, channel: "FACEBOOK", [
+            "type": "image", "mediaUrl": "https://93.184.216.34/a.jpg", "mimeType": "image/jpeg"])
+        XCTAssertEqual(image.status, 422, image.text)
+        XCTAssertEqual(image.errorCode, "comment_reply_text_only")
+
+        let first = try f.send(f.commentConversation, lead: f.commentLead, channel: "FACEBOOK",
+                               ["content": "ส่งรายละเอียดทาง Inbox นะครับ", "facebookTargetType": "COMMENT", "facebookTargetId": f.commentID])
+        XCTAssertEqual(first.status, 202, first.text)
+        XCTAssertEqual(try f.settledStatus(first.object["messageId"] as! String)["status"], "SENT")
+        let privateReply = try XCTUnwrap(try f.providerRequests("/messages").first)
+        XCTAssertEqual(((privateReply["body"] as? [String: Any])?["recipient"] as? [String: Any])?["comment_id"] as? String, f.commentID)
+        XCTAssertTrue((privateReply["path"] as? String)?.hasSuffix("/page\(f.tag)/messages") ?? false)
+        let publicReply = try XCTUnwrap(try f.providerRequests("/comments").first)
+        XCTAssertEqual(publicReply["path"] as? String, "/v25.0/\(f.commentID)/comments")
+        XCTAssertEqual((publicReply["body"] as? [String: Any])?["message"] as? String, DeliverOutboundMessage.publicReplyText)
+
+        let db = try TestStack.connection()
+        let conversation = try XCTUnwrap(try db.query("""
+            SELECT private_reply_sent_at IS NOT NULL AS replied, public_reply_sent_at IS NOT NULL AS public,
+                   converted_to_dm_at IS NOT NULL AS dm FROM conversations WHERE id = $1
+            """, [f.commentConversation]).first)
+        XCTAssertEqual([conversation["replied"], conversation["public"], conversation["dm"]], ["t", "t", "t"])
+
+        // DM-ready: a second comment target is refused, attachments now work and go to the commenter by Messenger.
+        let again = try f.send(f.commentConversation, lead: f.commentLead, channel: "FACEBOOK",
+                               ["content": "again", "facebookTargetType": "COMMENT", "facebookTargetId": f.commentID])
+        XCTAssertEqual(again.status, 409, again.text)
+        let later = try f.send(f.commentConversation, lead: f.commentLead, channel: "FACEBOOK", [
+            "type": "image", "mediaUrl": "https://93.184.216.34/a.jpg", "mimeType": "image/jpeg"])
+        XCTAssertEqual(later.status, 202, later.text)
+        XCTAssertEqual(try f.settledStatus(later.object["messageId"] as! String)["status"], "SENT")
+        let dm = try XCTUnwrap(try f.providerRequests("/messages").last)
+        XCTAssertEqual(((dm["body"] as? [String: Any])?["recipient"] as? [String: Any])?["id"] as? String, "commenter\(f.tag)")
+        XCTAssertEqual(try f.providerRequests("/comments").count, 1, "the public reply is sent once")
+    }
+
+    func testInstagramTextAndItsRules() throws {
+        let f = try OutboundFixture.make()
+        let text = try f.send(f.igConversation, lead: f.igLead, channel: "INSTAGRAM", ["content": "hello from the shop"])
+        XCTAssertEqual(text.status, 202, text.text)
+        XCTAssertEqual(try f.settledStatus(text.object["messageId"] as! String)["status"], "SENT")
+        let sent = try XCTUnwrap(try f.providerRequests("/me/messages").first)
+        XCTAssertEqual(((sent["body"] as? [String: Any])?["recipient"] as? [String: Any])?["id"] as? String, f.igsid)
+        XCTAssertEqual((sent["body"] as? [String: Any])?["messaging_type"] as? String, "RESPONSE")
+        let image = try f.send(f.igConversation, lead: f.igLead, channel: "INSTAGRAM", [
+            "type": "image", "mediaUrl": "https://93.184.216.34/a.jpg", "mimeType": "image/jpeg"])
+        XCTAssertEqual(image.status, 422)
+    }
+
+    func testTheMetaWindowRefusesBeforeAnythingIsQueued() throws {
+        let f = try OutboundFixture.make(lastInboundHoursAgo: 24 * 8)
+        for (conversation, lead, channel) in [(f.dmConversation, f.dmLead, "FACEBOOK"), (f.igConversation, f.igLead, "INSTAGRAM"),
+                                              (f.commentConversation, f.commentLead, "FACEBOOK")] {
+            let response = try f.send(conversation, lead: lead, channel: channel, ["content": "too late"])
+            XCTAssertEqual(response.status, 422, response.text)
+            XCTAssertEqual(response.errorCode, "outside_messaging_window")
+        }
+        let line = try f.send(f.lineConversation, lead: f.lineLead, channel: "LINE", ["content": "LINE has no window"])
+        XCTAssertEqual(line.status, 202)
+        let db = try TestStack.connection()
+        XCTAssertEqual(try db.query("SELECT count(*) AS n FROM messages WHERE tenant_id = $1", [f.api.tenantID]).first?["n"], "1")
+    }
+
+    func testValidationAndSSRF() throws {
+        let f = try OutboundFixture.make()
+        let cases: [([String: Any], String)] = [
+            (["content": ""], "content"),
+            (["content": String(repeating: "ก", count: 4001)], "content"),
+            (["channel": "FACEBOOK", "content": "x"], "channel"),
+            (["leadId": f.dmLead.uuidString, "content": "x"], "leadId"),
+            (["channelThreadId": "Uother", "content": "x"], "channelThreadId"),
+            (["type": "video", "content": "x"], "type"),
+            (["type": "image", "mediaUrl": "http://93.184.216.34/a.jpg", "mimeType": "image/jpeg"], "mediaUrl"),
+            (["type": "image", "mediaUrl": "https://127.0.0.1/a.jpg", "mimeType": "image/jpeg"], "mediaUrl"),
+            (["type": "image", "mediaUrl": "https://[::1]/a.jpg", "mimeType": "image/jpeg"], "mediaUrl"),
+            (["type": "image", "mediaUrl": "https://[::ffff:10.0.0.1]/a.jpg", "mimeType": "image/jpeg"], "mediaUrl"),
+            (["type": "image", "mediaUrl": "https://169.254.169.254/latest/meta-data", "mimeType": "image/jpeg"], "mediaUrl"),
+            (["type": "image", "mediaUrl": "https://192.168.1.10/a.jpg", "mimeType": "image/jpeg"], "mediaUrl"),
+            (["type": "image", "mediaUrl": "https://localhost/a.jpg", "mimeType": "image/jpeg"], "mediaUrl"),
+            (["type": "image", "mediaUrl": "https://user:pw@93.184.216.34/a.jpg", "mimeType": "image/jpeg"], "mediaUrl"),
+            (["type": "image", "mediaUrl": "https://0x7f000001/a.jpg", "mimeType": "image/jpeg"], "mediaUrl"),
+            (["type": "image", "mediaUrl": "https://93.184.216.34/a.webp", "mimeType": "image/webp"], "mimeType"),
+            (["type": "document_pdf", "mediaUrl": "https://93.184.216.34/a.pdf", "mimeType": "application/pdf"], "fileName"),
+            (["content": "x", "bogus": 1], "bogus"),
+        ]
+        for (fields, field) in cases {
+            let response = try f.send(f.lineConversation, lead: f.lineLead, channel: (fields["channel"] as? String) ?? "LINE", fields)
+            XCTAssertEqual(response.status, 400, "\(fields): \(response.text)")
+            XCTAssertEqual((response.error["details"] as? [String: [String]])?["field"], [field], "\(fields): \(response.text)")
+        }
+        let other = try OutboundFixture.make()
+        let foreign = try f.send(other.lineConversation, lead: other.lineLead, channel: "LINE", ["content": "x"])
+        XCTAssertEqual(foreign.status, 404)
+        let db = try TestStack.connection()
+        XCTAssertEqual(try db.query("SELECT count(*) AS n FROM messages WHERE tenant_id = $1", [f.api.tenantID]).first?["n"], "0")
+    }
+
+    func testAnIdempotencyKeyReturnsTheSameMessage() throws {
+        let f = try OutboundFixture.make()
+        let key = "send-\(UUID())"
+        let first = try f.send(f.lineConversation, lead: f.lineLead, channel: "LINE", ["content": "only once"], idempotencyKey: key)
+        let again = try f.send(f.lineConversation, lead: f.lineLead, channel: "LINE", ["content": "only once"], idempotencyKey: key)
+        XCTAssertEqual(first.status, 202)
+        XCTAssertEqual(again.status, 202)
+        XCTAssertEqual(first.object["messageId"] as? String, again.object["messageId"] as? String)
+        XCTAssertEqual(again.headers["idempotent-replayed"], "true")
+        let changed = try f.send(f.lineConversation, lead: f.lineLead, channel: "LINE", ["content": "different"], idempotencyKey: key)
+        XCTAssertEqual(changed.status, 422)
+        _ = try f.settledStatus(first.object["messageId"] as! String)
+        XCTAssertEqual(try f.providerRequests("/v2/bot/message/push").count, 1)
+    }
+}
