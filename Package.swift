@@ -36,16 +36,17 @@ let package = Package(
             ],
             path: "Sources/Core"
         ),
+        // libvips behind the ImageProcessor port: uploads (responders) and previews (worker).
+        .target(name: "VipsImages", dependencies: ["Core", "CVips"], path: "Sources/VipsImages"),
         .executableTarget(
             name: "Handlers",
-            dependencies: ["Core", "CFastCGI", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Core", "CFastCGI", "VipsImages", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Handlers"
         ),
         .executableTarget(
             name: "Worker",
-            // libvips is linked by the worker only: the responders stay small.
             dependencies: [
-                "Core", "CVips",
+                "Core", "VipsImages",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

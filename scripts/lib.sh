@@ -300,11 +300,12 @@ render_nginx() {
     export HUBCHAT_WEBHOOK_KEEP_CONN=off HUBCHAT_API_KEEP_CONN=off
     if ((kw > 0)); then HUBCHAT_WEBHOOK_KEEPALIVE_LINE="keepalive $kw;"; HUBCHAT_WEBHOOK_KEEP_CONN=on; fi
     if ((ka > 0)); then HUBCHAT_API_KEEPALIVE_LINE="keepalive $ka;"; HUBCHAT_API_KEEP_CONN=on; fi
+    export HUBCHAT_UPLOAD_BODY_LIMIT="$(( ${MESSAGE_UPLOAD_MAX_SIZE_MB:-10} + 1 ))m"
     export HUBCHAT_NGINX_USER_LINE=""
     [[ $EUID -eq 0 ]] && HUBCHAT_NGINX_USER_LINE="user root;"
     envsubst "$(printf '${%s} ' HUBCHAT_NGINX_USER_LINE HUBCHAT_NGINX_WORKERS HUBCHAT_RUN_DIR HUBCHAT_ROOT \
         HUBCHAT_LISTEN HUBCHAT_HTTP_PORT HUBCHAT_WEBHOOK_KEEPALIVE_LINE HUBCHAT_API_KEEPALIVE_LINE \
-        HUBCHAT_WEBHOOK_KEEP_CONN HUBCHAT_API_KEEP_CONN)" \
+        HUBCHAT_WEBHOOK_KEEP_CONN HUBCHAT_API_KEEP_CONN HUBCHAT_UPLOAD_BODY_LIMIT)" \
         <"$HUBCHAT_ROOT/nginx/hubchat.conf.template" >"$HUBCHAT_RUN_DIR/nginx/nginx.conf"
     nginx -t -q -c "$HUBCHAT_RUN_DIR/nginx/nginx.conf" -p "$HUBCHAT_RUN_DIR/nginx" 2>&1 | grep -v 'could not open error log' >&2 || true
 }

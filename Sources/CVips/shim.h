@@ -59,4 +59,15 @@ static inline int hubchat_vips_jpeg(const void *input, size_t length, int max_ed
     g_object_unref(image);
     return rc;
 }
+/* Decodes the whole image (sequentially, so memory stays small) and fails on a serious error or truncation:
+   a file that only starts like an image is refused. Returns 0 when every pixel decodes. */
+static inline int hubchat_vips_verify(const void *input, size_t length) {
+    VipsImage *image = vips_image_new_from_buffer(input, length, "", "access", VIPS_ACCESS_SEQUENTIAL,
+                                                  "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+    if (image == NULL) return -1;
+    double average = 0;
+    int rc = vips_avg(image, &average, NULL);
+    g_object_unref(image);
+    return rc;
+}
 #endif

@@ -1,4 +1,5 @@
 import Core
+import VipsImages
 import Dispatch
 import Logging
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import Core
+import VipsImages
 import FoundationEssentials
 
 /// Makes LINE's `previewImageUrl` (≤ 1 MB) for an image sent without one: the original is read from our storage,

@@ -183,6 +183,8 @@ public struct HubChatConfig: Sendable {
             "MESSAGE_FILE_URL_MODE", ["public", "signed"], default: media.imageURLMode.rawValue))!
         media.fileSignedURLTTLSeconds = try env.int(
             "MESSAGE_FILE_SIGNED_URL_TTL_SEC", default: media.imageSignedURLTTLSeconds, range: 3_600...31_536_000)
+        // A responder reads an upload whole: its body limit must take the largest one.
+        responders.maxBodyBytes = max(responders.maxBodyBytes, media.uploadMaxBytes + 1024 * 1024)
         if (media.imageURLMode == .signed || media.fileURLMode == .signed) && media.signingSecret.isEmpty {
             throw Environment.Invalid(variable: "HUBCHAT_MEDIA_SIGNING_SECRET", problem: "is required for signed media URLs")
         }

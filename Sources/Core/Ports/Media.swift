@@ -19,6 +19,8 @@ public protocol MediaStorage {
 public protocol ImageProcessor {
     /// The image's pixel size from its header, without decoding it.
     func dimensions(of data: [UInt8]) throws -> (width: Int, height: Int)
+    /// Decodes every pixel; throws when the file is corrupt or truncated.
+    func verify(_ data: [UInt8]) throws
     /// A baseline JPEG at `quality`, shrunk to fit `maxEdge` (nil keeps the size), orientation applied.
     func jpeg(from data: [UInt8], maxEdge: Int?, quality: Int) throws -> EncodedImage
 }

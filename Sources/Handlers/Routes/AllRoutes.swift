@@ -17,5 +17,7 @@ enum AllRoutes {
         PostConversationMarkRead(),
         GetDashboardMetricsRoute(),
         PostSendMessage(),
+        PostUploadImage(),
+        PostUploadPDF(),
     ]
 }

@@ -1,4 +1,5 @@
 import Core
+import VipsImages
 
 extension RequestContext {
     /// Our own media: what uploads answer, served by nginx.
@@ -12,6 +13,15 @@ extension RequestContext {
             store: PostgresOutboundStore(connection: db),
             mediaGuard: MediaURLGuard(resolver: SystemHostResolver(), trustedPrefix: mediaStorage.publicMediaPrefix),
             media: mediaStorage, idempotencyTTLSeconds: config.limits.idempotencyCompletedTTLSeconds)
+    }
+
+    func uploadMedia() throws -> UploadMedia {
+        let m = config.media
+        return UploadMedia(
+            images: try VipsImageProcessor(), storage: mediaStorage,
+            settings: .init(imageBucket: m.imageBucket, imageURLMode: m.imageURLMode, imageURLTTLSeconds: m.imageSignedURLTTLSeconds,
+                            fileBucket: m.fileBucket, fileURLMode: m.fileURLMode, fileURLTTLSeconds: m.fileSignedURLTTLSeconds,
+                            maxBytes: m.uploadMaxBytes))
     }
 
     /// After a commit that queued work: wake the worker without holding up that commit (see the inbound NOTIFY).

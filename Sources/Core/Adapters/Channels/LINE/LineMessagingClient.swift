@@ -65,8 +65,10 @@ public struct LineMessagingClient {
             let sent = (try? JSONValue.parse(response.body))?["sentMessages"]?[0]?["id"]?.stringValue
             return .delivered(providerMessageID: sent ?? response.headers["x-line-request-id"])
         case 429:
-            // No Retry-After from LINE; a 429 may also mean the month's quota is used up (then it keeps coming).
-            return .rateLimited(seconds: 5, reason: "LINE \(operation): 429 \(message)")
+            // LINE sends no Retry-After (honoured if it ever does); a 429 may also mean the month's quota is used up,
+            // which the job's deferral budget turns into a dead letter eventually.
+            let wait = response.headers["retry-after"].flatMap(Double.init).map { min(max($0, 1), 3600) } ?? 5
+            return .rateLimited(seconds: wait, reason: "LINE \(operation): 429 \(message)")
         case 500...:
             return .retry(reason: "LINE \(operation): \(response.status) \(message)")
         default:

@@ -1,20 +1,21 @@
 import CVips
 import Core
 
-/// `ImageProcessor` over libvips. Pointers and vips's error buffer stay in here.
-struct VipsImageProcessor: ImageProcessor {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+/// `ImageProcessor` over libvips. Pointers and vips's error buffer stay in here. libvips starts on first use,
+/// so a process that never handles an image never pays for it.
+public struct VipsImageProcessor: ImageProcessor {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// libvips must be started once per process before first use.
     static let started: Bool = hubchat_vips_start() == 0
 
-    init() throws {
+    public init() throws {
         guard Self.started else { throw Failure(description: "libvips could not start") }
     }
 
-    func dimensions(of data: [UInt8]) throws -> (width: Int, height: Int) {
+    public func dimensions(of data: [UInt8]) throws -> (width: Int, height: Int) {
         var width: Int32 = 0
         var height: Int32 = 0
         let rc = data.withUnsafeBytes { hubchat_vips_dimensions($0.baseAddress, $0.count, &width, &height) }
@@ -22,7 +23,12 @@ struct VipsImageProcessor: ImageProcessor {
         return (Int(width), Int(height))
     }
 
-    func jpeg(from data: [UInt8], maxEdge: Int?, quality: Int) throws -> EncodedImage {
+    public func verify(_ data: [UInt8]) throws {
+        let rc = data.withUnsafeBytes { hubchat_vips_verify($0.baseAddress, $0.count) }
+        guard rc == 0 else { throw Self.lastError("the image does not decode") }
+    }
+
+    public func jpeg(from data: [UInt8], maxEdge: Int?, quality: Int) throws -> EncodedImage {
         var output: UnsafeMutableRawPointer?
         var length = 0
         var width: Int32 = 0

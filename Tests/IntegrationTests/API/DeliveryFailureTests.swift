@@ -1,0 +1,170 @@
+import Core
+import Foundation
+import XCTest
+
+/// What delivery does when providers fail, slow down or refuse, and when workers die.
+final class DeliveryFailureTests: XCTestCase {
+    override func tearDown() {
+        if let simulator = try? TestStack.value("SIMULATOR_URL") {
+            _ = try? CurlHTTPClient().send(HTTPRequest(method: "DELETE", url: simulator + "/__faults"))
+        }
+    }
+
+    /// Pushes the simulator answered, per retry key, by status.
+    func pushes(_ f: OutboundFixture) throws -> [(key: String, status: Int, text: String)] {
+        try f.providerRequests("/v2/bot/message/push").map { request in
+            let headers = request["headers"] as? [String: String] ?? [:]
+            let text = (((request["body"] as? [String: Any])?["messages"] as? [[String: Any]])?.first?["text"] as? String) ?? ""
+            return (headers["x-line-retry-key"] ?? "", request["status"] as? Int ?? 0, text)
+        }
+    }
+
+    func testFailingTwiceThenSucceedingDeliversExactlyOnce() throws {
+        let f = try OutboundFixture.make()
+        try OutboundFixture.fault(["pathPrefix": "/v2/bot/message/push", "match": f.lineUser, "status": 500, "count": 2])
+        let sent = try f.send(f.lineConversation, lead: f.lineLead, channel: "LINE", ["content": "third time lucky"])
+        let id = try XCTUnwrap(sent.object["messageId"] as? String)
+        XCTAssertEqual(try f.settledStatus(id, within: 20)["status"], "SENT")
+        let attempts = try pushes(f)
+        XCTAssertEqual(attempts.map(\.status), [500, 500, 200])
+        XCTAssertEqual(Set(attempts.map(\.key)), [id], "every attempt carries the same retry key")
+    }
+
+    func testRateLimitedAttemptsAreDeferredWithoutUsingAttempts() throws {
+        let f = try OutboundFixture.make()
+        try OutboundFixture.fault(["pathPrefix": "/v2/bot/message/push", "match": f.lineUser, "status": 429, "count": 3,
+                                   "headers": ["Retry-After": "1"]])
+        let sent = try f.send(f.lineConversation, lead: f.lineLead, channel: "LINE", ["content": "patience"])
+        let id = try XCTUnwrap(sent.object["messageId"] as? String)
+        XCTAssertEqual(try f.settledStatus(id, within: 20)["status"], "SENT")
+        let job = try XCTUnwrap(try TestStack.connection().query(
+            "SELECT attempts, deferrals FROM queue_jobs WHERE payload->>'messageId' = $1", [id]).first)
+        XCTAssertEqual(job["attempts"], "1", "rate-limited attempts are given back")
+        XCTAssertEqual(job["deferrals"], "3")
+    }
+
+    func testAPermanentRefusalDeadLettersAndAReplayDelivers() throws {
+        let f = try OutboundFixture.make()
+        try OutboundFixture.fault(["pathPrefix": "/v2/bot/message/push", "match": f.lineUser, "status": 400, "count": 1,
+                                   "body": ["message": "The property, 'to', in the request body is invalid"]])
+        let sent = try f.send(f.lineConversation, lead: f.lineLead, channel: "LINE", ["content": "refused once"])
+        let id = try XCTUnwrap(sent.object["messageId"] as? String)
+        let failed = try f.settledStatus(id)
+        XCTAssertEqual(failed["status"], "FAILED")
+        XCTAssertEqual(failed["errorCode"], "line_400")
+        XCTAssertTrue((failed["errorReason"] ?? nil)?.contains("'to'") ?? false, "\(failed)")
+        let db = try TestStack.connection()
+        let job: String = try XCTUnwrap(try db.query(
+            "SELECT id FROM queue_jobs WHERE payload->>'messageId' = $1 AND status = 'DEAD_LETTER'", [id]).first?["id"])
+        // The operator sees it and replays it.
+        let list = try Self.cli(["dead-letters", "list", "--tenant", f.api.tenantID.uuidString])
+        XCTAssertTrue(list.contains(job), list)
+        XCTAssertTrue(try Self.cli(["dead-letters", "replay", job]).contains("replayed 1"))
+        XCTAssertEqual(try f.settledStatus(id)["status"], "SENT")
+        XCTAssertEqual(try pushes(f).map(\.status), [400, 200])
+    }
+
+    func testOneConversationsMessagesLeaveInOrderEvenWhenOneIsRetried() throws {
+        let f = try OutboundFixture.make()
+        try OutboundFixture.fault(["pathPrefix": "/v2/bot/message/push", "match": "first of three", "status": 503, "count": 1])
+        var ids: [String] = []
+        for text in ["first of three", "second of three", "third of three"] {
+            ids.append(try XCTUnwrap(try f.send(f.lineConversation, lead: f.lineLead, channel: "LINE", ["content": text])
+                .object["messageId"] as? String))
+        }
+        for id in ids { XCTAssertEqual(try f.settledStatus(id, within: 20)["status"], "SENT") }
+        let delivered = try pushes(f).filter { $0.status == 200 }.map(\.text)
+        XCTAssertEqual(delivered, ["first of three", "second of three", "third of three"])
+    }
+
+    func testTwoWorkersShareTheQueueAndDeliverEachMessageOnce() throws {
+        let f = try OutboundFixture.make()
+        let second = try ChildProcess(try TestStack.binDir + "/hubchat-worker", [])
+        defer { kill(second.pid, SIGTERM); second.wait() }
+        try OutboundFixture.fault(["pathPrefix": "/v2/bot/message/push", "match": f.tag, "delayMs": 30, "count": -1])
+        var ids: [String] = []
+        for i in 0..<24 {
+            let (conversation, lead) = try Self.extraLineConversation(f, i)
+            ids.append(try XCTUnwrap(try f.send(conversation, lead: lead, channel: "LINE", ["content": "m\(i)"]).object["messageId"] as? String))
+        }
+        for id in ids { XCTAssertEqual(try f.settledStatus(id, within: 20)["status"], "SENT") }
+        let accepted = try pushes(f).filter { $0.status == 200 }.map(\.key)
+        XCTAssertEqual(accepted.count, ids.count)
+        XCTAssertEqual(Set(accepted), Set(ids), "each message delivered exactly once")
+        let workers = try TestStack.connection().query("""
+            SELECT count(DISTINCT split_part(locked_by, '/', 1)) AS n FROM queue_jobs
+             WHERE payload->>'messageId' = ANY($1::text[])
+            """, [PostgresTextArray(ids)]).first?["n"]
+        XCTAssertEqual(workers, "2", "both workers took jobs")
+    }
+
+    func testKillingTheWorkerMidDeliveryLosesNothingAndPushesNothingTwice() throws {
+        let f = try OutboundFixture.make()
+        // Slow provider: deliveries are in flight when the worker dies; the simulator still accepts them.
+        try OutboundFixture.fault(["pathPrefix": "/v2/bot/message/push", "match": f.tag, "delayMs": 1500, "count": -1])
+        var ids: [String] = []
+        for i in 0..<8 {
+            let (conversation, lead) = try Self.extraLineConversation(f, i)
+            ids.append(try XCTUnwrap(try f.send(conversation, lead: lead, channel: "LINE", ["content": "k\(i)"]).object["messageId"] as? String))
+        }
+        XCTAssertTrue(try TestStack.eventually(within: 5) { try !self.pushes(f).isEmpty })
+        try TestStack.control("worker-kill")
+        _ = try CurlHTTPClient().send(HTTPRequest(method: "DELETE", url: try TestStack.value("SIMULATOR_URL") + "/__faults"))
+        try TestStack.control("worker-start")
+        for id in ids { XCTAssertEqual(try f.settledStatus(id, within: 30)["status"], "SENT") }
+        let attempts = try pushes(f)
+        for id in ids {
+            let accepted = attempts.filter { $0.key == id && $0.status == 200 }.count
+            XCTAssertEqual(accepted, 1, "message \(id): \(attempts.filter { $0.key == id }.map(\.status))")
+        }
+        print("outbound crash drill: \(ids.count) messages, \(attempts.count) push attempts, "
+              + "\(attempts.filter { $0.status == 409 }.count) answered 409 (already accepted)")
+    }
+
+    func testWorkerReadyAndMetrics() throws {
+        let ready = try CurlHTTPClient().send(HTTPRequest(url: try TestStack.value("WORKER_READY_URL")))
+        XCTAssertEqual(ready.status, 200, ready.text)
+        let metrics = try CurlHTTPClient().send(HTTPRequest(url: try TestStack.value("WORKER_METRICS_URL")))
+        XCTAssertEqual(metrics.status, 200)
+        for name in ["hubchat_queue_depth", "hubchat_queue_lag_seconds", "hubchat_outbox_depth", "hubchat_dead_letters",
+                     "hubchat_worker_jobs_processed_total", "hubchat_worker_jobs_retried_total",
+                     "hubchat_worker_jobs_dead_lettered_total", "hubchat_provider_latency_p95_ms",
+                     "hubchat_provider_request_duration_seconds_bucket", "hubchat_worker_jobs_per_second"] {
+            XCTAssertTrue(metrics.text.contains(name), "\(name) missing from /metrics")
+        }
+        try TestStack.control("pg-stop")
+        defer { try? TestStack.control("pg-start") }
+        let down = try CurlHTTPClient().send(HTTPRequest(url: try TestStack.value("WORKER_READY_URL")))
+        XCTAssertEqual(down.status, 503)
+        XCTAssertTrue(down.text.contains("database unreachable"), down.text)
+        try TestStack.control("pg-start")
+        XCTAssertTrue(try TestStack.eventually(within: 10) {
+            (try? CurlHTTPClient().send(HTTPRequest(url: try TestStack.value("WORKER_READY_URL"))).status) == 200
+        })
+    }
+
+    // MARK: helpers
+
+    static func extraLineConversation(_ f: OutboundFixture, _ i: Int) throws -> (UUID, UUID) {
+        let db = try TestStack.connection()
+        let user = "\(f.lineUser)-\(i)"
+        let lead: UUID = try db.query("""
+            INSERT INTO leads (tenant_id, source_channel, external_user_id) VALUES ($1, 'LINE', $2) RETURNING id
+            """, [f.api.tenantID, user]).first!.decode("id")
+        let conversation: UUID = try db.query("""
+            INSERT INTO conversations (tenant_id, lead_id, channel, channel_thread_id) VALUES ($1, $2, 'LINE', $3) RETURNING id
+            """, [f.api.tenantID, lead, user]).first!.decode("id")
+        return (conversation, lead)
+    }
+
+    /// Runs the operator CLI against the stack; its standard output.
+    static func cli(_ arguments: [String]) throws -> String {
+        let out = try TestStack.runDir + "/cli-\(UUID().uuidString).out"
+        let child = try ChildProcess("/bin/sh", ["-c", "\"$0\" \"$@\" > '\(out)' 2>&1", try TestStack.binDir + "/hubchat"] + arguments)
+        let status = child.wait()
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(atPath: out)
+        XCTAssertEqual(status, 0, text)
+        return text
+    }
+}
