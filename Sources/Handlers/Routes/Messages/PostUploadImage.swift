@@ -8,12 +8,7 @@ struct PostUploadImage: Route {
     static let group = RouteGroup.api
 
     func handle(_ request: Request, _ context: RequestContext) throws -> Response {
-        let caller = try context.caller(request)
-        guard let file = try MultipartForm(request: request).file else {
-            throw AppError.invalidField("file", "is required: a multipart part named file.")
-        }
-        // Membership in a short transaction; the image work happens outside it.
-        let principal = try context.run(as: caller) { principal, _ in principal }
+        let (principal, file) = try context.upload(request)
         return try .json(context.uploadMedia().image(tenantID: principal.tenantID, bytes: file.body, fileName: file.fileName),
                          status: 201)
     }
@@ -26,12 +21,20 @@ struct PostUploadPDF: Route {
     static let group = RouteGroup.api
 
     func handle(_ request: Request, _ context: RequestContext) throws -> Response {
-        let caller = try context.caller(request)
+        let (principal, file) = try context.upload(request)
+        return try .json(context.uploadMedia().pdf(tenantID: principal.tenantID, bytes: file.body, fileName: file.fileName),
+                         status: 201)
+    }
+}
+
+extension RequestContext {
+    /// The caller (checked first) and the uploaded file. Membership is read in a short transaction; the file work
+    /// that follows happens outside it.
+    func upload(_ request: Request) throws -> (Principal, MultipartForm.Part) {
+        let caller = try caller(request)
         guard let file = try MultipartForm(request: request).file else {
             throw AppError.invalidField("file", "is required: a multipart part named file.")
         }
-        let principal = try context.run(as: caller) { principal, _ in principal }
-        return try .json(context.uploadMedia().pdf(tenantID: principal.tenantID, bytes: file.body, fileName: file.fileName),
-                         status: 201)
+        return (try run(as: caller) { principal, _ in principal }, file)
     }
 }
