@@ -10,11 +10,7 @@ import Glibc
 /// are none, then waits to be woken (or the poll interval).
 struct OutboundLane: Sendable {
     let config: HubChatConfig
-    let settings: PostgresConnection.Settings
-    let workerName: String
-    let logger: Logger
-    let wake: DispatchSemaphore
-    let heartbeats: LoopHeartbeats
+    let lane: Lane
     let metrics: WorkerMetrics
     let limiter: LocalRateLimiter
 
@@ -25,7 +21,7 @@ struct OutboundLane: Sendable {
 
     func run() {
         guard let http = try? CurlHTTPClient() else {
-            logger.critical("outbound lane has no HTTP client; not delivering")
+            lane.logger.critical("outbound lane has no HTTP client; not delivering")
             return
         }
         let provider = MeasuredHTTPClient(inner: http, metrics: metrics)
@@ -37,40 +33,20 @@ struct OutboundLane: Sendable {
                              bucket: media.imageBucket, mode: media.imageURLMode, ttlSeconds: media.imageSignedURLTTLSeconds,
                              maxSourceBytes: media.uploadMaxBytes)
         }
-        var db: PostgresConnection?
-        var wasDown = false
-        while ProcessSignals.stopRequested == 0 {
-            heartbeats.tick(workerName)
-            do {
-                if db == nil { db = try PostgresConnection(settings: settings) }
-                if wasDown { wasDown = false }
-                let store = PostgresDeliveryStore(connection: db!)
-                let deliver = DeliverOutboundMessage(
-                    store: store,
-                    line: LineMessagingClient(http: provider, baseURL: config.providers.lineAPIBaseURL),
-                    meta: MetaSendClient(http: provider, baseURL: config.providers.metaGraphBaseURL,
-                                         version: config.providers.metaGraphVersion),
-                    previews: previews,
-                    ownLimit: RateLimit(bucket: "outbound", requests: config.limits.outboundRequestsPerWindow,
-                                        windowSeconds: config.limits.outboundWindowSeconds),
-                    localLimiter: limiter, defaultAccounts: config.defaultChannelAccounts,
-                    useLineReplyTokens: config.worker.lineUseReplyTokens, logger: logger)
-                let processed = try OutboundProcessor(
-                    queue: PostgresJobQueue(connection: db!), store: store, deliver: deliver, realtime: NoRealtimePublisher(),
-                    metrics: metrics, batchSize: batchSize, leaseSeconds: config.worker.outboxProcessingTimeoutSeconds,
-                    workerName: workerName, logger: logger).runOnce()
-                if processed == 0 {
-                    _ = wake.wait(timeout: .now() + .milliseconds(config.worker.pollIntervalMilliseconds))
-                }
-            } catch let error as PostgresError where error.isUnavailable {
-                if !wasDown { logger.error("outbound lane lost the database; retrying", metadata: ["error": "\(error)"]) }
-                wasDown = true
-                db = nil
-                usleep(UInt32(min(config.worker.pollIntervalMilliseconds * 5, 2_000) * 1000))
-            } catch {
-                logger.error("outbound cycle failed", metadata: ["error": "\(error)"])
-                usleep(UInt32(config.worker.pollIntervalMilliseconds * 1000))
-            }
+        let line = LineMessagingClient(http: provider, baseURL: config.providers.lineAPIBaseURL)
+        let meta = MetaSendClient(http: provider, baseURL: config.providers.metaGraphBaseURL, version: config.providers.metaGraphVersion)
+        let ownLimit = RateLimit(bucket: "outbound", requests: config.limits.outboundRequestsPerWindow,
+                                 windowSeconds: config.limits.outboundWindowSeconds)
+        lane.run { db in
+            let store = PostgresDeliveryStore(connection: db)
+            let deliver = DeliverOutboundMessage(
+                store: store, line: line, meta: meta, previews: previews, ownLimit: ownLimit, localLimiter: limiter,
+                defaultAccounts: config.defaultChannelAccounts, useLineReplyTokens: config.worker.lineUseReplyTokens,
+                logger: lane.logger)
+            return try OutboundProcessor(
+                queue: PostgresJobQueue(connection: db), store: store, deliver: deliver, realtime: NoRealtimePublisher(),
+                metrics: metrics, batchSize: batchSize, leaseSeconds: config.worker.outboxProcessingTimeoutSeconds,
+                workerName: lane.name, logger: lane.logger).runOnce()
         }
     }
 }

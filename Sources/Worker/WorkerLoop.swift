@@ -44,15 +44,14 @@ struct WorkerLoop {
         let finished = DispatchGroup()
         let inbound = config.worker.inboundConcurrency
         let outbound = config.worker.outboundConcurrency
-        for lane in 0..<inbound {
-            let worker = InboundLane(config: config, settings: settings, workerName: "\(name)/in\(lane)", logger: logger,
-                                     wake: inboundWake, heartbeats: heartbeats, metrics: metrics)
+        for index in 0..<inbound {
+            let worker = InboundLane(config: config, lane: lane(named: "in\(index)", wake: inboundWake), metrics: metrics)
             finished.enter()
             Thread { worker.run(); finished.leave() }.start()
         }
-        for lane in 0..<outbound {
-            let worker = OutboundLane(config: config, settings: settings, workerName: "\(name)/out\(lane)", logger: logger,
-                                      wake: outboundWake, heartbeats: heartbeats, metrics: metrics, limiter: limiter)
+        for index in 0..<outbound {
+            let worker = OutboundLane(config: config, lane: lane(named: "out\(index)", wake: outboundWake), metrics: metrics,
+                                      limiter: limiter)
             finished.enter()
             Thread { worker.run(); finished.leave() }.start()
         }
@@ -64,6 +63,11 @@ struct WorkerLoop {
         wakeAll()  // let sleeping lanes see the stop flag
         finished.wait()
         logger.info("worker stopped")
+    }
+
+    func lane(named suffix: String, wake: DispatchSemaphore) -> Lane {
+        Lane(name: "\(name)/\(suffix)", settings: settings, pollIntervalMilliseconds: config.worker.pollIntervalMilliseconds,
+             logger: logger, wake: wake, heartbeats: heartbeats)
     }
 
     /// A loop that has not gone round for this long makes `/ready` fail. Lanes tick at least every poll interval
@@ -150,11 +154,7 @@ struct WorkerLoop {
 /// `webhook.received` jobs until there are none, then waits to be woken (or the poll interval).
 struct InboundLane: Sendable {
     let config: HubChatConfig
-    let settings: PostgresConnection.Settings
-    let workerName: String
-    let logger: Logger
-    let wake: DispatchSemaphore
-    let heartbeats: LoopHeartbeats
+    let lane: Lane
     let metrics: WorkerMetrics
 
     /// The lanes share WORKER_INBOUND_BATCH_SIZE: a lane that claimed a whole batch would make
@@ -164,37 +164,19 @@ struct InboundLane: Sendable {
     }
 
     func run() {
-        var db: PostgresConnection?
-        var wasDown = false
         let lineImages = makeLineImageStore()
         let profiles: (any ProviderProfiles)? = (try? CurlHTTPClient()).map {
             HTTPProviderProfiles(http: $0, lineAPIBaseURL: config.providers.lineAPIBaseURL,
                                  graphBaseURL: config.providers.metaGraphBaseURL, graphVersion: config.providers.metaGraphVersion)
         }
-        while ProcessSignals.stopRequested == 0 {
-            heartbeats.tick(workerName)
-            do {
-                if db == nil { db = try PostgresConnection(settings: settings) }
-                if wasDown { wasDown = false }
-                let process = ProcessInboundEvent(
-                    inbox: PostgresInbox(connection: db!), profiles: profiles,
-                    defaultAccounts: config.defaultChannelAccounts, lineImages: lineImages, logger: logger)
-                let processed = try InboundProcessor(
-                    queue: PostgresJobQueue(connection: db!), process: process, batchSize: batchSize,
-                    leaseSeconds: config.worker.outboxProcessingTimeoutSeconds, workerName: workerName, logger: logger,
-                    metrics: metrics).runOnce()
-                if processed == 0 {
-                    _ = wake.wait(timeout: .now() + .milliseconds(config.worker.pollIntervalMilliseconds))
-                }
-            } catch let error as PostgresError where error.isUnavailable {
-                if !wasDown { logger.error("inbound lane lost the database; retrying", metadata: ["error": "\(error)"]) }
-                wasDown = true
-                db = nil
-                usleep(UInt32(min(config.worker.pollIntervalMilliseconds * 5, 2_000) * 1000))
-            } catch {
-                logger.error("inbound cycle failed", metadata: ["error": "\(error)"])
-                usleep(UInt32(config.worker.pollIntervalMilliseconds * 1000))
-            }
+        lane.run { db in
+            let process = ProcessInboundEvent(
+                inbox: PostgresInbox(connection: db), profiles: profiles,
+                defaultAccounts: config.defaultChannelAccounts, lineImages: lineImages, logger: lane.logger)
+            return try InboundProcessor(
+                queue: PostgresJobQueue(connection: db), process: process, batchSize: batchSize,
+                leaseSeconds: config.worker.outboxProcessingTimeoutSeconds, workerName: lane.name, logger: lane.logger,
+                metrics: metrics).runOnce()
         }
     }
 
@@ -210,7 +192,7 @@ struct InboundLane: Sendable {
                                 urlMode: media.inboundURLMode, signedURLTTLSeconds: media.inboundSignedURLTTLSeconds,
                                 maxBytes: media.inboundMaxBytes))
         } catch {
-            logger.error("inbound images are disabled", metadata: ["error": "\(error)"])
+            lane.logger.error("inbound images are disabled", metadata: ["error": "\(error)"])
             return nil
         }
     }
