@@ -23,7 +23,8 @@ let package = Package(
         .systemLibrary(name: "CFastCGI", path: "Sources/CFastCGI", providers: [.apt(["libfcgi-dev"])]),
         .systemLibrary(name: "CPostgres", path: "Sources/CPostgres", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        .systemLibrary(name: "CVips", path: "Sources/CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
+        // libvips is loaded at run time (dlopen) on first use, not linked: see Sources/CVips/shim.c.
+        .target(name: "CVips", path: "Sources/CVips"),
 
         .target(
             name: "Core",

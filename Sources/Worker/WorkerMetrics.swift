@@ -26,29 +26,44 @@ final class WorkerMetrics: Sendable {
     private let processedCount = Mutex<(last: Double, count: Int, at: Double)>((0, 0, 0))
 
     init() {
-        jobsProcessed = registry.makeCounter(name: "hubchat_worker_jobs_processed_total", help: "Queue jobs finished successfully.")
-        jobsFailed = registry.makeCounter(name: "hubchat_worker_jobs_failed_total", help: "Job attempts that failed.")
-        jobsRetried = registry.makeCounter(name: "hubchat_worker_jobs_retried_total", help: "Jobs scheduled for another attempt.")
-        jobsDeferred = registry.makeCounter(name: "hubchat_worker_jobs_deferred_total",
-                                            help: "Jobs put back because of a rate limit (no attempt used).")
-        jobsDeadLettered = registry.makeCounter(name: "hubchat_worker_jobs_dead_lettered_total", help: "Jobs moved to the dead letter.")
-        outboxRelayed = registry.makeCounter(name: "hubchat_worker_outbox_relayed_total", help: "Outbox events relayed into the queue.")
-        messagesDelivered = registry.makeCounter(name: "hubchat_worker_messages_delivered_total",
-                                                 help: "Outbound messages a provider accepted.")
-        queueDepth = registry.makeGauge(name: "hubchat_queue_depth", help: "Queue jobs waiting (PENDING or RUNNING).")
-        queueLagSeconds = registry.makeGauge(name: "hubchat_queue_lag_seconds", help: "Age of the oldest due PENDING job.")
-        outboxDepth = registry.makeGauge(name: "hubchat_outbox_depth", help: "Outbox events not yet relayed.")
-        outboxLagSeconds = registry.makeGauge(name: "hubchat_outbox_lag_seconds", help: "Age of the oldest due PENDING outbox event.")
-        deadLetters = registry.makeGauge(name: "hubchat_dead_letters", help: "Queue jobs in the dead letter.")
-        providerLatencyP95 = registry.makeGauge(name: "hubchat_provider_latency_p95_ms",
-                                                help: "95th percentile of the last 1,000 provider calls, in milliseconds.")
-        jobsPerSecond = registry.makeGauge(name: "hubchat_worker_jobs_per_second",
-                                           help: "Jobs finished per second over the last observation interval.")
+        jobsProcessed = registry.makeCounter(descriptor: Self.name("worker_jobs_processed", unit: "total",
+            "Queue jobs finished successfully."))
+        jobsFailed = registry.makeCounter(descriptor: Self.name("worker_jobs_failed", unit: "total",
+            "Job attempts that failed."))
+        jobsRetried = registry.makeCounter(descriptor: Self.name("worker_jobs_retried", unit: "total",
+            "Jobs scheduled for another attempt."))
+        jobsDeferred = registry.makeCounter(descriptor: Self.name("worker_jobs_deferred", unit: "total",
+            "Jobs put back because of a rate limit (no attempt used)."))
+        jobsDeadLettered = registry.makeCounter(descriptor: Self.name("worker_jobs_dead_lettered", unit: "total",
+            "Jobs moved to the dead letter."))
+        outboxRelayed = registry.makeCounter(descriptor: Self.name("worker_outbox_relayed", unit: "total",
+            "Outbox events relayed into the queue."))
+        messagesDelivered = registry.makeCounter(descriptor: Self.name("worker_messages_delivered", unit: "total",
+            "Outbound messages a provider accepted."))
+        queueDepth = registry.makeGauge(descriptor: Self.name("queue_depth", unit: "",
+            "Queue jobs waiting (PENDING or RUNNING)."))
+        queueLagSeconds = registry.makeGauge(descriptor: Self.name("queue_lag", unit: "seconds",
+            "Age of the oldest due PENDING job."))
+        outboxDepth = registry.makeGauge(descriptor: Self.name("outbox_depth", unit: "",
+            "Outbox events not yet relayed."))
+        outboxLagSeconds = registry.makeGauge(descriptor: Self.name("outbox_lag", unit: "seconds",
+            "Age of the oldest due PENDING outbox event."))
+        deadLetters = registry.makeGauge(descriptor: Self.name("dead_letters", unit: "",
+            "Queue jobs in the dead letter."))
+        providerLatencyP95 = registry.makeGauge(descriptor: Self.name("provider_latency_p95", unit: "ms",
+            "95th percentile of the last 1,000 provider calls, in milliseconds."))
+        jobsPerSecond = registry.makeGauge(descriptor: Self.name("worker_jobs_per", unit: "second",
+            "Jobs finished per second over the last observation interval."))
         providerLatency = registry.makeDurationHistogram(
-            name: "hubchat_provider_request_duration_seconds",
+            descriptor: Self.name("provider_request_duration", unit: "seconds",
+            "Provider API calls (LINE, Graph), by duration."),
             buckets: [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-                      .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)],
-            help: "Provider API calls (LINE, Graph), by duration.")
+                      .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)])
+    }
+
+    /// `hubchat_<name>_<unit>`, with its help text.
+    static func name(_ name: String, unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "hubchat", metricName: name, unitName: unit, helpText: help)
     }
 
     func recordProviderCall(milliseconds: Double) {
