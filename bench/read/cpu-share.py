@@ -4,11 +4,14 @@
 that started and ended in between, say) shows as "unaccounted". Figures are % of one core (200 = both of 2).
 
 usage: cpu-share.py snapshot > FILE
-       cpu-share.py since FILE      → one JSON line {"seconds", "busy", "by_command": {...}, "unaccounted"}
+       cpu-share.py since FILE      → one JSON line {"seconds", "busy", "by_command": {...}, "unaccounted",
+                                      "foreign": busy minus the bench stack and its load generators}
 """
 import json, os, sys, time
 
 TICK = os.sysconf("SC_CLK_TCK")
+# The bench stack and its load generators; everything else is "foreign".
+STACK = ("hubchat-fcgi", "hubchat-worker", "postgres", "nginx", "python3", "wrk")
 
 
 def snapshot():
@@ -43,6 +46,7 @@ else:
         if used > 0:
             by_command[comm] = by_command.get(comm, 0) + used
     busy = after["busy"] - before["busy"]
+    ours = sum(by_command.get(c, 0) for c in STACK)
     print(json.dumps({"seconds": round(seconds, 1), "busy": pct(busy),
                       "by_command": {c: pct(t) for c, t in sorted(by_command.items(), key=lambda x: -x[1]) if pct(t) >= 0.5},
-                      "unaccounted": pct(max(0, busy - sum(by_command.values())))}))
+                      "unaccounted": pct(max(0, busy - sum(by_command.values()))), "foreign": pct(max(0, busy - ours))}))

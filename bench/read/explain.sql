@@ -52,6 +52,11 @@ SELECT m.id, m.conversation_id, m.channel, m.direction, m.sender_type, m.sender_
  WHERE m.tenant_id = $1 AND m.conversation_id = $2
  ORDER BY m.created_at DESC, m.id DESC LIMIT $3;
 
+-- Once each first, so the plans below are made in a warm session, as a responder's long-lived connection makes them.
+EXECUTE conversation_page(:'tenant', 26) \g /dev/null
+EXECUTE conversation_page_after(:'tenant', :deep_us, :'deep_id', 26) \g /dev/null
+EXECUTE thread_page(:'tenant', :'long_id', 51) \g /dev/null
+
 \echo '=== (a) GET /api/conversations?limit=25 (first page)'
 EXPLAIN (ANALYZE, BUFFERS) EXECUTE conversation_page(:'tenant', 26);
 \echo '=== (b) GET /api/conversations?limit=25&cursor=… (page 2,000)'

@@ -2,7 +2,8 @@
 """The report of bench/api-read.sh (Markdown on stdout); exits 1 if any answer was not 200.
 
 usage: report.py FIRST DEEP THREAD MIXED CAPACITY_FIRST CAPACITY_DEEP CAPACITY_THREAD
-  FIRST … MIXED: {"load": paced-get.py's JSON, "cpu": cpu-share.py's JSON}; CAPACITY_*: "requests/s non-2xx" (wrk)
+  FIRST … MIXED: {"load": paced-get.py's JSON, "cpu": cpu-share.py's JSON, "attempts", "run_id"};
+  CAPACITY_*: "requests/s non-2xx foreign-CPU-%" (wrk)
   the rest from REPORT_* environment variables (set by bench/api-read.sh).
 """
 import json, os, re, sys
@@ -12,7 +13,7 @@ labels = ("first", "deep", "thread")
 solo = {label: json.loads(arg) for label, arg in zip(labels, sys.argv[1:4])}
 mixed = json.loads(sys.argv[4])
 capacity = {label: arg.split() for label, arg in zip(labels, sys.argv[5:8])}
-rate, run_id = env("REPORT_RATE"), env("REPORT_RUN_ID")
+rate, mixed_rate, run_id = env("REPORT_RATE"), env("REPORT_MIXED_RATE"), env("REPORT_RUN_ID")
 
 # nginx's own view: $request_time of the same requests (the User-Agent names the run and the scenario; warm-up
 # requests are named LABEL-warmup and left out).
@@ -63,22 +64,26 @@ for label in labels:
     s = solo[label]["load"][label]
     errors += s["errors"] + mixed["load"][label]["errors"] + int(capacity[label][1])
     p(f"| {names[label]} | {ms(s['p50_ms'])} | {ms(s['p95_ms'])} | **{ms(s['p99_ms'])}** | {ms(s['max_ms'])} | "
-      f"{server_p99(run_id, label)} | {s['errors']} | {float(capacity[label][0]):,.0f} req/s |")
+      f"{server_p99(solo[label]['run_id'], label)} | {s['errors']} | {float(capacity[label][0]):,.0f} req/s |")
 p("")
 m = mixed["load"]
-p(f"All three at once, {rate} req/s each ({3 * int(rate)} req/s in all): answered {m['sender']['answered_per_s']} req/s; "
-  + "; ".join(f"{label} p50 {ms(m[label]['p50_ms'])}, p99 {ms(m[label]['p99_ms'])}, max {ms(m[label]['max_ms'])}"
-              for label in labels) + ".")
+p(f"The three interleaved, {mixed_rate} req/s in all (a third each): answered {m['sender']['answered_per_s']} req/s; "
+  + "; ".join(f"{label} p50 {ms(m[label]['p50_ms'])}, p99 {ms(m[label]['p99_ms'])}, max {ms(m[label]['max_ms'])}, "
+              f"nginx p99 {server_p99(mixed['run_id'], label)}" for label in labels) + ".")
 p("")
 for label in labels:
     s, snd = solo[label]["load"][label], solo[label]["load"]["sender"]
     p(f"- {label}: {s['sent']:,} requests, all {list(s['statuses'])}, {s['bytes']:,} bytes per answer; sender scheduled "
       f"{snd['scheduled_per_s']}/s, answered {snd['answered_per_s']}/s, start lateness p99 {snd['start_late_p99_ms']} ms "
       f"(max {snd['start_late_max_ms']}), {snd['behind']} started behind schedule, sender CPU "
-      f"{snd['cpu_share_of_one_core'] * 100:.0f} % of a core. CPU (% of one core): {cpu(solo[label]['cpu'])}.")
+      f"{snd['cpu_share_of_one_core'] * 100:.0f} % of a core. CPU (% of one core): {cpu(solo[label]['cpu'])}"
+      + (f"; attempt {solo[label]['attempts']}, the least disturbed of up to 3" if solo[label]['attempts'] > 1 else "")
+      + ".")
 snd = m["sender"]
-p(f"- all three at once: sender scheduled {snd['scheduled_per_s']}/s, start lateness p99 {snd['start_late_p99_ms']} ms, "
+p(f"- interleaved: sender scheduled {snd['scheduled_per_s']}/s, start lateness p99 {snd['start_late_p99_ms']} ms, "
   f"{snd['behind']:,} started behind schedule. CPU: {cpu(mixed['cpu'])}.")
+p(f"- capacity runs: other work on the machine used {', '.join(capacity[label][2] + ' %' for label in labels)} of a "
+  f"core during them.")
 p("")
 first, deep = solo["first"]["load"]["first"], solo["deep"]["load"]["deep"]
 worst = max(solo[label]["load"][label]["p99_ms"] for label in labels)
@@ -86,7 +91,8 @@ p(f"Verdict: p99 ≤ 25 ms at {rate} req/s — **{'met' if worst <= 25 else 'not
   f"Deep page against first page — p50 {deep['p50_ms']:.1f} against {first['p50_ms']:.1f} ms, p99 "
   f"{deep['p99_ms']:.1f} against {first['p99_ms']:.1f} ms: "
   f"**{'no slower' if deep['p99_ms'] <= first['p99_ms'] * 1.1 else 'slower'}**"
-  f"{' (within 10 %)' if first['p99_ms'] < deep['p99_ms'] <= first['p99_ms'] * 1.1 else ''}.")
+  f"{' (within 10 %)' if first['p99_ms'] < deep['p99_ms'] <= first['p99_ms'] * 1.1 else ''}; interleaved p99 "
+  f"{m['deep']['p99_ms']:.1f} against {m['first']['p99_ms']:.1f} ms.")
 p("")
 p(f"EXPLAIN (ANALYZE, BUFFERS), key lines (full output: {env('REPORT_EXPLAIN')}):")
 p("")
