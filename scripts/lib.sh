@@ -14,11 +14,12 @@ export HUBCHAT_ROOT
 : "${HUBCHAT_BUILD_CONFIG:=release}"
 : "${HUBCHAT_SIMULATOR_PORT:=18090}"
 : "${WORKER_HEALTH_PORT:=$((HUBCHAT_SIMULATOR_PORT - 9))}"
+: "${HUBCHAT_REALTIME_PORT:=$((HUBCHAT_HTTP_PORT + 9))}"
 : "${HUBCHAT_NGINX_WORKERS:=2}"
 : "${HUBCHAT_FCGI_WEBHOOK_PROCESSES:=8}"
 : "${HUBCHAT_FCGI_API_PROCESSES:=8}"
 export HUBCHAT_RUN_DIR HUBCHAT_HTTP_PORT HUBCHAT_LISTEN HUBCHAT_PG_PORT HUBCHAT_BUILD_CONFIG HUBCHAT_NGINX_WORKERS
-export HUBCHAT_SIMULATOR_PORT WORKER_HEALTH_PORT
+export HUBCHAT_SIMULATOR_PORT WORKER_HEALTH_PORT HUBCHAT_REALTIME_PORT
 export HUBCHAT_FCGI_WEBHOOK_PROCESSES HUBCHAT_FCGI_API_PROCESSES
 
 PG_BIN=${PG_BIN:-}
@@ -301,13 +302,16 @@ render_nginx() {
     if ((kw > 0)); then HUBCHAT_WEBHOOK_KEEPALIVE_LINE="keepalive $kw;"; HUBCHAT_WEBHOOK_KEEP_CONN=on; fi
     if ((ka > 0)); then HUBCHAT_API_KEEPALIVE_LINE="keepalive $ka;"; HUBCHAT_API_KEEP_CONN=on; fi
     export HUBCHAT_UPLOAD_BODY_LIMIT="$(( ${MESSAGE_UPLOAD_MAX_SIZE_MB:-10} + 1 ))m"
+    export HUBCHAT_NCHAN_MODULE=${HUBCHAT_NCHAN_MODULE:-/usr/lib/nginx/modules/ngx_nchan_module.so}
+    [[ -f $HUBCHAT_NCHAN_MODULE ]] || die "nginx's nchan module is missing ($HUBCHAT_NCHAN_MODULE): apt install libnginx-mod-nchan"
     export HUBCHAT_NGINX_USER_LINE=""
     [[ $EUID -eq 0 ]] && HUBCHAT_NGINX_USER_LINE="user root;"
     envsubst "$(printf '${%s} ' HUBCHAT_NGINX_USER_LINE HUBCHAT_NGINX_WORKERS HUBCHAT_RUN_DIR HUBCHAT_ROOT \
         HUBCHAT_LISTEN HUBCHAT_HTTP_PORT HUBCHAT_WEBHOOK_KEEPALIVE_LINE HUBCHAT_API_KEEPALIVE_LINE \
-        HUBCHAT_WEBHOOK_KEEP_CONN HUBCHAT_API_KEEP_CONN HUBCHAT_UPLOAD_BODY_LIMIT)" \
+        HUBCHAT_WEBHOOK_KEEP_CONN HUBCHAT_API_KEEP_CONN HUBCHAT_UPLOAD_BODY_LIMIT HUBCHAT_NCHAN_MODULE \
+        HUBCHAT_REALTIME_PORT)" \
         <"$HUBCHAT_ROOT/nginx/hubchat.conf.template" >"$HUBCHAT_RUN_DIR/nginx/nginx.conf"
-    nginx -t -q -c "$HUBCHAT_RUN_DIR/nginx/nginx.conf" -p "$HUBCHAT_RUN_DIR/nginx" 2>&1 | grep -v 'could not open error log' >&2 || true
+    nginx -t -q -c "$HUBCHAT_RUN_DIR/nginx/nginx.conf" -p "$HUBCHAT_RUN_DIR/nginx" 2>&1 | grep -v -e 'could not open error log' -e 'shared memory for nchan' >&2 || true
 }
 
 nginx_start() {
@@ -391,6 +395,7 @@ HUBCHAT_MEDIA_DIR=$HUBCHAT_MEDIA_DIR
 HUBCHAT_PUBLIC_BASE_URL=$HUBCHAT_PUBLIC_BASE_URL
 HUBCHAT_MEDIA_SIGNING_SECRET=$HUBCHAT_MEDIA_SIGNING_SECRET
 SIMULATOR_URL=$SIMULATOR_URL
+HUBCHAT_REALTIME_PUBLISH_URL=$HUBCHAT_REALTIME_PUBLISH_URL
 WORKER_METRICS_URL=http://127.0.0.1:$WORKER_HEALTH_PORT/metrics
 WORKER_READY_URL=http://127.0.0.1:$WORKER_HEALTH_PORT/ready
 LINE_API_BASE_URL=$LINE_API_BASE_URL
@@ -404,6 +409,7 @@ EOF
 # running (PostgreSQL, nginx reloads its config), the application processes are replaced so
 # that a rebuilt binary takes over.
 stack_up() {
+    export HUBCHAT_REALTIME_PUBLISH_URL=http://127.0.0.1:$HUBCHAT_REALTIME_PORT
     install_packages
     ensure_secrets
     if [[ ${HUBCHAT_SKIP_BUILD:-0} == 1 ]]; then locate_binaries; else build_binaries; fi

@@ -37,6 +37,7 @@ struct OutboundLane: Sendable {
         let meta = MetaSendClient(http: provider, baseURL: config.providers.metaGraphBaseURL, version: config.providers.metaGraphVersion)
         let ownLimit = RateLimit(bucket: "outbound", requests: config.limits.outboundRequestsPerWindow,
                                  windowSeconds: config.limits.outboundWindowSeconds)
+        let realtime = WorkerLoop.realtimePublisher(config, logger: lane.logger)
         lane.run { db in
             let store = PostgresDeliveryStore(connection: db)
             let deliver = DeliverOutboundMessage(
@@ -44,7 +45,7 @@ struct OutboundLane: Sendable {
                 defaultAccounts: config.defaultChannelAccounts, useLineReplyTokens: config.worker.lineUseReplyTokens,
                 logger: lane.logger)
             return try OutboundProcessor(
-                queue: PostgresJobQueue(connection: db), store: store, deliver: deliver, realtime: NoRealtimePublisher(),
+                queue: PostgresJobQueue(connection: db), store: store, deliver: deliver, realtime: realtime,
                 metrics: metrics, batchSize: batchSize, leaseSeconds: config.worker.outboxProcessingTimeoutSeconds,
                 workerName: lane.name, logger: lane.logger).runOnce()
         }

@@ -97,13 +97,15 @@ struct OutboundProcessor {
     func failed(_ job: QueueJob, messageID: UUID, code: String, reason: String, log: Logger) throws {
         try store.markFailed(messageID: messageID, tenantID: job.tenantID, code: code, reason: reason)
         metrics.jobsDeadLettered.increment()
-        realtime.publish(RealtimeEvent(type: "message.status", tenantID: job.tenantID, conversationID: nil, messageID: messageID))
+        let conversation = (try? JSONValue.parse(job.payload))?["conversationId"]?.stringValue.flatMap(UUID.init)
+        realtime.publish(RealtimeEvent(type: "message.status", tenantID: job.tenantID, conversationID: conversation,
+                                       messageID: messageID, status: "FAILED"))
         log.error("delivery gave up; dead-lettered", metadata: ["code": "\(code)", "error": "\(reason)"])
     }
 
     func publish(_ job: QueueJob, _ outcome: DeliverOutboundMessage.Outcome, status: String) {
         realtime.publish(RealtimeEvent(type: "message.status", tenantID: job.tenantID,
                                        conversationID: outcome.delivery?.conversationID,
-                                       messageID: outcome.delivery?.messageID))
+                                       messageID: outcome.delivery?.messageID, leadID: outcome.delivery?.leadID, status: status))
     }
 }

@@ -143,6 +143,12 @@ struct WorkerLoop {
         metrics.deadLetters.set(Double(stats.deadLetters))
     }
 
+    /// nchan when HUBCHAT_REALTIME_PUBLISH_URL is set (one HTTP handle per lane), else nowhere.
+    static func realtimePublisher(_ config: HubChatConfig, logger: Logger) -> any RealtimePublisher {
+        guard let url = config.realtimePublishURL, let http = try? CurlHTTPClient() else { return NoRealtimePublisher() }
+        return NchanRealtimePublisher(http: http, baseURL: url, logger: logger)
+    }
+
     static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
@@ -169,10 +175,12 @@ struct InboundLane: Sendable {
             HTTPProviderProfiles(http: $0, lineAPIBaseURL: config.providers.lineAPIBaseURL,
                                  graphBaseURL: config.providers.metaGraphBaseURL, graphVersion: config.providers.metaGraphVersion)
         }
+        let realtime = WorkerLoop.realtimePublisher(config, logger: lane.logger)
         lane.run { db in
             let process = ProcessInboundEvent(
                 inbox: PostgresInbox(connection: db), profiles: profiles,
-                defaultAccounts: config.defaultChannelAccounts, lineImages: lineImages, logger: lane.logger)
+                defaultAccounts: config.defaultChannelAccounts, lineImages: lineImages, realtime: realtime,
+                logger: lane.logger)
             return try InboundProcessor(
                 queue: PostgresJobQueue(connection: db), process: process, batchSize: batchSize,
                 leaseSeconds: config.worker.outboxProcessingTimeoutSeconds, workerName: lane.name, logger: lane.logger,

@@ -100,6 +100,8 @@ public struct HubChatConfig: Sendable {
     public var worker: Worker
     public var limits: Limits
     public var defaultTenantID: String?
+    /// nchan's publisher endpoint (loopback only); nil = realtime off.
+    public var realtimePublishURL: String?
     public var httpPort: Int
     public var logLevel: String
     public var version: String
@@ -191,6 +193,7 @@ public struct HubChatConfig: Sendable {
         if media.inboundURLMode == .signed && media.signingSecret.isEmpty {
             throw Environment.Invalid(variable: "HUBCHAT_MEDIA_SIGNING_SECRET", problem: "is required for signed media URLs")
         }
+        realtimePublishURL = env.string("HUBCHAT_REALTIME_PUBLISH_URL")
         defaultTenantID = env.string("DEFAULT_TENANT_ID")
         if let tenant = defaultTenantID, UUID(uuidString: tenant) == nil {
             throw Environment.Invalid(variable: "DEFAULT_TENANT_ID", problem: "must be a UUID")

@@ -1,27 +1,49 @@
 import FoundationEssentials
 
-/// Something a dashboard should show without reloading: published after the change committed.
+/// Something a dashboard should show without reloading: published after the change committed. Dashboards react by
+/// refetching what the event names, so an event carries ids, never content.
 public struct RealtimeEvent: Sendable, Equatable, Encodable {
     public let type: String
     public let tenantID: UUID
     public let conversationID: UUID?
     public let messageID: UUID?
+    public let leadID: UUID?
+    /// A message's new delivery status (message.status).
+    public let status: String?
 
-    public init(type: String, tenantID: UUID, conversationID: UUID?, messageID: UUID?) {
+    public init(type: String, tenantID: UUID, conversationID: UUID? = nil, messageID: UUID? = nil, leadID: UUID? = nil,
+                status: String? = nil) {
         self.type = type
         self.tenantID = tenantID
         self.conversationID = conversationID
         self.messageID = messageID
+        self.leadID = leadID
+        self.status = status
     }
+
+    enum CodingKeys: String, CodingKey { case type, tenantId, conversationId, messageId, leadId, status }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(type, forKey: .type)
+        try c.encodeID(tenantID, forKey: .tenantId)
+        if let conversationID { try c.encodeID(conversationID, forKey: .conversationId) }
+        if let messageID { try c.encodeID(messageID, forKey: .messageId) }
+        if let leadID { try c.encodeID(leadID, forKey: .leadId) }
+        if let status { try c.encode(status, forKey: .status) }
+    }
+
+    /// The fan-out channel of a tenant: a browser may only subscribe to its own tenant's.
+    public var channel: String { "tenant-" + tenantID.uuidString.lowercased() }
 }
 
-/// Fans realtime events out to open dashboards (nginx's nchan in the dashboard issue).
+/// Fans realtime events out to open dashboards (nginx's nchan by default; it scales out over Redis).
 /// Best effort: a dashboard that misses one catches up on its next fetch.
 public protocol RealtimePublisher {
     func publish(_ event: RealtimeEvent)
 }
 
-/// The default until a fan-out engine is configured: publishes nowhere.
+/// When no fan-out engine is configured: publishes nowhere.
 public struct NoRealtimePublisher: RealtimePublisher {
     public init() {}
     public func publish(_ event: RealtimeEvent) {}

@@ -76,13 +76,14 @@ public struct ProcessInboundEvent {
             let record = try inbox.recordMessage(message, event: event, media: media)
             if record.inserted {  // after the commit, and only for what is new
                 realtime.publish(RealtimeEvent(type: "message.received", tenantID: event.tenantID,
-                                               conversationID: record.conversationID, messageID: record.messageID))
+                                               conversationID: record.conversationID, messageID: record.messageID,
+                                               leadID: record.leadID))
             }
             // The message is visible first; the sender's profile follows.
             if let profile = staleProfile(of: message, event: event, context: context, token: token),
                try inbox.updateProfile(event: event, externalUserID: message.externalUserID, profile: profile) {
                 realtime.publish(RealtimeEvent(type: "conversation.updated", tenantID: event.tenantID,
-                                               conversationID: record.conversationID, messageID: nil))
+                                               conversationID: record.conversationID, leadID: record.leadID))
             }
             return .recorded(record)
         case .activity(let activity):

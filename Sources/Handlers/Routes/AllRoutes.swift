@@ -19,5 +19,6 @@ enum AllRoutes {
         PostSendMessage(),
         PostUploadImage(),
         PostUploadPDF(),
+        GetRealtimeAuthorize(),
     ]
 }

@@ -11,15 +11,18 @@ public final class RequestContext {
     let channelAccountCache: ChannelAccountCache
     /// Verifies bearer tokens (REST pool).
     let tokenVerifier: any AccessTokenVerifier
+    /// Tells open dashboards what changed, after the commit.
+    let realtime: any RealtimePublisher
     private let databaseProvider: DatabaseProvider
 
     init(config: HubChatConfig, logger: Logger, databaseProvider: DatabaseProvider, channelAccountCache: ChannelAccountCache,
-         tokenVerifier: any AccessTokenVerifier) {
+         tokenVerifier: any AccessTokenVerifier, realtime: any RealtimePublisher = NoRealtimePublisher()) {
         self.config = config
         self.logger = logger
         self.databaseProvider = databaseProvider
         self.channelAccountCache = channelAccountCache
         self.tokenVerifier = tokenVerifier
+        self.realtime = realtime
     }
 
     /// The process's connection.

@@ -15,6 +15,7 @@ struct Responder {
     let databaseProvider: DatabaseProvider
     let channelAccountCache: ChannelAccountCache
     let tokenVerifier: JWTVerifier
+    let realtime: any RealtimePublisher
 
     init(group: RouteGroup, routes: [any Route], config: HubChatConfig, logger: Logger) {
         self.group = group
@@ -30,6 +31,9 @@ struct Responder {
             systemScope: group == .webhooks))
         self.channelAccountCache = ChannelAccountCache(ttlSeconds: Double(config.responders.channelAccountCacheSeconds))
         self.tokenVerifier = Self.tokenVerifier(config.auth, logger: logger)
+        self.realtime = config.realtimePublishURL.flatMap { url in
+            (try? CurlHTTPClient()).map { NchanRealtimePublisher(http: $0, baseURL: url, logger: logger) }
+        } ?? NoRealtimePublisher()
     }
 
     /// One per process, so the JWKS is fetched once and then only when the provider rotates its keys.
@@ -101,7 +105,7 @@ struct Responder {
             request.pathParameters = parameters
         }
         let context = RequestContext(config: config, logger: log, databaseProvider: databaseProvider,
-                                     channelAccountCache: channelAccountCache, tokenVerifier: tokenVerifier)
+                                     channelAccountCache: channelAccountCache, tokenVerifier: tokenVerifier, realtime: realtime)
         do {
             var response = try route.handle(request, context)
             if request.method == "HEAD" { response.body = [] }

@@ -9,9 +9,11 @@ struct PostConversationMarkRead: Route {
     func handle(_ request: Request, _ context: RequestContext) throws -> Response {
         let caller = try context.caller(request)
         let id = try request.uuidParameter("id")
-        return try context.run(as: caller) { principal, db in
-            try .json(ListConversations(conversations: PostgresConversationRepository(connection: db))
-                .markRead(principal, conversationID: id))
+        let (marked, tenant) = try context.run(as: caller) { principal, db in
+            (try ListConversations(conversations: PostgresConversationRepository(connection: db))
+                .markRead(principal, conversationID: id), principal.tenantID)
         }
+        context.realtime.publish(RealtimeEvent(type: "conversation.read", tenantID: tenant, conversationID: id))
+        return try .json(marked)
     }
 }

@@ -18,8 +18,10 @@ struct PatchLead: Route {
         guard input != UpdateLead.Input() else {
             throw AppError.badRequest("Send at least one of status, tags, note.", code: "empty_update")
         }
-        return try context.run(as: caller) { principal, db in
-            try .json(UpdateLead(leads: PostgresLeadRepository(connection: db)).run(principal, leadID: id, input))
+        let lead = try context.run(as: caller) { principal, db in
+            try UpdateLead(leads: PostgresLeadRepository(connection: db)).run(principal, leadID: id, input)
         }
+        context.realtime.publish(RealtimeEvent(type: "lead.updated", tenantID: caller.tenantID, leadID: lead.id))
+        return try .json(lead)
     }
 }

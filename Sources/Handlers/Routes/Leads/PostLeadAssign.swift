@@ -12,9 +12,11 @@ struct PostLeadAssign: Route {
         let body = try request.jsonObject(allowing: ["salesAgentId", "mode"])
         let agentID = try body.uuid("salesAgentId")
         let mode = try body.enumValue("mode", AssignLead.Mode.self) ?? .manual
-        return try context.run(as: caller, roles: AgentRole.managers) { principal, db in
-            try .json(AssignLead(leads: PostgresLeadRepository(connection: db))
-                .run(principal, leadID: id, agentID: agentID, mode: mode))
+        let lead = try context.run(as: caller, roles: AgentRole.managers) { principal, db in
+            try AssignLead(leads: PostgresLeadRepository(connection: db))
+                .run(principal, leadID: id, agentID: agentID, mode: mode)
         }
+        context.realtime.publish(RealtimeEvent(type: "lead.updated", tenantID: caller.tenantID, leadID: lead.id))
+        return try .json(lead)
     }
 }

@@ -1,4 +1,5 @@
 import Core
+import FoundationEssentials
 
 /// `POST /api/messages/send`: queues a text, image or PDF for a conversation and answers 202 at once; the worker
 /// delivers it. With an `Idempotency-Key` header a retried request returns the same message and queues nothing.
@@ -21,13 +22,18 @@ struct PostSendMessage: Route {
         }
         let send = try Self.parse(body)
         let key = try Self.idempotencyKey(request)
-        let response = try context.run(as: caller) { principal, db in
-            let outcome = try context.sendMessage(db).run(principal, send, idempotencyKey: key)
-            var response = try Response.json(outcome.receipt, status: 202)
-            if outcome.replayed { response.headers.append(("Idempotent-Replayed", "true")) }
-            return response
+        let (outcome, tenant) = try context.run(as: caller) { principal, db in
+            (try context.sendMessage(db).run(principal, send, idempotencyKey: key), principal.tenantID)
         }
-        context.wakeWorker()
+        var response = try Response.json(outcome.receipt, status: 202)
+        if outcome.replayed {
+            response.headers.append(("Idempotent-Replayed", "true"))
+        } else {
+            context.wakeWorker()
+            context.realtime.publish(RealtimeEvent(
+                type: "message.created", tenantID: tenant, conversationID: send.conversationID,
+                messageID: UUID(uuidString: outcome.receipt.messageId), leadID: send.leadID, status: "QUEUED"))
+        }
         return response
     }
 

@@ -1,0 +1,31 @@
+import FoundationEssentials
+import Logging
+
+/// Publishes to nginx's nchan over its loopback-only publisher endpoint: `POST {base}/pub/tenant-<id>` with the
+/// event as JSON. Short timeout and no retry: realtime is a hint, the database is the truth.
+public struct NchanRealtimePublisher: RealtimePublisher {
+    let http: any HTTPClient
+    let baseURL: String
+    let logger: Logger
+
+    public init(http: any HTTPClient, baseURL: String, logger: Logger) {
+        self.http = http
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.logger = logger
+    }
+
+    public func publish(_ event: RealtimeEvent) {
+        guard let body = try? JSONCoding.encoder.encode(event) else { return }
+        do {
+            let response = try http.send(HTTPRequest(
+                method: "POST", url: "\(baseURL)/pub/\(event.channel)",
+                headers: [("Content-Type", "application/json"), ("Accept", "text/json")],
+                body: Array(body), timeoutMilliseconds: 500))
+            if response.status >= 300 {
+                logger.warning("realtime publish refused", metadata: ["status": "\(response.status)", "type": "\(event.type)"])
+            }
+        } catch {
+            logger.warning("realtime publish failed", metadata: ["error": "\(error)", "type": "\(event.type)"])
+        }
+    }
+}

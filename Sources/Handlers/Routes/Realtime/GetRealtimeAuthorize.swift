@@ -1,0 +1,26 @@
+import Core
+
+/// nginx's nchan asks this before it lets a browser subscribe to `GET /api/realtime?tenant=…&access_token=…`
+/// (EventSource cannot send headers, so the token rides in the query; nginx logs paths without queries).
+/// 204 when the token is valid and its holder an ACTIVE member of that tenant, and the channel nchan is about to
+/// open is exactly that tenant's; 401/403 otherwise. Reached only through nginx's internal authorize location.
+struct GetRealtimeAuthorize: Route {
+    static let method = "GET"
+    static let pattern = "/api/realtime/authorize"
+    static let group = RouteGroup.api
+
+    func handle(_ request: Request, _ context: RequestContext) throws -> Response {
+        let original = request.header("x-original-uri") ?? ""
+        let query = try original.split(separator: "?", maxSplits: 1).dropFirst().first.map { try QueryString.parse(String($0)) } ?? [:]
+        let token = request.header("authorization") ?? query["access_token"].map { "Bearer " + $0 }
+        let subscriber = Request(method: "GET", path: "/api/realtime", query: query, headers: [
+            "authorization": token ?? "", "x-tenant-id": query["tenant"] ?? "",
+        ], requestID: request.requestID)
+        let caller = try context.caller(subscriber)
+        guard request.header("x-channel-id") == "tenant-" + caller.tenantID.uuidString.lowercased() else {
+            throw AppError.forbidden("The channel does not belong to this tenant.")
+        }
+        _ = try context.run(as: caller) { principal, _ in principal }
+        return Response(status: 204)
+    }
+}
