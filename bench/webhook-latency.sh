@@ -6,7 +6,7 @@
 # transaction that inserts the message).
 #   bench/webhook-latency.sh [duration-seconds=20] [rate=500]
 . "$(dirname "$0")/lib.sh" 20 "$@"
-RATE=${3:-500}
+RATE=${2:-500}
 stack_up >/dev/null
 set -a; . "$HUBCHAT_RUN_DIR/stack.env"; set +a
 find_pg_bin

@@ -132,6 +132,8 @@ public struct ConversationFilter: Sendable, Equatable {
     public var channel: Channel?
     public var assignment: AssignmentFilter?
     public var leadID: UUID?
+    /// One conversation (GET /api/conversations/{id}).
+    public var conversationID: UUID?
 
     public static let statuses = ["OPEN", "PENDING", "CLOSED"]
 

@@ -53,12 +53,15 @@ public struct Principal: Sendable, Equatable {
     public let agentID: UUID?
     public let email: String
     public let role: AgentRole
+    /// The agent's name, when the role came from a `sales_agents` row.
+    public let name: String?
 
-    public init(tenantID: UUID, agentID: UUID?, email: String, role: AgentRole) {
+    public init(tenantID: UUID, agentID: UUID?, email: String, role: AgentRole, name: String? = nil) {
         self.tenantID = tenantID
         self.agentID = agentID
         self.email = email
         self.role = role
+        self.name = name
     }
 
     /// 403 unless the caller's role is one of `roles`.
@@ -67,5 +70,33 @@ public struct Principal: Sendable, Equatable {
             let names = AgentRole.allCases.filter(roles.contains).map(\.rawValue).joined(separator: " or ")
             throw AppError.forbidden("This action needs the \(names) role; you are \(role.rawValue).")
         }
+    }
+}
+
+/// `GET /api/me`: who the dashboard is talking as.
+public struct CallerProfile: Encodable, Sendable, Equatable {
+    public let tenantId: String
+    public let agentId: String?
+    public let email: String
+    public let name: String?
+    public let role: AgentRole
+
+    public init(_ p: Principal) {
+        tenantId = p.tenantID.uuidString.lowercased()
+        agentId = p.agentID?.uuidString.lowercased()
+        email = p.email
+        name = p.name
+        role = p.role
+    }
+
+    enum CodingKeys: String, CodingKey { case tenantId, agentId, email, name, role }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(tenantId, forKey: .tenantId)
+        try c.encode(agentId, forKey: .agentId)
+        try c.encode(email, forKey: .email)
+        try c.encode(name, forKey: .name)
+        try c.encode(role, forKey: .role)
     }
 }

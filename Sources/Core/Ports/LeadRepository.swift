@@ -31,6 +31,47 @@ public struct ActivityEntry: Sendable, Equatable {
     }
 }
 
+/// One line of a lead's history as the API shows it.
+public struct ActivityItem: Encodable, Sendable, Equatable {
+    public let id: UUID
+    public let type: String
+    public let actorType: String
+    public let actorAgentId: UUID?
+    public let conversationId: UUID?
+    public let messageId: UUID?
+    /// What happened: e.g. {from, to} for STATUS_CHANGED, {note} for NOTE_ADDED.
+    public let metadata: JSONValue
+    public let createdAt: Date
+    public let sortKey: PageCursor
+
+    public init(id: UUID, type: String, actorType: String, actorAgentId: UUID?, conversationId: UUID?, messageId: UUID?,
+                metadata: JSONValue, createdAt: Date, sortKey: PageCursor) {
+        self.id = id
+        self.type = type
+        self.actorType = actorType
+        self.actorAgentId = actorAgentId
+        self.conversationId = conversationId
+        self.messageId = messageId
+        self.metadata = metadata
+        self.createdAt = createdAt
+        self.sortKey = sortKey
+    }
+
+    enum CodingKeys: String, CodingKey { case id, type, actorType, actorAgentId, conversationId, messageId, metadata, createdAt }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeID(id, forKey: .id)
+        try c.encode(type, forKey: .type)
+        try c.encode(actorType, forKey: .actorType)
+        try c.encodeID(actorAgentId, forKey: .actorAgentId)
+        try c.encodeID(conversationId, forKey: .conversationId)
+        try c.encodeID(messageId, forKey: .messageId)
+        try c.encode(metadata, forKey: .metadata)
+        try c.encode(createdAt, forKey: .createdAt)
+    }
+}
+
 /// Leads of one tenant. Calls run inside the request's tenant-scoped transaction; every statement also names
 /// the tenant, so row-level security is the second line, not the only one.
 public protocol LeadRepository {
@@ -42,6 +83,8 @@ public protocol LeadRepository {
     /// Points the lead's conversations at its (new) agent, so "my conversations" follows the lead.
     func assignConversations(tenantID: UUID, leadID: UUID, agentID: UUID) throws
     func record(_ entry: ActivityEntry, tenantID: UUID) throws
+    /// Up to `page.limit + 1` lines of the lead's history, newest first.
+    func activity(tenantID: UUID, leadID: UUID, page: PageRequest) throws -> [ActivityItem]
     /// The agent, when it exists in this tenant.
     func agent(tenantID: UUID, id: UUID) throws -> Membership?
     /// The ACTIVE agent of this tenant with the fewest open (non-final) leads, for automatic assignment.

@@ -41,7 +41,7 @@ public struct AuthenticateAgent {
         }
         if let member = try directory.membership(tenantID: tenantID, email: email) {
             guard member.isActive else { throw AppError.forbidden("Your agent account in this tenant is inactive.") }
-            return Principal(tenantID: tenantID, agentID: member.agentID, email: email, role: member.role)
+            return Principal(tenantID: tenantID, agentID: member.agentID, email: email, role: member.role, name: member.name)
         }
         if let role = Self.providerRole(token.appMetadata, tenantID: tenantID) {
             return Principal(tenantID: tenantID, agentID: nil, email: email, role: role)

@@ -13,6 +13,15 @@ public struct ListConversations {
         return Page(rows: rows, limit: page.limit, cursor: \.sortKey)
     }
 
+    public func one(_ principal: Principal, id: UUID) throws -> ConversationSummary {
+        var filter = ConversationFilter()
+        filter.conversationID = id
+        guard let found = try conversations.conversations(tenantID: principal.tenantID, filter: filter,
+                                                         page: PageRequest(limit: 1)).first
+        else { throw AppError.notFound("Conversation") }
+        return found
+    }
+
     /// Newest first; 404 when the tenant has no such conversation (another tenant's id included).
     public func messages(_ principal: Principal, conversationID: UUID, page: PageRequest) throws -> Page<Message> {
         let rows = try conversations.messages(tenantID: principal.tenantID, conversationID: conversationID, page: page)

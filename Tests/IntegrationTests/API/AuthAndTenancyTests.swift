@@ -55,6 +55,17 @@ final class AuthAndTenancyTests: XCTestCase {
         XCTAssertEqual(try f.call("POST", "/api/leads/\(f.leads[0])/assign", as: "manager", json: assign).status, 200)
     }
 
+    func testMeSaysWhoTheCallerIs() throws {
+        let f = try APIFixture.make(leadCount: 0, messageCount: 0)
+        let me = try f.call("GET", "/api/me", as: "sales")
+        XCTAssertEqual(me.status, 200, me.text)
+        XCTAssertEqual(me.object["agentId"] as? String, f.sales.uuidString.lowercased())
+        XCTAssertEqual(me.object["role"] as? String, "SALES")
+        XCTAssertEqual(me.object["name"] as? String, "sales")
+        XCTAssertEqual(me.object["email"] as? String, f.email("sales"))
+        XCTAssertEqual(try f.call("GET", "/api/me", as: "gone").status, 403)
+    }
+
     func testUserMetadataGrantsNothingAndAppMetadataOnlyForTheTenantItNames() throws {
         let f = try APIFixture.make(leadCount: 1, messageCount: 0)
         let exp = Int(Date().timeIntervalSince1970) + 300
@@ -81,6 +92,8 @@ final class AuthAndTenancyTests: XCTestCase {
             ("PATCH", "/api/leads/\(lead)", #"{"status":"LOST"}"#),
             ("POST", "/api/leads/\(lead)/assign", #"{"salesAgentId":"\#(a.sales.uuidString)"}"#),
             ("GET", "/api/conversations/\(conversation)/messages", nil),
+            ("GET", "/api/conversations/\(conversation)", nil),
+            ("GET", "/api/leads/\(lead)/activity", nil),
             ("POST", "/api/conversations/\(conversation)/mark-read", nil),
         ] as [(String, String, String?)] {
             let response = try a.call(method, path, json: json)

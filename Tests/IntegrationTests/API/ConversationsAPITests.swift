@@ -23,6 +23,10 @@ final class ConversationsAPITests: XCTestCase {
         XCTAssertEqual(try f.call("GET", "/api/conversations?status=CLOSED").data.count, 0)
         XCTAssertEqual(try f.call("GET", "/api/conversations?leadId=\(f.leads[1])").data.count, 1)
         XCTAssertEqual(try f.call("GET", "/api/conversations?status=open").status, 200)
+        let one = try f.call("GET", "/api/conversations/\(f.conversations[2])")
+        XCTAssertEqual(one.status, 200, one.text)
+        XCTAssertEqual(one.object["participantDisplayName"] as? String, "Participant 2")
+        XCTAssertEqual(try f.call("GET", "/api/conversations/\(UUID())").status, 404)
         XCTAssertEqual(try f.call("GET", "/api/conversations?status=ARCHIVED").status, 400)
         XCTAssertEqual(try f.call("GET", "/api/conversations?assignedSalesId=someone").status, 400)
     }

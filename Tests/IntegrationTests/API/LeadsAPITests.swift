@@ -89,10 +89,13 @@ final class LeadsAPITests: XCTestCase {
         let updated = try f.call("PATCH", path, json: #"{"tags":[" vip ","vip","กรุงเทพ"],"note":"Called back, wants a quote"}"#)
         XCTAssertEqual(updated.status, 200, updated.text)
         XCTAssertEqual(updated.object["tags"] as? [String], ["vip", "กรุงเทพ"])
-        let db = try TestStack.connection()
-        let types = try db.query("SELECT type FROM activity_logs WHERE lead_id = $1 ORDER BY created_at, id", [f.leads[0]])
-            .rows.compactMap { $0["type"] }
-        XCTAssertEqual(Set(types), ["TAGS_CHANGED", "NOTE_ADDED"])
+        let history = try f.call("GET", "/api/leads/\(f.leads[0])/activity", as: "sales")
+        XCTAssertEqual(history.status, 200, history.text)
+        XCTAssertEqual(Set(history.data.compactMap { $0["type"] as? String }), ["TAGS_CHANGED", "NOTE_ADDED"])
+        let note = try XCTUnwrap(history.data.first { $0["type"] as? String == "NOTE_ADDED" })
+        XCTAssertEqual((note["metadata"] as? [String: Any])?["note"] as? String, "Called back, wants a quote")
+        XCTAssertEqual(note["actorAgentId"] as? String, f.admin.uuidString.lowercased())
+        XCTAssertEqual(try f.call("GET", "/api/leads/\(UUID())/activity").status, 404)
 
         let cases: [(String, String?)] = [
             (#"{"status":"MAYBE"}"#, "status"), (#"{"status":7}"#, "status"), (#"{"tags":"vip"}"#, "tags"),

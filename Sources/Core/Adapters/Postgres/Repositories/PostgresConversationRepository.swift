@@ -35,6 +35,7 @@ public struct PostgresConversationRepository: ConversationRepository {
         if let status = filter.status { add("c.status = $?", status) }
         if let channel = filter.channel { add("c.channel = $?", channel.rawValue) }
         if let lead = filter.leadID { add("c.lead_id = $?", lead) }
+        if let id = filter.conversationID { add("c.id = $?", id) }
         switch filter.assignment {
         case .agent(let id)?: add("c.assigned_agent_id = $?", id)
         case .unassigned?: sql += " AND c.assigned_agent_id IS NULL"

@@ -177,11 +177,13 @@ public struct PostgresDeliveryStore: DeliveryStore {
         SELECT extract(epoch FROM max(wait))::float8 AS wait FROM full_windows
         """)
 
+    /// Every worker counts against the same rows, so these updates would otherwise wait on each other's WAL flushes;
+    /// a count lost in a crash only lets a few more requests through, so its commit does not wait for the flush.
     public func acquireSendSlot(tenantID: UUID, accountID: UUID, limits: [RateLimit]) throws -> Double? {
-        let wait: Double? = try connection.query(Self.acquire, [
+        let wait: Double? = try connection.asyncCommitTransaction { try connection.query(Self.acquire, [
             tenantID, accountID, limits.map(\.bucket), PostgresTextArray(limits.map { String($0.requests) }),
             PostgresTextArray(limits.map { String($0.windowSeconds) }),
-        ]).first?.decodeIfPresent("wait")
+        ]).first?.decodeIfPresent("wait") }
         return wait.map { max($0, 0.05) }
     }
 }

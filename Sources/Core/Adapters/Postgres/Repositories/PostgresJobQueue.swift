@@ -110,7 +110,11 @@ public struct PostgresJobQueue: JobQueue {
         }
     }
 
-    public func complete(_ job: QueueJob) throws { try connection.query(Self.complete, [job.id]) }
+    /// Without waiting for the WAL flush: if a crash loses this mark, the job runs again, and every job is
+    /// idempotent (inbound records each event once; delivery skips a message that is no longer QUEUED).
+    public func complete(_ job: QueueJob) throws {
+        try connection.asyncCommitTransaction { try connection.query(Self.complete, [job.id]) }
+    }
 
     @discardableResult
     public func retry(_ job: QueueJob, delaySeconds: Double, error: String) throws -> Bool {

@@ -75,6 +75,27 @@ public struct PostgresLeadRepository: LeadRepository {
             """, [tenantID, entry.leadID, entry.actorAgentID, entry.type, PostgresJSON(entry.metadata.serialized())])
     }
 
+    public func activity(tenantID: UUID, leadID: UUID, page: PageRequest) throws -> [ActivityItem] {
+        var parameters: [(any PostgresEncodable)?] = [tenantID, leadID]
+        var sql = """
+            SELECT a.id, a.type, a.actor_type, a.actor_agent_id, a.conversation_id, a.message_id, a.metadata::text AS metadata,
+                   a.created_at, \(PostgresKeyset.sortKeyColumn("a.created_at"))
+              FROM activity_logs a
+             WHERE a.tenant_id = $1 AND a.lead_id = $2
+            """
+        sql += PostgresKeyset.after(page.after, timestamp: "a.created_at", id: "a.id", parameters: &parameters)
+        parameters.append(page.limit + 1)
+        sql += " ORDER BY a.created_at DESC, a.id DESC LIMIT $\(parameters.count)"
+        return try connection.query(sql, parameters).rows.map { row in
+            ActivityItem(
+                id: try row.decode("id"), type: try row.decode("type"), actorType: try row.decode("actor_type"),
+                actorAgentId: try row.decodeIfPresent("actor_agent_id"), conversationId: try row.decodeIfPresent("conversation_id"),
+                messageId: try row.decodeIfPresent("message_id"),
+                metadata: (try? JSONValue.parse(try row.decode("metadata") as String)) ?? .object([:]),
+                createdAt: try row.decode("created_at"), sortKey: try PostgresKeyset.cursor(row))
+        }
+    }
+
     public func agent(tenantID: UUID, id: UUID) throws -> Membership? {
         try connection.query("""
             SELECT id, tenant_id, email, name, role, status FROM sales_agents WHERE tenant_id = $1 AND id = $2

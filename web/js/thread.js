@@ -1,0 +1,239 @@
+// The middle panel's history: one conversation, oldest → newest (the API pages newest first, so each page is
+// reversed), day separators, image thumbnails that open the full image, PDF links, delivery status of outbound
+// messages, and older pages fetched by cursor when the agent scrolls back to the top.
+
+import { h, $, clear, setStatus } from "./dom.js";
+import { dayKey, dayLabel, fullLabel, timeLabel } from "./format.js";
+import { isDisplayableMediaUrl } from "./names.js";
+import { formatBytes } from "./rules.js";
+
+const PAGE_SIZE = 50;
+const NEAR_BOTTOM_PX = 120;
+const NEAR_TOP_PX = 80;
+
+const TYPE_LABELS = {
+  STICKER: "Sticker", VIDEO: "Video", AUDIO: "Audio message", FILE: "File", LOCATION: "Location",
+  UNSUPPORTED: "A message HubChat cannot show",
+};
+
+const STATUS_LABELS = { QUEUED: "Queued", SENT: "Sent", FAILED: "Failed" };
+
+export class Thread {
+  constructor(api, { agentName, onError }) {
+    this.api = api;
+    this.agentName = agentName; // id → name, when the agents are known (managers)
+    this.onError = onError;
+    this.conversationId = null;
+    this.messages = new Map();
+    this.nodes = new Map();
+    this.olderCursor = null;
+    this.loadingOlder = false;
+    this.el = $("#messages");
+    this.statusEl = $("#thread-status");
+    this.dialog = $("#image-dialog");
+    this.el.addEventListener("scroll", () => {
+      if (this.el.scrollTop < NEAR_TOP_PX) this.loadOlder();
+    });
+    $("#load-older").addEventListener("click", () => this.loadOlder());
+    this.el.addEventListener("click", (event) => this.onClick(event));
+    $("#image-dialog-close").addEventListener("click", () => this.dialog.close());
+    // A click on the backdrop (outside the image) closes it too.
+    this.dialog.addEventListener("click", (event) => { if (event.target === this.dialog) this.dialog.close(); });
+  }
+
+  /** Opens a conversation: its newest page, shown scrolled to the end. Answers false when it is not found. */
+  async open(conversationId) {
+    this.conversationId = conversationId;
+    this.messages = new Map();
+    this.nodes = new Map(); // message id → {signature, node}
+    this.olderCursor = null;
+    clear(this.el);
+    setStatus(this.statusEl, "Loading messages…");
+    try {
+      const page = await this.api.listMessages(conversationId, undefined, PAGE_SIZE);
+      if (conversationId !== this.conversationId) return true;
+      this.add(page.data);
+      this.olderCursor = page.pageInfo.nextCursor;
+      this.render();
+      this.scrollToEnd();
+      setStatus(this.statusEl, "");
+      return true;
+    } catch (error) {
+      if (conversationId !== this.conversationId) return true;
+      setStatus(this.statusEl, error.status === 404
+        ? "This conversation does not exist in this tenant."
+        : `Could not load messages: ${error.describe ? error.describe() : error.message}`, "error");
+      if (error.status !== 404 && this.onError) this.onError(error);
+      return error.status !== 404;
+    }
+  }
+
+  close() {
+    this.conversationId = null;
+    this.messages = new Map();
+    clear(this.el);
+  }
+
+  /** After an event or a send: the newest page again, merged in (statuses change in place). */
+  async refreshNewest() {
+    const conversationId = this.conversationId;
+    if (!conversationId) return;
+    try {
+      const page = await this.api.listMessages(conversationId, undefined, PAGE_SIZE);
+      if (conversationId !== this.conversationId) return;
+      const stick = this.isNearBottom();
+      this.add(page.data);
+      this.render();
+      if (stick) this.scrollToEnd();
+    } catch (error) {
+      if (this.onError) this.onError(error);
+    }
+  }
+
+  async loadOlder() {
+    const conversationId = this.conversationId;
+    if (!conversationId || !this.olderCursor || this.loadingOlder) return;
+    this.loadingOlder = true;
+    setStatus(this.statusEl, "Loading older messages…");
+    try {
+      const page = await this.api.listMessages(conversationId, this.olderCursor, PAGE_SIZE);
+      if (conversationId !== this.conversationId) return;
+      // Keep what the agent was reading in place while older messages are added above it.
+      const fromBottom = this.el.scrollHeight - this.el.scrollTop;
+      this.add(page.data);
+      this.olderCursor = page.pageInfo.nextCursor;
+      this.render();
+      this.el.scrollTop = this.el.scrollHeight - fromBottom;
+      setStatus(this.statusEl, "");
+    } catch (error) {
+      setStatus(this.statusEl, `Could not load older messages: ${error.describe ? error.describe() : error.message}`, "error");
+    } finally {
+      this.loadingOlder = false;
+    }
+  }
+
+  add(messages) {
+    for (const message of messages) this.messages.set(message.id, message);
+  }
+
+  isNearBottom() {
+    return this.el.scrollHeight - this.el.scrollTop - this.el.clientHeight < NEAR_BOTTOM_PX;
+  }
+
+  scrollToEnd() {
+    this.el.scrollTop = this.el.scrollHeight;
+  }
+
+  render() {
+    const ordered = [...this.messages.values()].sort((a, b) =>
+      a.createdAt === b.createdAt ? (a.id < b.id ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1);
+    const nodes = [];
+    $("#load-older").hidden = !this.olderCursor;
+    if (!this.olderCursor && ordered.length) nodes.push(h("p", { class: "thread-start" }, "Start of the conversation"));
+    let day = null;
+    for (const message of ordered) {
+      const key = dayKey(message.createdAt);
+      if (key !== day) {
+        day = key;
+        nodes.push(h("div", { class: "day-separator", role: "separator" },
+          h("span", {}, dayLabel(message.createdAt))));
+      }
+      nodes.push(this.messageNode(message));
+    }
+    if (!ordered.length) nodes.push(h("p", { class: "empty" }, "No messages in this conversation yet."));
+    this.el.replaceChildren(...nodes);
+  }
+
+  /** A message's node, reused while it is unchanged (images stay loaded, a text selection survives a refresh). */
+  messageNode(message) {
+    const signature = [message.deliveryStatus, message.errorReason, message.content, message.mediaUrl,
+      message.previewUrl].join("\u0000");
+    const cached = this.nodes.get(message.id);
+    if (cached && cached.signature === signature) return cached.node;
+    const node = this.renderMessage(message);
+    this.nodes.set(message.id, { signature, node });
+    return node;
+  }
+
+  renderMessage(message) {
+    const outbound = message.direction === "OUTBOUND";
+    const sender = outbound
+      ? (message.senderType === "SYSTEM" ? "System" : (this.agentName(message.senderAgentId) || "Agent"))
+      : "Customer";
+    return h("article", {
+      class: `message ${outbound ? "outbound" : "inbound"}`,
+      dataset: { messageId: message.id, status: message.deliveryStatus, type: message.messageType },
+      "aria-label": `${sender}, ${timeLabel(message.createdAt)}`,
+    },
+    h("div", { class: "bubble" }, this.renderBody(message)),
+    h("div", { class: "message-meta" },
+      h("span", { class: "sender" }, sender),
+      h("time", { datetime: message.createdAt, title: fullLabel(message.createdAt) }, timeLabel(message.createdAt)),
+      outbound ? renderDelivery(message) : null));
+  }
+
+  renderBody(message) {
+    const caption = message.content ? h("p", { class: "text", dir: "auto" }, message.content) : null;
+    switch (message.messageType) {
+      case "TEXT":
+        return h("p", { class: "text", dir: "auto" }, message.content);
+      case "IMAGE":
+        return [renderImage(message), caption];
+      case "DOCUMENT_PDF":
+        return [renderPdf(message), caption];
+      default:
+        return [h("p", { class: "unsupported" }, `[${TYPE_LABELS[message.messageType] || message.messageType}]`), caption];
+    }
+  }
+
+  onClick(event) {
+    const link = event.target.closest("a.thumbnail");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return; // let those open a tab
+    event.preventDefault();
+    const img = $("#image-dialog-img");
+    img.src = link.href;
+    img.alt = link.dataset.alt || "Image";
+    $("#image-dialog-open").href = link.href;
+    this.dialog.showModal();
+  }
+}
+
+function renderImage(message) {
+  const full = isDisplayableMediaUrl(message.mediaUrl) ? message.mediaUrl : null;
+  const thumb = isDisplayableMediaUrl(message.previewUrl) ? message.previewUrl : full;
+  if (!thumb) {
+    const why = message.errorReason ? `: ${message.errorReason}` : "";
+    return h("p", { class: "media-missing" }, `Image unavailable${why}`);
+  }
+  const alt = message.direction === "OUTBOUND" ? "Image sent to the customer" : "Image from the customer";
+  const img = h("img", {
+    src: thumb, alt, loading: "lazy", decoding: "async", referrerpolicy: "no-referrer",
+    width: message.width && message.height ? Math.min(240, message.width) : null,
+    height: message.width && message.height ? Math.round(Math.min(240, message.width) * message.height / message.width) : null,
+  });
+  img.addEventListener("error", () => img.replaceWith(h("span", { class: "media-missing" }, "Image could not be loaded")),
+    { once: true });
+  return h("a", {
+    class: "thumbnail", href: full || thumb, target: "_blank", rel: "noopener noreferrer",
+    dataset: { alt }, title: "Show the full image",
+  }, img);
+}
+
+function renderPdf(message) {
+  const url = isDisplayableMediaUrl(message.mediaUrl) ? message.mediaUrl : null;
+  const name = message.fileName || "document.pdf";
+  const size = message.fileSizeBytes ? ` · ${formatBytes(message.fileSizeBytes)}` : "";
+  if (!url) return h("p", { class: "media-missing" }, `PDF ${name} is unavailable`);
+  return h("a", { class: "pdf-link", href: url, target: "_blank", rel: "noopener noreferrer", download: name },
+    h("span", { class: "pdf-icon", "aria-hidden": "true" }, "PDF"),
+    h("span", { class: "pdf-name", dir: "auto" }, name),
+    h("span", { class: "pdf-size" }, size));
+}
+
+function renderDelivery(message) {
+  const status = message.deliveryStatus;
+  const label = STATUS_LABELS[status] || status;
+  const reason = status === "FAILED" ? (message.errorReason || message.errorCode || "no reason given") : null;
+  return h("span", { class: `delivery delivery-${String(status).toLowerCase()}`, title: message.sentAt ? `Sent ${fullLabel(message.sentAt)}` : null },
+    label, reason ? `: ${reason}` : null);
+}
