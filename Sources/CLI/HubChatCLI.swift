@@ -9,7 +9,7 @@ struct HubChatCLI: ParsableCommand {
         abstract: "Operate HubChat: migrate the database, provision tenants, agents and channel accounts, mint tokens, "
             + "replay dead letters.",
         subcommands: [Migrate.self, TenantCommand.self, AgentCommand.self, ChannelCommand.self, Token.self,
-                      DeadLettersCommand.self])
+                      DeadLettersCommand.self, LoadTestCommand.self, ValidateCommand.self])
 }
 
 /// The database connection the CLI works through: system scope, since an operator
