@@ -71,14 +71,21 @@ class Stack:
         return self.http(method, self.url + path, body, headers)
 
     def conversation_where(self, predicate, what, token=None, tenant_id=None, timeout=10, channel=""):
-        """The newest conversation row that satisfies predicate, once the worker has made it."""
+        """The newest conversation row that satisfies predicate, once the worker has made it. Follows the cursor
+        (up to 30 pages): a thread whose last message is old sorts below everything newer in a busy tenant."""
         deadline = time.time() + timeout
         while time.time() < deadline:
-            status, page = self.api("GET", f"/api/conversations?limit=100&channel={channel}", token, tenant_id)
-            assert status == 200, page
-            for row in page["data"]:
-                if predicate(row):
-                    return row
+            cursor = None
+            for _ in range(30):
+                path = f"/api/conversations?limit=100&channel={channel}" + (f"&cursor={cursor}" if cursor else "")
+                status, page = self.api("GET", path, token, tenant_id)
+                assert status == 200, page
+                for row in page["data"]:
+                    if predicate(row):
+                        return row
+                cursor = page["pageInfo"]["nextCursor"]
+                if not cursor:
+                    break
             time.sleep(0.3)
         raise AssertionError(f"no conversation for {what} after {timeout} s")
 

@@ -145,8 +145,12 @@ def test_a_sales_agent_sees_no_assignment_controls(page, stack):
     assert not page.find("#lead-assign-form").is_displayed()
     options = [o.get_attribute("value") for o in page.find_all("#lead-status option")]
     assert options[0] and len(options) == len(set(options))
-    # The assignment filter offers no agents to a Sales agent (no metrics for them).
-    assert [o.get_attribute("value") for o in page.find_all("#filter-assigned option")] == ["", "unassigned"]
+    # The assignment filter offers a Sales agent their own threads ("Mine", from /api/me) and no other agent.
+    status, me = stack.api("GET", "/api/me", stack.sales_token)
+    assert status == 200 and me["role"] == "SALES"
+    options = page.find_all("#filter-assigned option")
+    assert [o.get_attribute("value") for o in options] == ["", "unassigned", me["agentId"]]
+    assert options[2].text == "Mine"
 
 
 def test_lead_status_offers_only_allowed_next_statuses(page, stack):

@@ -101,6 +101,14 @@ export class ApiClient {
     return this.get("/api/conversations", { ...filters, cursor, limit });
   }
 
+  getConversation(conversationId) {
+    return this.get(`/api/conversations/${encodeURIComponent(conversationId)}`);
+  }
+
+  me() {
+    return this.get("/api/me");
+  }
+
   listMessages(conversationId, cursor, limit = 50) {
     return this.get(`/api/conversations/${encodeURIComponent(conversationId)}/messages`, { cursor, limit });
   }

@@ -226,55 +226,38 @@ async function start(session) {
   }
 }
 
-/**
- * A conversation row by id. The API has no GET /api/conversations/{id}, so this learns the channel from the
- * conversation's newest message and pages through that channel's conversations (newest first, at most 10 pages
- * of 100): enough for a link to a recent conversation. Null when it is not found (or not this tenant's).
- */
+/** A conversation row by id (null when it does not exist or is not this tenant's). */
 async function findConversation(api, id) {
-  let channel;
   try {
-    const newest = await api.listMessages(id, undefined, 1);
-    if (!newest.data.length) return null;
-    channel = newest.data[0].channel;
+    return await api.getConversation(id);
   } catch {
     return null;
   }
-  let cursor;
-  for (let page = 0; page < 10; page += 1) {
-    let answer;
-    try {
-      answer = await api.listConversations({ channel }, cursor, 100);
-    } catch {
-      return null;
-    }
-    const row = answer.data.find((r) => r.id === id);
-    if (row) return row;
-    cursor = answer.pageInfo.nextCursor;
-    if (!cursor) return null;
-  }
-  return null;
-}
-
-/** Manager and Admin may read the metrics; Sales gets 403. There is no "who am I" route, so we ask. */
-async function discoverRole(api, claims, showAppError) {
-  try {
-    const metrics = await api.metrics();
-    const agents = metrics.leadsPerSales || [];
-    const email = String(claims.email || "").toLowerCase();
-    const me = agents.find((a) => a.email.toLowerCase() === email) || null;
-    return { role: "manager", agents, me };
-  } catch (error) {
-    if (error.status !== 403) showAppError(error);
-    return { role: "sales", agents: [], me: null };
-  }
 }
 
 /**
- * "Mine" needs the agent's id. A Manager or Admin finds it in the metrics by the token's email; Sales cannot read
- * them, and the token's `sub` is the agent id only for tokens our CLI mints (a Supabase token's `sub` is the auth
- * user), so Sales get All and Unassigned rather than a "Mine" that might silently show nothing.
+ * Who the caller is (GET /api/me): the role decides which controls are offered, the agent id makes "Mine". Managers
+ * and Admins also read the agent list from the metrics, for the assignment picker and the agent filter.
  */
+async function discoverRole(api, claims, showAppError) {
+  let profile = null;
+  try {
+    profile = await api.me();
+  } catch (error) {
+    showAppError(error);
+  }
+  const me = profile && profile.agentId ? { id: profile.agentId, name: profile.name, email: profile.email } : null;
+  if (!profile || profile.role === "SALES") return { role: "sales", agents: [], me };
+  try {
+    const metrics = await api.metrics();
+    return { role: "manager", agents: metrics.leadsPerSales || [], me };
+  } catch (error) {
+    if (error.status !== 403) showAppError(error);
+    return { role: "manager", agents: [], me };
+  }
+}
+
+/** "Mine" (the caller's agent id, from /api/me), then, for Managers and Admins, one entry per agent. */
 function fillAssignedFilter(role, agents, me) {
   const select = $("#filter-assigned");
   if (me) select.append(h("option", { value: me.id }, "Mine"));
