@@ -118,7 +118,11 @@ struct Supervisor {
         return pid
     }
 
+    /// The path this process was started by, when absolute (e.g. /opt/hubchat/current/bin/hubchat-fcgi): after an
+    /// upgrade replaces the release behind that path, responders respawned on SIGHUP run the new binary. Otherwise
+    /// the running image (/proc/self/exe), which an in-place replacement would leave dangling.
     static func currentExecutable() throws -> String {
+        if let started = CommandLine.arguments.first, started.hasPrefix("/"), access(started, X_OK) == 0 { return started }
         var buffer = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard n > 0 else { throw SystemCallFailure(call: "readlink /proc/self/exe", code: errno) }

@@ -13,6 +13,9 @@ struct LoadTarget {
     let metaSecret: String?
     let facebookPageID: String?
     let instagramAccountID: String?
+    /// A conversation of your own to send to (HUB_CHAT_CONVERSATION_ID, HUB_CHAT_LEAD_ID, HUB_CHAT_CHANNEL): against
+    /// real providers, sends to the run's invented customers would be refused.
+    let sendTarget: (conversation: String, lead: String, channel: String)?
 
     init(environment env: Environment) throws {
         func value(_ names: String...) -> String? { names.lazy.compactMap { env.string($0) }.first }
@@ -30,6 +33,11 @@ struct LoadTarget {
         metaSecret = value("HUB_CHAT_META_APP_SECRET", "FACEBOOK_APP_SECRET", "META_APP_SECRET")
         facebookPageID = value("HUB_CHAT_FACEBOOK_PAGE_ID", "FACEBOOK_PAGE_ID")
         instagramAccountID = value("HUB_CHAT_INSTAGRAM_ACCOUNT_ID", "INSTAGRAM_ACCOUNT_ID")
+        if let conversation = value("HUB_CHAT_CONVERSATION_ID"), let lead = value("HUB_CHAT_LEAD_ID") {
+            sendTarget = (conversation, lead, value("HUB_CHAT_CHANNEL") ?? "LINE")
+        } else {
+            sendTarget = nil
+        }
     }
 
     /// A signed webhook delivery: path, body, signature header.

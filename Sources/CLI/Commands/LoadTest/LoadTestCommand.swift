@@ -13,8 +13,10 @@ struct LoadTestCommand: ParsableCommand {
             Environment: HUB_CHAT_BASE_URL, HUB_CHAT_TENANT_ID, HUB_CHAT_ACCESS_TOKEN (for sends), \
             HUB_CHAT_LINE_CHANNEL_SECRET + HUB_CHAT_LINE_DESTINATION, HUB_CHAT_META_APP_SECRET + \
             HUB_CHAT_FACEBOOK_PAGE_ID / HUB_CHAT_INSTAGRAM_ACCOUNT_ID (the channels to sign for), \
-            HUB_CHAT_WORKER_METRICS_URL. The development stack's names (HUBCHAT_URL, …) work too. Sends go only to \
-            the synthetic customers this run created.
+            HUB_CHAT_WORKER_METRICS_URL. The development stack's names (HUBCHAT_URL, …) work too. Sends go to the \
+            synthetic customers this run created, or to HUB_CHAT_CONVERSATION_ID + HUB_CHAT_LEAD_ID (+ \
+            HUB_CHAT_CHANNEL) when set: use a test conversation of your own against real providers. \
+            See docs/production-validation.md.
             """)
 
     @OptionGroup var options: LoadTestOptions
@@ -98,7 +100,7 @@ struct LoadTestOptions: ParsableArguments {
         let perMinute = outboundPerMinute ?? Double(chosen.outboundPerMinute)
         let seconds = duration ?? Double(chosen.outboundMinutes * 60)
         if let token = target.accessToken {
-            let conversations = try findRunConversations(target, token: token, run: run)
+            let conversations = try target.sendTarget.map { [$0] } ?? findRunConversations(target, token: token, run: run)
             if conversations.isEmpty {
                 skipped = "no conversation of this run's customers appeared (is the worker running?)"
             } else {
