@@ -22,18 +22,24 @@ struct OutboundProcessor {
 
     func runOnce() throws -> Int {
         let jobs = try queue.claim(topic: Self.topic, limit: batchSize, leaseSeconds: leaseSeconds, worker: workerName)
+        // Delivered jobs are marked DONE together at the end of the batch (one statement). If the worker dies before,
+        // they run again and find their messages SENT already: nothing is sent twice.
+        var delivered: [QueueJob] = []
+        defer { try? queue.complete(delivered) }
         for (index, job) in jobs.enumerated() {
             if ProcessSignals.stopRequested != 0 {
                 // Stopping: give back what was not started, so another worker takes it at once.
                 try queue.release(Array(jobs[index...]))
                 break
             }
-            try handle(job)
+            if try handle(job) { delivered.append(job) }
         }
         return jobs.count
     }
 
-    func handle(_ job: QueueJob) throws {
+    /// Handles one job; true when it is done and only needs marking so.
+    @discardableResult
+    func handle(_ job: QueueJob) throws -> Bool {
         var log = logger
         log[metadataKey: "queueJobId"] = "\(job.id)"
         log[metadataKey: "tenantId"] = "\(job.tenantID)"
@@ -41,7 +47,7 @@ struct OutboundProcessor {
         else {
             try queue.deadLetter(job, error: "job payload has no messageId")
             metrics.jobsDeadLettered.increment()
-            return
+            return false
         }
         log[metadataKey: "messageId"] = "\(messageID)"
         let outcome: DeliverOutboundMessage.Outcome
@@ -52,18 +58,18 @@ struct OutboundProcessor {
         } catch {
             metrics.jobsFailed.increment()
             try retry(job, messageID: messageID, reason: "\(error)", log: log)
-            return
+            return false
         }
         if let conversation = outcome.delivery?.conversationID { log[metadataKey: "conversationId"] = "\(conversation)" }
         switch outcome.result {
         case .delivered(let providerID):
-            try queue.complete(job)
             metrics.jobFinished()
             if outcome.changedStatus {
                 metrics.messagesDelivered.increment()
                 publish(job, outcome, status: "SENT")
-                log.info("message delivered", metadata: ["providerMessageId": "\(providerID ?? "-")", "attempt": "\(job.attempts)"])
+                log.debug("message delivered", metadata: ["providerMessageId": "\(providerID ?? "-")", "attempt": "\(job.attempts)"])
             }
+            return true
         case .retry(let reason):
             metrics.jobsFailed.increment()
             try retry(job, messageID: messageID, reason: reason, log: log)
@@ -83,6 +89,7 @@ struct OutboundProcessor {
             publish(job, outcome, status: "FAILED")
             log.error("delivery refused; dead-lettered", metadata: ["code": "\(code)", "error": "\(reason)"])
         }
+        return false
     }
 
     func retry(_ job: QueueJob, messageID: UUID, reason: String, log: Logger) throws {

@@ -42,6 +42,8 @@ public protocol JobQueue {
     /// Leases up to `limit` due jobs of `topic` for `leaseSeconds`.
     func claim(topic: String, limit: Int, leaseSeconds: Int, worker: String) throws -> [QueueJob]
     func complete(_ job: QueueJob) throws
+    /// Completes several jobs at once (a lane's finished batch).
+    func complete(_ jobs: [QueueJob]) throws
     /// Schedules another attempt after `delaySeconds`, or dead-letters the job when its
     /// attempts are used up. Returns true when it was dead-lettered.
     @discardableResult

@@ -52,6 +52,10 @@ public struct PostgresJobQueue: JobQueue {
          WHERE status = 'RUNNING' AND lease_expires_at < now()
         """)
 
+    static let completeMany = PreparedStatement("queue_jobs_complete_many", """
+        UPDATE queue_jobs SET status = 'DONE', finished_at = now(), lease_expires_at = NULL, last_error = NULL
+         WHERE id = ANY($1::uuid[]) AND status = 'RUNNING'
+        """)
     static let deferJob = PreparedStatement("queue_jobs_defer", """
         UPDATE queue_jobs
            SET status = CASE WHEN deferrals >= max_deferrals AND attempts >= max_attempts THEN 'DEAD_LETTER'
@@ -77,6 +81,13 @@ public struct PostgresJobQueue: JobQueue {
     let connection: PostgresConnection
 
     public init(connection: PostgresConnection) { self.connection = connection }
+
+    public func complete(_ jobs: [QueueJob]) throws {
+        guard !jobs.isEmpty else { return }
+        try connection.asyncCommitTransaction {
+            try connection.query(Self.completeMany, [PostgresTextArray(jobs.map { $0.id.postgresText })])
+        }
+    }
 
     @discardableResult
     public func deferJob(_ job: QueueJob, delaySeconds: Double, reason: String) throws -> Bool {
