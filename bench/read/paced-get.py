@@ -71,7 +71,8 @@ def worker(k):
             lateness.append((sent - due) * 1000)
             if delay <= 0:
                 behind[0] += 1
-            finished.append(done)
+            if isinstance(status, int):  # an HTTP answer, whatever its status
+                finished.append(done)
     conn.close()
 
 

@@ -18,8 +18,10 @@ rate, mixed_rate, run_id = env("REPORT_RATE"), env("REPORT_MIXED_RATE"), env("RE
 # nginx's own view: $request_time of the same requests (the User-Agent names the run and the scenario; warm-up
 # requests are named LABEL-warmup and left out).
 server = {}
-for line in open(env("REPORT_LOG"), encoding="utf-8", errors="replace"):
-    if run_id not in line:
+log = open(env("REPORT_LOG"), "rb")
+log.seek(int(env("REPORT_LOG_OFFSET", "0")))  # where the log ended before the runs
+for line in log:
+    if run_id.encode() not in line:
         continue
     entry = json.loads(line)
     m = re.fullmatch(r"hubchat-bench/([^/]+)/(\w+)", entry["userAgent"])
