@@ -169,16 +169,6 @@ public final class PostgresConnection {
         return value
     }
 
-    /// A transaction whose commit does not wait for its WAL flush, for writes whose loss in a crash is harmless
-    /// (a counter, a DONE mark that a re-run would set again): they stop queueing behind other commits' flushes.
-    @discardableResult
-    public func asyncCommitTransaction<T>(_ body: () throws -> T) throws -> T {
-        try transaction {
-            try query("SET LOCAL synchronous_commit TO off")
-            return try body()
-        }
-    }
-
     /// A transaction in which row-level security admits only `tenantID`'s rows.
     @discardableResult
     public func transaction<T>(tenant tenantID: UUID, _ body: () throws -> T) throws -> T {

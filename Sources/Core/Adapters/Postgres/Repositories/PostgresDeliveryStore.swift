@@ -174,16 +174,19 @@ public struct PostgresDeliveryStore: DeliveryStore {
             ON CONFLICT (tenant_id, channel_account_id, bucket, window_seconds, window_start)
             DO UPDATE SET request_count = rate_limit_windows.request_count + 1
         )
-        SELECT extract(epoch FROM max(wait))::float8 AS wait FROM full_windows
+        -- One row always (an aggregate); set_config makes this statement's own transaction commit without waiting for
+        -- its WAL flush (see acquireSendSlot), in the same round trip.
+        SELECT extract(epoch FROM max(wait))::float8 AS wait, set_config('synchronous_commit', 'off', true) AS async
+          FROM full_windows
         """)
 
     /// Every worker counts against the same rows, so these updates would otherwise wait on each other's WAL flushes;
     /// a count lost in a crash only lets a few more requests through, so its commit does not wait for the flush.
     public func acquireSendSlot(tenantID: UUID, accountID: UUID, limits: [RateLimit]) throws -> Double? {
-        let wait: Double? = try connection.asyncCommitTransaction { try connection.query(Self.acquire, [
+        let wait: Double? = try connection.query(Self.acquire, [
             tenantID, accountID, limits.map(\.bucket), PostgresTextArray(limits.map { String($0.requests) }),
             PostgresTextArray(limits.map { String($0.windowSeconds) }),
-        ]).first?.decodeIfPresent("wait") }
+        ]).first?.decodeIfPresent("wait")
         return wait.map { max($0, 0.05) }
     }
 }

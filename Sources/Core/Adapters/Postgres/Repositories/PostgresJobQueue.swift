@@ -25,9 +25,11 @@ public struct PostgresJobQueue: JobQueue {
                   FOR UPDATE SKIP LOCKED)
         RETURNING j.id, j.tenant_id, j.topic, j.payload::text AS payload, j.idempotency_key, j.attempts, j.max_attempts
         """)
+    // The completions commit without waiting for their WAL flush (set_config in the statement's own transaction,
+    // evaluated once as an InitPlan): if a crash loses one, the job runs again, and every job is idempotent.
     static let complete = PreparedStatement("queue_jobs_complete", """
         UPDATE queue_jobs SET status = 'DONE', finished_at = now(), lease_expires_at = NULL, last_error = NULL
-         WHERE id = $1 AND status = 'RUNNING'
+         WHERE id = $1 AND status = 'RUNNING' AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
         """)
     static let retry = PreparedStatement("queue_jobs_retry", """
         UPDATE queue_jobs
@@ -55,6 +57,7 @@ public struct PostgresJobQueue: JobQueue {
     static let completeMany = PreparedStatement("queue_jobs_complete_many", """
         UPDATE queue_jobs SET status = 'DONE', finished_at = now(), lease_expires_at = NULL, last_error = NULL
          WHERE id = ANY($1::uuid[]) AND status = 'RUNNING'
+           AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
         """)
     static let deferJob = PreparedStatement("queue_jobs_defer", """
         UPDATE queue_jobs
@@ -84,9 +87,7 @@ public struct PostgresJobQueue: JobQueue {
 
     public func complete(_ jobs: [QueueJob]) throws {
         guard !jobs.isEmpty else { return }
-        try connection.asyncCommitTransaction {
-            try connection.query(Self.completeMany, [PostgresTextArray(jobs.map { $0.id.postgresText })])
-        }
+        try connection.query(Self.completeMany, [PostgresTextArray(jobs.map { $0.id.postgresText })])
     }
 
     @discardableResult
@@ -123,9 +124,7 @@ public struct PostgresJobQueue: JobQueue {
 
     /// Without waiting for the WAL flush: if a crash loses this mark, the job runs again, and every job is
     /// idempotent (inbound records each event once; delivery skips a message that is no longer QUEUED).
-    public func complete(_ job: QueueJob) throws {
-        try connection.asyncCommitTransaction { try connection.query(Self.complete, [job.id]) }
-    }
+    public func complete(_ job: QueueJob) throws { try connection.query(Self.complete, [job.id]) }
 
     @discardableResult
     public func retry(_ job: QueueJob, delaySeconds: Double, error: String) throws -> Bool {
