@@ -20,12 +20,25 @@ struct Lane: Sendable {
     func run(_ cycle: (PostgresConnection) throws -> Int) {
         var db: PostgresConnection?
         var wasDown = false
+        // A cycle that failed half-way leaves the rest of its claimed batch RUNNING under this lane's name, and the
+        // worker's heartbeat would keep extending those leases: give them back before claiming again.
+        var holdsUnfinished = false
         while ProcessSignals.stopRequested == 0 {
             heartbeats.tick(name)
             do {
                 if db == nil { db = try PostgresConnection(settings: settings) }
                 if wasDown { logger.info("lane reconnected", metadata: ["lane": "\(name)"]); wasDown = false }
-                if try cycle(db!) == 0 {
+                if holdsUnfinished {
+                    let released = try PostgresJobQueue(connection: db!).releaseHeld(by: name)
+                    if released > 0 {
+                        logger.warning("lane gave back unfinished jobs", metadata: ["lane": "\(name)", "count": "\(released)"])
+                    }
+                    holdsUnfinished = false
+                }
+                holdsUnfinished = true
+                let taken = try cycle(db!)
+                holdsUnfinished = false
+                if taken == 0 {
                     _ = wake.wait(timeout: .now() + .milliseconds(pollIntervalMilliseconds))
                 }
             } catch let error as PostgresError where error.isUnavailable {

@@ -55,6 +55,10 @@ public protocol JobQueue {
     func deferJob(_ job: QueueJob, delaySeconds: Double, reason: String) throws -> Bool
     /// Gives claimed jobs back untouched (a worker stopping before it started them).
     func release(_ jobs: [QueueJob]) throws
+    /// Gives back every job `worker` still holds: after a cycle failed half-way (the database went away), what it
+    /// had claimed must not stay RUNNING under a lease its process keeps extending.
+    @discardableResult
+    func releaseHeld(by worker: String) throws -> Int
     /// The heartbeat: extends the leases of every job `worker` holds, so a long job is not taken over while its
     /// worker lives, and a killed worker's jobs come back one short lease later.
     func extendLeases(worker: String, leaseSeconds: Int) throws -> Int

@@ -101,6 +101,15 @@ public struct PostgresJobQueue: JobQueue {
         try connection.query(Self.release, [PostgresTextArray(jobs.map { $0.id.postgresText })])
     }
 
+    @discardableResult
+    public func releaseHeld(by worker: String) throws -> Int {
+        try connection.query("""
+            UPDATE queue_jobs SET status = 'PENDING', attempts = greatest(attempts - 1, 0), lease_expires_at = NULL,
+                                  locked_by = NULL, available_at = now()
+             WHERE status = 'RUNNING' AND locked_by = $1
+            """, [worker]).affectedRows
+    }
+
     public func extendLeases(worker: String, leaseSeconds: Int) throws -> Int {
         try connection.query(Self.heartbeat, [worker, leaseSeconds]).affectedRows
     }
