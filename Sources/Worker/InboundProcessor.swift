@@ -3,8 +3,8 @@ import Logging
 
 /// Drains `webhook.received` jobs: each becomes inbox state through ProcessInboundEvent.
 /// Success completes the job; a permanent failure dead-letters it at once; anything else is
-/// retried with backoff until its attempts run out. A lost database leaves the job leased:
-/// the lease expires and another attempt picks it up.
+/// retried with backoff until its attempts run out. A lost database ends the cycle: the lane
+/// gives back what it holds once the database answers again (a dead worker's leases expire).
 struct InboundProcessor {
     let queue: any JobQueue
     let process: ProcessInboundEvent

@@ -54,7 +54,7 @@ struct OutboundProcessor {
         do {
             outcome = try deliver.run(messageID: messageID, tenantID: job.tenantID)
         } catch let error as PostgresError where error.isUnavailable {
-            throw error  // the lease runs out and the job comes back
+            throw error  // the lane gives the batch back once the database answers again
         } catch {
             metrics.jobsFailed.increment()
             try retry(job, messageID: messageID, reason: "\(error)", log: log)
