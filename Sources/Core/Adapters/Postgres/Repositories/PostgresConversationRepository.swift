@@ -10,8 +10,7 @@ public struct PostgresConversationRepository: ConversationRepository {
     public func conversations(tenantID: UUID, filter: ConversationFilter, page: PageRequest) throws
         -> [ConversationSummary]
     {
-        var parameters: [(any PostgresEncodable)?] = [tenantID]
-        var sql = """
+        var query = PostgresKeysetQuery("""
             SELECT c.id, c.lead_id, l.status AS lead_status, l.name AS lead_name, c.contact_id, c.channel,
                    c.channel_thread_id, c.status, c.assigned_agent_id, c.participant_display_name,
                    c.participant_profile_image_url, ct.display_name AS contact_display_name,
@@ -27,23 +26,17 @@ public struct PostgresConversationRepository: ConversationRepository {
               LEFT JOIN contacts ct ON ct.tenant_id = c.tenant_id AND ct.id = c.contact_id
               LEFT JOIN contact_identities ci ON ci.tenant_id = c.tenant_id AND ci.id = c.contact_identity_id
              WHERE c.tenant_id = $1
-            """
-        func add(_ condition: String, _ value: any PostgresEncodable) {
-            parameters.append(value)
-            sql += " AND " + condition.replacingOccurrences(of: "$?", with: "$\(parameters.count)")
-        }
-        if let status = filter.status { add("c.status = $?", status) }
-        if let channel = filter.channel { add("c.channel = $?", channel.rawValue) }
-        if let lead = filter.leadID { add("c.lead_id = $?", lead) }
-        if let id = filter.conversationID { add("c.id = $?", id) }
+            """, [tenantID])
+        if let status = filter.status { query.filter("c.status = $?", status) }
+        if let channel = filter.channel { query.filter("c.channel = $?", channel.rawValue) }
+        if let lead = filter.leadID { query.filter("c.lead_id = $?", lead) }
+        if let id = filter.conversationID { query.filter("c.id = $?", id) }
         switch filter.assignment {
-        case .agent(let id)?: add("c.assigned_agent_id = $?", id)
-        case .unassigned?: sql += " AND c.assigned_agent_id IS NULL"
+        case .agent(let id)?: query.filter("c.assigned_agent_id = $?", id)
+        case .unassigned?: query.filter("c.assigned_agent_id IS NULL")
         case nil: break
         }
-        sql += PostgresKeyset.after(page.after, timestamp: "c.last_message_at", id: "c.id", parameters: &parameters)
-        parameters.append(page.limit + 1)
-        sql += " ORDER BY c.last_message_at DESC, c.id DESC LIMIT $\(parameters.count)"
+        let (sql, parameters) = query.page(page, timestamp: "c.last_message_at", id: "c.id")
         return try connection.query(sql, parameters).rows.map(Self.summary)
     }
 
@@ -52,18 +45,14 @@ public struct PostgresConversationRepository: ConversationRepository {
     }
 
     public func messages(tenantID: UUID, conversationID: UUID, page: PageRequest) throws -> [Message] {
-        var parameters: [(any PostgresEncodable)?] = [tenantID, conversationID]
-        var sql = """
+        let (sql, parameters) = PostgresKeysetQuery("""
             SELECT m.id, m.conversation_id, m.channel, m.direction, m.sender_type, m.sender_agent_id, m.message_type,
                    m.content, m.media_url, m.preview_url, m.mime_type, m.file_name, m.file_size_bytes, m.width,
                    m.height, m.delivery_status, m.provider_message_id, m.error_code, m.error_reason, m.sent_at,
                    m.created_at, \(PostgresKeyset.sortKeyColumn("m.created_at"))
               FROM messages m
              WHERE m.tenant_id = $1 AND m.conversation_id = $2
-            """
-        sql += PostgresKeyset.after(page.after, timestamp: "m.created_at", id: "m.id", parameters: &parameters)
-        parameters.append(page.limit + 1)
-        sql += " ORDER BY m.created_at DESC, m.id DESC LIMIT $\(parameters.count)"
+            """, [tenantID, conversationID]).page(page, timestamp: "m.created_at", id: "m.id")
         return try connection.query(sql, parameters).rows.map(Self.message)
     }
 

@@ -10,17 +10,43 @@ enum PostgresKeyset {
         "(extract(epoch FROM \(column)) * 1000000)::int8 AS sort_us"
     }
 
-    /// `AND (ts, id) < ($n, $n+1)`; appends the two parameters.
-    static func after(_ cursor: PageCursor?, timestamp: String, id: String,
-                      parameters: inout [(any PostgresEncodable)?]) -> String {
-        guard let cursor else { return "" }
-        parameters.append(cursor.microseconds)
-        parameters.append(cursor.id)
-        let n = parameters.count
-        return " AND (\(timestamp), \(id)) < (timestamptz 'epoch' + $\(n - 1)::float8 * interval '1 microsecond', $\(n)::uuid)"
-    }
 
     static func cursor(_ row: PostgresRow, id: String = "id") throws -> PageCursor {
         PageCursor(microseconds: try row.decode("sort_us"), id: try row.decode(id))
+    }
+}
+
+/// A list statement built from a fixed base and the filters a request names (only their presence shapes the SQL;
+/// every value is a parameter), finished with the keyset page: the cursor condition, the order and `limit + 1`.
+struct PostgresKeysetQuery {
+    private(set) var sql: String
+    private(set) var parameters: [(any PostgresEncodable)?]
+
+    init(_ base: String, _ parameters: [(any PostgresEncodable)?]) {
+        sql = base
+        self.parameters = parameters
+    }
+
+    /// `AND <condition>`, its `$?` standing for `value`.
+    mutating func filter(_ condition: String, _ value: any PostgresEncodable) {
+        parameters.append(value)
+        sql += " AND " + condition.replacingOccurrences(of: "$?", with: "$\(parameters.count)")
+    }
+
+    /// `AND <condition>` without a value.
+    mutating func filter(_ condition: String) { sql += " AND " + condition }
+
+    /// The statement for one page after `page.after`, newest first by (`timestamp` DESC, `id` DESC).
+    func page(_ page: PageRequest, timestamp: String, id: String) -> (String, [(any PostgresEncodable)?]) {
+        var query = self
+        if let cursor = page.after {
+            query.parameters.append(cursor.microseconds)
+            query.parameters.append(cursor.id)
+            let n = query.parameters.count
+            query.sql += " AND (\(timestamp), \(id)) < (timestamptz 'epoch' + $\(n - 1)::float8 * interval '1 microsecond', $\(n)::uuid)"
+        }
+        query.parameters.append(page.limit + 1)
+        query.sql += " ORDER BY \(timestamp) DESC, \(id) DESC LIMIT $\(query.parameters.count)"
+        return (query.sql, query.parameters)
     }
 }

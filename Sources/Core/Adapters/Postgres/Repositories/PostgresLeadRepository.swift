@@ -15,24 +15,17 @@ public struct PostgresLeadRepository: LeadRepository {
     public func leads(tenantID: UUID, filter: LeadFilter, page: PageRequest) throws -> [Lead] {
         // Only which filters are present shapes the statement; every value is a parameter. Unnamed statements are
         // planned with their values, so each filter gets the index that matches it.
-        var parameters: [(any PostgresEncodable)?] = [tenantID]
-        var sql = "SELECT \(Self.columns) FROM leads l WHERE l.tenant_id = $1"
-        func add(_ condition: String, _ value: any PostgresEncodable) {
-            parameters.append(value)
-            sql += " AND " + condition.replacingOccurrences(of: "$?", with: "$\(parameters.count)")
-        }
-        if let status = filter.status { add("l.status = $?", status.rawValue) }
-        if let channel = filter.channel { add("l.source_channel = $?", channel.rawValue) }
+        var query = PostgresKeysetQuery("SELECT \(Self.columns) FROM leads l WHERE l.tenant_id = $1", [tenantID])
+        if let status = filter.status { query.filter("l.status = $?", status.rawValue) }
+        if let channel = filter.channel { query.filter("l.source_channel = $?", channel.rawValue) }
         switch filter.assignment {
-        case .agent(let id)?: add("l.assigned_sales_id = $?", id)
-        case .unassigned?: sql += " AND l.assigned_sales_id IS NULL"
+        case .agent(let id)?: query.filter("l.assigned_sales_id = $?", id)
+        case .unassigned?: query.filter("l.assigned_sales_id IS NULL")
         case nil: break
         }
-        if let from = filter.lastActivityFrom { add("l.updated_at >= $?", from) }
-        if let to = filter.lastActivityTo { add("l.updated_at <= $?", to) }
-        sql += PostgresKeyset.after(page.after, timestamp: "l.updated_at", id: "l.id", parameters: &parameters)
-        parameters.append(page.limit + 1)
-        sql += " ORDER BY l.updated_at DESC, l.id DESC LIMIT $\(parameters.count)"
+        if let from = filter.lastActivityFrom { query.filter("l.updated_at >= $?", from) }
+        if let to = filter.lastActivityTo { query.filter("l.updated_at <= $?", to) }
+        let (sql, parameters) = query.page(page, timestamp: "l.updated_at", id: "l.id")
         return try connection.query(sql, parameters).rows.map(Self.lead)
     }
 
@@ -76,16 +69,12 @@ public struct PostgresLeadRepository: LeadRepository {
     }
 
     public func activity(tenantID: UUID, leadID: UUID, page: PageRequest) throws -> [ActivityItem] {
-        var parameters: [(any PostgresEncodable)?] = [tenantID, leadID]
-        var sql = """
+        let (sql, parameters) = PostgresKeysetQuery("""
             SELECT a.id, a.type, a.actor_type, a.actor_agent_id, a.conversation_id, a.message_id, a.metadata::text AS metadata,
                    a.created_at, \(PostgresKeyset.sortKeyColumn("a.created_at"))
               FROM activity_logs a
              WHERE a.tenant_id = $1 AND a.lead_id = $2
-            """
-        sql += PostgresKeyset.after(page.after, timestamp: "a.created_at", id: "a.id", parameters: &parameters)
-        parameters.append(page.limit + 1)
-        sql += " ORDER BY a.created_at DESC, a.id DESC LIMIT $\(parameters.count)"
+            """, [tenantID, leadID]).page(page, timestamp: "a.created_at", id: "a.id")
         return try connection.query(sql, parameters).rows.map { row in
             ActivityItem(
                 id: try row.decode("id"), type: try row.decode("type"), actorType: try row.decode("actor_type"),
