@@ -13,6 +13,7 @@ struct OutboundLane: Sendable {
     let lane: Lane
     let metrics: WorkerMetrics
     let limiter: LocalRateLimiter
+    let realtime: any RealtimePublisher & Sendable
 
     /// The lanes share WORKER_OUTBOUND_BATCH_SIZE (see InboundLane).
     var batchSize: Int {
@@ -37,7 +38,6 @@ struct OutboundLane: Sendable {
         let meta = MetaSendClient(http: provider, baseURL: config.providers.metaGraphBaseURL, version: config.providers.metaGraphVersion)
         let ownLimit = RateLimit(bucket: "outbound", requests: config.limits.outboundRequestsPerWindow,
                                  windowSeconds: config.limits.outboundWindowSeconds)
-        let realtime = WorkerLoop.realtimePublisher(config, logger: lane.logger)
         lane.run { db in
             let store = PostgresDeliveryStore(connection: db)
             let deliver = DeliverOutboundMessage(

@@ -2,7 +2,8 @@ import Core
 import FoundationEssentials
 import Logging
 
-/// Drains `message.outbound.requested` jobs: each delivers one message through DeliverOutboundMessage.
+/// Drains `message.outbound.requested` jobs a batch at a time: each delivers one message through
+/// DeliverOutboundMessage.
 /// Delivered → job done; a timeout or 5xx → another attempt with backoff and jitter (dead letter and FAILED after
 /// the last); a rate limit → put back without using an attempt; a permanent refusal → FAILED with the provider's
 /// reason and straight to the dead letter. Jobs of one conversation run one at a time, in order (the queue's
@@ -22,54 +23,60 @@ struct OutboundProcessor {
 
     func runOnce() throws -> Int {
         let jobs = try queue.claim(topic: Self.topic, limit: batchSize, leaseSeconds: leaseSeconds, worker: workerName)
-        // Delivered jobs are marked DONE together at the end of the batch (one statement). If the worker dies before,
-        // they run again and find their messages SENT already: nothing is sent twice.
-        var delivered: [QueueJob] = []
-        defer { try? queue.complete(delivered) }
-        for (index, job) in jobs.enumerated() {
+        guard !jobs.isEmpty else { return 0 }
+        var messages: [(job: QueueJob, message: MessageRef)] = []
+        for job in jobs {
+            guard let payload = try? JSONValue.parse(job.payload),
+                  let messageID = payload["messageId"]?.stringValue.flatMap(UUID.init)
+            else {
+                try queue.deadLetter(job, error: "job payload has no messageId")
+                metrics.jobsDeadLettered.increment()
+                continue
+            }
+            messages.append((job, MessageRef(messageID: messageID, tenantID: job.tenantID)))
+        }
+        // One statement loads the batch and one takes its rate-limit slots; the pushes are marked SENT together
+        // after the batch (`deliver.record`), and the finished jobs DONE in one statement. If the worker dies before,
+        // they run again: a message found SENT is skipped, and a repeated LINE push is answered 409 under its
+        // retry key, so nothing is delivered twice.
+        let prepared = try deliver.prepare(messages.map(\.message))
+        var sent: [(job: QueueJob, outcome: DeliverOutboundMessage.Outcome)] = []
+        for (index, item) in messages.enumerated() {
             if ProcessSignals.stopRequested != 0 {
                 // Stopping: give back what was not started, so another worker takes it at once.
-                try queue.release(Array(jobs[index...]))
+                try queue.release(messages[index...].map(\.job))
                 break
             }
-            if try handle(job) { delivered.append(job) }
+            if let outcome = try send(item.job, prepared[index]) { sent.append((item.job, outcome)) }
         }
+        let recorded = try deliver.record(sent.map(\.outcome))
+        try queue.complete(sent.map(\.job))
+        for (item, outcome) in zip(sent, recorded) { delivered(item.job, outcome) }
         return jobs.count
     }
 
-    /// Handles one job; true when it is done and only needs marking so.
-    @discardableResult
-    func handle(_ job: QueueJob) throws -> Bool {
+    /// Sends one job's message and acts on a failure; answers the outcome when it was delivered (the job is then
+    /// done once the batch is recorded).
+    func send(_ job: QueueJob, _ prepared: DeliverOutboundMessage.Prepared) throws -> DeliverOutboundMessage.Outcome? {
+        let messageID = prepared.message.messageID
         var log = logger
         log[metadataKey: "queueJobId"] = "\(job.id)"
         log[metadataKey: "tenantId"] = "\(job.tenantID)"
-        guard let payload = try? JSONValue.parse(job.payload), let messageID = payload["messageId"]?.stringValue.flatMap(UUID.init)
-        else {
-            try queue.deadLetter(job, error: "job payload has no messageId")
-            metrics.jobsDeadLettered.increment()
-            return false
-        }
         log[metadataKey: "messageId"] = "\(messageID)"
         let outcome: DeliverOutboundMessage.Outcome
         do {
-            outcome = try deliver.run(messageID: messageID, tenantID: job.tenantID)
+            outcome = try deliver.send(prepared)
         } catch let error as PostgresError where error.isUnavailable {
             throw error  // the lane gives the batch back once the database answers again
         } catch {
             metrics.jobsFailed.increment()
             try retry(job, messageID: messageID, reason: "\(error)", log: log)
-            return false
+            return nil
         }
         if let conversation = outcome.delivery?.conversationID { log[metadataKey: "conversationId"] = "\(conversation)" }
         switch outcome.result {
-        case .delivered(let providerID):
-            metrics.jobFinished()
-            if outcome.changedStatus {
-                metrics.messagesDelivered.increment()
-                publish(job, outcome, status: "SENT")
-                log.debug("message delivered", metadata: ["providerMessageId": "\(providerID ?? "-")", "attempt": "\(job.attempts)"])
-            }
-            return true
+        case .delivered:
+            return outcome
         case .retry(let reason):
             metrics.jobsFailed.increment()
             try retry(job, messageID: messageID, reason: reason, log: log)
@@ -89,7 +96,20 @@ struct OutboundProcessor {
             publish(job, outcome, status: "FAILED")
             log.error("delivery refused; dead-lettered", metadata: ["code": "\(code)", "error": "\(reason)"])
         }
-        return false
+        return nil
+    }
+
+    /// A delivered job, after its batch was recorded and completed.
+    func delivered(_ job: QueueJob, _ outcome: DeliverOutboundMessage.Outcome) {
+        metrics.jobFinished()
+        guard outcome.changedStatus else { return }
+        metrics.messagesDelivered.increment()
+        publish(job, outcome, status: "SENT")
+        if logger.logLevel <= .debug, case .delivered(let providerID) = outcome.result {
+            logger.debug("message delivered", metadata: [
+                "queueJobId": "\(job.id)", "messageId": "\(outcome.delivery?.messageID.uuidString ?? "-")",
+                "providerMessageId": "\(providerID ?? "-")", "attempt": "\(job.attempts)"])
+        }
     }
 
     func retry(_ job: QueueJob, messageID: UUID, reason: String, log: Logger) throws {

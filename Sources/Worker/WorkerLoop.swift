@@ -39,19 +39,21 @@ struct WorkerLoop {
                 logger.critical("the health endpoints could not start", metadata: ["error": "\(error)"])
             }
         }
+        let realtime = Self.realtimePublisher(config, logger: logger)
         let inboundWake = DispatchSemaphore(value: 0)
         let outboundWake = DispatchSemaphore(value: 0)
         let finished = DispatchGroup()
         let inbound = config.worker.inboundConcurrency
         let outbound = config.worker.outboundConcurrency
         for index in 0..<inbound {
-            let worker = InboundLane(config: config, lane: lane(named: "in\(index)", wake: inboundWake), metrics: metrics)
+            let worker = InboundLane(config: config, lane: lane(named: "in\(index)", wake: inboundWake), metrics: metrics,
+                                     realtime: realtime)
             finished.enter()
             Thread { worker.run(); finished.leave() }.start()
         }
         for index in 0..<outbound {
             let worker = OutboundLane(config: config, lane: lane(named: "out\(index)", wake: outboundWake), metrics: metrics,
-                                      limiter: limiter)
+                                      limiter: limiter, realtime: realtime)
             finished.enter()
             Thread { worker.run(); finished.leave() }.start()
         }
@@ -62,6 +64,7 @@ struct WorkerLoop {
         relayLoop(wakeLanes: wakeAll)
         wakeAll()  // let sleeping lanes see the stop flag
         finished.wait()
+        (realtime as? BackgroundRealtimePublisher)?.flush()
         logger.info("worker stopped")
     }
 
@@ -143,10 +146,11 @@ struct WorkerLoop {
         metrics.deadLetters.set(Double(stats.deadLetters))
     }
 
-    /// nchan when HUBCHAT_REALTIME_PUBLISH_URL is set (one HTTP handle per lane), else nowhere.
-    static func realtimePublisher(_ config: HubChatConfig, logger: Logger) -> any RealtimePublisher {
+    /// nchan when HUBCHAT_REALTIME_PUBLISH_URL is set, else nowhere: one publisher for every lane, on a queue of its
+    /// own, so no lane waits on the fan-out.
+    static func realtimePublisher(_ config: HubChatConfig, logger: Logger) -> any RealtimePublisher & Sendable {
         guard let url = config.realtimePublishURL, let http = try? CurlHTTPClient() else { return NoRealtimePublisher() }
-        return NchanRealtimePublisher(http: http, baseURL: url, logger: logger)
+        return BackgroundRealtimePublisher(target: NchanRealtimePublisher(http: http, baseURL: url, logger: logger))
     }
 
     static func now() -> Double {
@@ -162,6 +166,7 @@ struct InboundLane: Sendable {
     let config: HubChatConfig
     let lane: Lane
     let metrics: WorkerMetrics
+    let realtime: any RealtimePublisher & Sendable
 
     /// The lanes share WORKER_INBOUND_BATCH_SIZE: a lane that claimed a whole batch would make
     /// the last job of it wait for every job before it while other lanes sit idle.
@@ -175,7 +180,6 @@ struct InboundLane: Sendable {
             HTTPProviderProfiles(http: $0, lineAPIBaseURL: config.providers.lineAPIBaseURL,
                                  graphBaseURL: config.providers.metaGraphBaseURL, graphVersion: config.providers.metaGraphVersion)
         }
-        let realtime = WorkerLoop.realtimePublisher(config, logger: lane.logger)
         lane.run { db in
             let process = ProcessInboundEvent(
                 inbox: PostgresInbox(connection: db), profiles: profiles,

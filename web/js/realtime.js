@@ -89,17 +89,20 @@ export class LiveUpdates {
   }
 
   onMessage(message) {
-    let event;
+    let parsed;
     try {
-      event = JSON.parse(message.data);
+      parsed = JSON.parse(message.data);
     } catch {
       return;
     }
-    // The server subscribes us to our tenant's channel only; this check is a second line, never the first.
-    if (!event || (event.tenantId && event.tenantId !== this.session.tenantId)) return;
-    this.eventsReceived += 1;
-    document.documentElement.dataset.realtimeEvents = String(this.eventsReceived);
-    this.queue(event);
+    // One event, or several that the worker published together.
+    for (const event of Array.isArray(parsed) ? parsed : [parsed]) {
+      // The server subscribes us to our tenant's channel only; this check is a second line, never the first.
+      if (!event || (event.tenantId && event.tenantId !== this.session.tenantId)) continue;
+      this.eventsReceived += 1;
+      document.documentElement.dataset.realtimeEvents = String(this.eventsReceived);
+      this.queue(event);
+    }
   }
 
   onError(source) {

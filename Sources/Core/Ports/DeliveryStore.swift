@@ -61,25 +61,89 @@ public enum DeliveryResult: Sendable, Equatable {
     case permanent(code: String, reason: String)
 }
 
-/// The delivery side of outbound in the store (PostgreSQL by default). Each call is its own short transaction.
+/// The delivery side of outbound in the store (PostgreSQL by default). Each call is its own short transaction; the
+/// batch calls serve a lane's whole claim in one round trip.
 public protocol DeliveryStore {
-    func delivery(messageID: UUID, tenantID: UUID) throws -> OutboundDelivery?
+    /// The messages named, with what their delivery needs (missing ones are left out), in no particular order.
+    func deliveries(_ messages: [MessageRef]) throws -> [OutboundDelivery]
     /// Takes the conversation's LINE reply token if it arrived less than `maxAgeSeconds` ago; a token is handed
     /// out once, so two sends never use the same one.
     func takeLineReplyToken(conversationID: UUID, tenantID: UUID, maxAgeSeconds: Int) throws -> String?
     /// Records a delivered part (for messages sent in more than one request).
     func recordPart(messageID: UUID, tenantID: UUID, part: String, providerMessageID: String) throws
-    /// QUEUED → SENT, with the provider's id; activity MESSAGE_SENT. False when the message was not QUEUED.
-    @discardableResult
-    func markSent(messageID: UUID, tenantID: UUID, providerMessageID: String?) throws -> Bool
+    /// QUEUED → SENT, with the provider's id; activity MESSAGE_SENT; durable when it returns. Answers the messages
+    /// that changed (one no longer QUEUED is left alone).
+    func markSent(_ marks: [SentMark]) throws -> Set<UUID>
     /// QUEUED → FAILED, with the provider's reason; activity MESSAGE_FAILED.
     func markFailed(messageID: UUID, tenantID: UUID, code: String, reason: String) throws
     /// The comment was answered by a Private Reply: later sends go through Messenger.
     func markPrivateReplySent(conversationID: UUID, tenantID: UUID, commentID: String) throws
     func markPublicReplySent(conversationID: UUID, tenantID: UUID, providerCommentID: String?, error: String?) throws
-    /// Counts one request against the account's windows; nil when allowed, else the seconds until the window
-    /// that refused has room. A refused request is not counted.
-    func acquireSendSlot(tenantID: UUID, accountID: UUID, limits: [RateLimit]) throws -> Double?
+    /// Takes up to `wanted` slots per account from every one of its limits, shared by every worker: answers, per
+    /// account, how many were granted and, when fewer than wanted, the seconds until the window that refused has
+    /// room. Only granted slots are counted.
+    func acquireSendSlots(_ requests: [SlotRequest]) throws -> [UUID: SlotGrant]
+}
+
+extension DeliveryStore {
+    public func delivery(messageID: UUID, tenantID: UUID) throws -> OutboundDelivery? {
+        try deliveries([MessageRef(messageID: messageID, tenantID: tenantID)]).first
+    }
+
+    @discardableResult
+    public func markSent(messageID: UUID, tenantID: UUID, providerMessageID: String?) throws -> Bool {
+        try !markSent([SentMark(messageID: messageID, tenantID: tenantID, providerMessageID: providerMessageID)]).isEmpty
+    }
+}
+
+/// A message of a tenant (what an outbound job names).
+public struct MessageRef: Sendable, Hashable {
+    public let messageID: UUID
+    public let tenantID: UUID
+
+    public init(messageID: UUID, tenantID: UUID) {
+        self.messageID = messageID
+        self.tenantID = tenantID
+    }
+}
+
+/// A message a provider accepted, to be marked SENT.
+public struct SentMark: Sendable, Equatable {
+    public let messageID: UUID
+    public let tenantID: UUID
+    public let providerMessageID: String?
+
+    public init(messageID: UUID, tenantID: UUID, providerMessageID: String?) {
+        self.messageID = messageID
+        self.tenantID = tenantID
+        self.providerMessageID = providerMessageID
+    }
+}
+
+/// Slots wanted from one channel account's limits.
+public struct SlotRequest: Sendable, Equatable {
+    public let tenantID: UUID
+    public let accountID: UUID
+    public let wanted: Int
+    public let limits: [RateLimit]
+
+    public init(tenantID: UUID, accountID: UUID, wanted: Int, limits: [RateLimit]) {
+        self.tenantID = tenantID
+        self.accountID = accountID
+        self.wanted = wanted
+        self.limits = limits
+    }
+}
+
+/// What an account's limits granted: `granted` slots, and when fewer than wanted, how long until there is room.
+public struct SlotGrant: Sendable, Equatable {
+    public let granted: Int
+    public let waitSeconds: Double?
+
+    public init(granted: Int, waitSeconds: Double?) {
+        self.granted = granted
+        self.waitSeconds = waitSeconds
+    }
 }
 
 /// `requests` per `windowSeconds`, under a name (our own limit, the provider's).

@@ -44,7 +44,7 @@ public protocol RealtimePublisher {
 }
 
 /// When no fan-out engine is configured: publishes nowhere.
-public struct NoRealtimePublisher: RealtimePublisher {
+public struct NoRealtimePublisher: RealtimePublisher, Sendable {
     public init() {}
     public func publish(_ event: RealtimeEvent) {}
 }

@@ -46,50 +46,142 @@ public struct DeliverOutboundMessage {
         public let delivery: OutboundDelivery?
         /// True when this attempt changed the message's status (worth a realtime event).
         public let changedStatus: Bool
+        /// Delivered by a request the provider deduplicates (a LINE push under its retry key), and not yet marked
+        /// SENT: `record` marks a batch of these in one statement. Anything else is marked as soon as it went out.
+        public let awaitsRecord: Bool
+
+        init(result: DeliveryResult, delivery: OutboundDelivery?, changedStatus: Bool, awaitsRecord: Bool = false) {
+            self.result = result
+            self.delivery = delivery
+            self.changedStatus = changedStatus
+            self.awaitsRecord = awaitsRecord
+        }
     }
 
+    /// A message of a batch, loaded and with its rate-limit slot decided, ready for `send`.
+    public struct Prepared: Sendable {
+        public let message: MessageRef
+        let delivery: OutboundDelivery?
+        /// Already settled before any provider call (gone, no longer QUEUED, no account, rate-limited).
+        let settled: Outcome?
+        let account: ChannelAccount?
+        let token: String
+    }
+
+    /// Delivers one message: `prepare`, `send`, `record` for a batch of one.
     public func run(messageID: UUID, tenantID: UUID) throws -> Outcome {
-        guard let d = try store.delivery(messageID: messageID, tenantID: tenantID) else {
+        let prepared = try prepare([MessageRef(messageID: messageID, tenantID: tenantID)])
+        return try record([send(prepared[0])])[0]
+    }
+
+    /// Loads a batch of messages in one statement and takes their rate-limit slots in another (per account, as many
+    /// as it has QUEUED messages here); a message its account had no slot left for is settled as rate-limited.
+    /// Answers in the order given.
+    public func prepare(_ messages: [MessageRef]) throws -> [Prepared] {
+        var loaded: [UUID: OutboundDelivery] = [:]
+        for d in try store.deliveries(messages) { loaded[d.messageID] = d }
+        var prepared: [Prepared] = messages.map { ref in
+            guard let d = loaded[ref.messageID], d.tenantID == ref.tenantID else {
+                return Prepared(message: ref, delivery: nil, settled: Outcome(result: .delivered(providerMessageID: nil),
+                                                                              delivery: nil, changedStatus: false),
+                                account: nil, token: "")
+            }
+            guard d.deliveryStatus == "QUEUED" else {
+                return Prepared(message: ref, delivery: d, settled: Outcome(result: .delivered(providerMessageID: nil),
+                                                                            delivery: d, changedStatus: false),
+                                account: nil, token: "")
+            }
+            guard let account = d.account ?? defaultAccounts[d.channel], let token = account.credentials.accessToken,
+                  !token.isEmpty
+            else {
+                let reason = "This tenant has no \(d.channel.rawValue) account with an access token."
+                return Prepared(message: ref, delivery: d,
+                                settled: Outcome(result: .permanent(code: "no_channel_account", reason: reason),
+                                                 delivery: d, changedStatus: false),
+                                account: nil, token: "")
+            }
+            return Prepared(message: ref, delivery: d, settled: nil, account: account, token: token)
+        }
+        // Our own limit and the provider's ceiling, shared by every worker through the store; accounts configured by
+        // env vars alone (no row to count against) are limited per process.
+        var wanted: [UUID: SlotRequest] = [:]
+        for p in prepared where p.settled == nil {
+            guard let account = p.account, let id = account.id else { continue }
+            let limits = [ownLimit, RateLimit.providerCeiling(account.channel)]
+            wanted[id] = SlotRequest(tenantID: account.tenantID, accountID: id, wanted: (wanted[id]?.wanted ?? 0) + 1,
+                                     limits: limits)
+        }
+        var grants = try store.acquireSendSlots(Array(wanted.values))
+        for (index, p) in prepared.enumerated() where p.settled == nil {
+            guard let account = p.account, let d = p.delivery else { continue }
+            let wait: Double?
+            if let id = account.id {
+                let grant = grants[id] ?? SlotGrant(granted: 0, waitSeconds: 1)
+                if grant.granted > 0 {
+                    grants[id] = SlotGrant(granted: grant.granted - 1, waitSeconds: grant.waitSeconds)
+                    wait = nil
+                } else {
+                    wait = grant.waitSeconds ?? 1
+                }
+            } else {
+                wait = localLimiter.acquire(key: account.channel.rawValue,
+                                            limits: [ownLimit, RateLimit.providerCeiling(account.channel)])
+            }
+            if let wait {
+                let reason = "outbound rate limit of the \(d.channel.rawValue) account"
+                prepared[index] = Prepared(message: p.message, delivery: d,
+                                           settled: Outcome(result: .rateLimited(seconds: wait, reason: reason),
+                                                            delivery: d, changedStatus: false),
+                                           account: account, token: p.token)
+            }
+        }
+        return prepared
+    }
+
+    /// Sends one prepared message through its channel. A Messenger, Instagram or reply-token send is marked SENT
+    /// before this returns (Meta has no idempotency key, and a reply token works once, so that mark is the only
+    /// record that it went out); a LINE push is left for `record`, since repeating it under the same retry key
+    /// delivers nothing twice.
+    public func send(_ p: Prepared) throws -> Outcome {
+        if let settled = p.settled { return settled }
+        guard let d = p.delivery, let account = p.account else {
             return Outcome(result: .delivered(providerMessageID: nil), delivery: nil, changedStatus: false)
         }
-        guard d.deliveryStatus == "QUEUED" else {
-            return Outcome(result: .delivered(providerMessageID: nil), delivery: d, changedStatus: false)
-        }
-        guard let account = d.account ?? defaultAccounts[d.channel], let token = account.credentials.accessToken,
-              !token.isEmpty
-        else {
-            return Outcome(result: .permanent(code: "no_channel_account",
-                                              reason: "This tenant has no \(d.channel.rawValue) account with an access token."),
-                           delivery: d, changedStatus: false)
-        }
-        if let wait = try acquireSlot(account) {
-            return Outcome(result: .rateLimited(seconds: wait, reason: "outbound rate limit of the \(d.channel.rawValue) account"),
-                           delivery: d, changedStatus: false)
-        }
         let result: DeliveryResult
+        var pushed = false
         switch d.channel {
-        case .line: result = try deliverLINE(d, token: token)
-        case .facebook: result = try deliverFacebook(d, token: token, pageID: d.providerPageID ?? account.externalAccountID)
-        case .instagram: result = try deliverDirect(d, token: token, node: "me")
+        case .line: (result, pushed) = try deliverLINE(d, token: p.token)
+        case .facebook: result = try deliverFacebook(d, token: p.token, pageID: d.providerPageID ?? account.externalAccountID)
+        case .instagram: result = try deliverDirect(d, token: p.token, node: "me")
         }
-        if case .delivered(let id) = result {
-            let changed = try store.markSent(messageID: d.messageID, tenantID: d.tenantID, providerMessageID: id)
-            return Outcome(result: result, delivery: d, changedStatus: changed)
+        guard case .delivered(let id) = result else {
+            return Outcome(result: result, delivery: d, changedStatus: false)
         }
-        return Outcome(result: result, delivery: d, changedStatus: false)
+        if pushed { return Outcome(result: result, delivery: d, changedStatus: false, awaitsRecord: true) }
+        let changed = try store.markSent(messageID: d.messageID, tenantID: d.tenantID, providerMessageID: id)
+        return Outcome(result: result, delivery: d, changedStatus: changed)
     }
 
-    /// Our own limit and the provider's ceiling, shared by every worker through the store; accounts configured by
-    /// env vars alone (no row to count against) are limited per process.
-    func acquireSlot(_ account: ChannelAccount) throws -> Double? {
-        let limits = [ownLimit, RateLimit.providerCeiling(account.channel)]
-        guard let id = account.id else { return localLimiter.acquire(key: account.channel.rawValue, limits: limits) }
-        return try store.acquireSendSlot(tenantID: account.tenantID, accountID: id, limits: limits)
+    /// Marks the batch's pushed messages SENT in one durable statement; answers the outcomes with `changedStatus`
+    /// set. If this never happens (the worker dies first), the jobs run again and LINE answers their repeated retry
+    /// keys with 409: delivered once.
+    public func record(_ outcomes: [Outcome]) throws -> [Outcome] {
+        let marks: [SentMark] = outcomes.compactMap { outcome in
+            guard outcome.awaitsRecord, let d = outcome.delivery, case .delivered(let id) = outcome.result else { return nil }
+            return SentMark(messageID: d.messageID, tenantID: d.tenantID, providerMessageID: id)
+        }
+        guard !marks.isEmpty else { return outcomes }
+        let changed = try store.markSent(marks)
+        return outcomes.map { outcome in
+            guard outcome.awaitsRecord, let d = outcome.delivery else { return outcome }
+            return Outcome(result: outcome.result, delivery: d, changedStatus: changed.contains(d.messageID))
+        }
     }
 
     // MARK: LINE
 
-    func deliverLINE(_ d: OutboundDelivery, token: String) throws -> DeliveryResult {
+    /// The result, and whether it went by push (under its retry key) rather than with a reply token.
+    func deliverLINE(_ d: OutboundDelivery, token: String) throws -> (DeliveryResult, pushed: Bool) {
         var preview: String?
         if d.type == .image, d.previewURL == nil, let previews {
             do { preview = try previews.previewURL(for: d) } catch {
@@ -102,11 +194,11 @@ public struct DeliverOutboundMessage {
            let replyToken = try store.takeLineReplyToken(conversationID: d.conversationID, tenantID: d.tenantID,
                                                          maxAgeSeconds: Self.lineReplyTokenMaxAgeSeconds) {
             switch line.reply(token: replyToken, messages: messages, accessToken: token) {
-            case .sent(let result): return result
+            case .sent(let result): return (result, false)
             case .tokenRefused: break  // expired or used: push instead
             }
         }
-        return line.push(to: d.conversation.channelThreadID, messages: messages, retryKey: d.messageID, accessToken: token)
+        return (line.push(to: d.conversation.channelThreadID, messages: messages, retryKey: d.messageID, accessToken: token), true)
     }
 
     // MARK: Facebook and Instagram

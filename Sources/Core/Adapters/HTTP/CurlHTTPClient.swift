@@ -79,13 +79,20 @@ private final class ResponseSink {
     var body: [UInt8] = []
     var headers: [String: String] = [:]
 
-    func header(line: String) {
-        if line.hasPrefix("HTTP/") { headers.removeAll(); return }  // a new response (after 100 Continue)
-        guard let colon = line.firstIndex(of: ":") else { return }
-        let name = line[..<colon].lowercased()
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
-        headers[name] = value
+    /// One header line as curl hands it over (with its CRLF); parsed on bytes, since every provider call has a
+    /// dozen of them.
+    func header(line bytes: UnsafeBufferPointer<UInt8>) {
+        if bytes.starts(with: Self.statusPrefix) { headers.removeAll(); return }  // a new response (after 100 Continue)
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
+        var start = colon + 1, end = bytes.endIndex
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        let name = String(decoding: bytes[..<colon].lazy.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+        headers[name] = String(decoding: bytes[start..<end], as: UTF8.self)
     }
+
+    private static let statusPrefix = Array("HTTP/".utf8)
 }
 
 private let curlWriteBody: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
@@ -102,10 +109,7 @@ private let curlWriteHeader: @convention(c) (UnsafeMutablePointer<CChar>?, Int, 
     guard let data, let context else { return 0 }
     let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
     let n = size * count
-    let line = data.withMemoryRebound(to: UInt8.self, capacity: n) {
-        String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self)
-    }
-    sink.header(line: line)
+    data.withMemoryRebound(to: UInt8.self, capacity: n) { sink.header(line: UnsafeBufferPointer(start: $0, count: n)) }
     return n
 }
 

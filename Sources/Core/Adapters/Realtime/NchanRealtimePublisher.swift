@@ -14,18 +14,23 @@ public struct NchanRealtimePublisher: RealtimePublisher {
         self.logger = logger
     }
 
-    public func publish(_ event: RealtimeEvent) {
-        guard let body = try? JSONCoding.encoder.encode(event) else { return }
+    public func publish(_ event: RealtimeEvent) { publish(channel: event.channel, [event]) }
+
+    /// Events of one channel in one request: a JSON array when there are several (the dashboard takes both).
+    public func publish(channel: String, _ events: [RealtimeEvent]) {
+        guard let first = events.first,
+              let body = try? (events.count == 1 ? JSONCoding.encoder.encode(first) : JSONCoding.encoder.encode(events))
+        else { return }
         do {
             let response = try http.send(HTTPRequest(
-                method: "POST", url: "\(baseURL)/pub/\(event.channel)",
+                method: "POST", url: "\(baseURL)/pub/\(channel)",
                 headers: [("Content-Type", "application/json"), ("Accept", "text/json")],
                 body: Array(body), timeoutMilliseconds: 500))
             if response.status >= 300 {
-                logger.warning("realtime publish refused", metadata: ["status": "\(response.status)", "type": "\(event.type)"])
+                logger.warning("realtime publish refused", metadata: ["status": "\(response.status)", "type": "\(first.type)"])
             }
         } catch {
-            logger.warning("realtime publish failed", metadata: ["error": "\(error)", "type": "\(event.type)"])
+            logger.warning("realtime publish failed", metadata: ["error": "\(error)", "type": "\(first.type)"])
         }
     }
 }

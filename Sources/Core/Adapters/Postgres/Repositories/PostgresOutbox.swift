@@ -17,9 +17,11 @@ public struct PostgresOutbox: OutboxSource {
         RETURNING o.id, o.tenant_id, o.topic, o.payload::text AS payload, o.idempotency_key, o.ordering_key,
                   o.attempts, o.max_attempts
         """)
+    // Through unnest, so each id is a primary-key lookup (see PostgresJobQueue.completeMany).
     static let dispatched = PreparedStatement("outbox_dispatched", """
-        UPDATE outbox_events SET status = 'DISPATCHED', dispatched_at = now(), lease_expires_at = NULL, last_error = NULL
-         WHERE id = ANY($1::uuid[]) AND status = 'PROCESSING'
+        UPDATE outbox_events o SET status = 'DISPATCHED', dispatched_at = now(), lease_expires_at = NULL, last_error = NULL
+          FROM unnest($1::uuid[]) AS d(id)
+         WHERE o.id = d.id AND o.status = 'PROCESSING'
         """)
     static let fail = PreparedStatement("outbox_fail", """
         UPDATE outbox_events
