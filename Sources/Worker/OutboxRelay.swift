@@ -12,13 +12,13 @@ struct OutboxRelay {
     let workerName: String
     let logger: Logger
 
-    /// Relays one batch; returns how many events it moved.
-    func runOnce() throws -> Int {
+    /// Relays one batch; returns how many events it moved, by topic.
+    func runOnce() throws -> [String: Int] {
         let events = try outbox.claim(limit: batchSize, leaseSeconds: leaseSeconds, worker: workerName)
-        guard !events.isEmpty else { return 0 }
+        guard !events.isEmpty else { return [:] }
         let jobs = events.map {
             NewQueueJob(tenantID: $0.tenantID, topic: $0.topic, payload: $0.payload, idempotencyKey: $0.idempotencyKey,
-                        orderingKey: $0.orderingKey, sourceOutboxEventID: $0.id)
+                        orderingKey: $0.orderingKey, sourceOutboxEventID: $0.id, orderingSeq: $0.seq)
         }
         do {
             try queue.enqueue(jobs)
@@ -29,9 +29,9 @@ struct OutboxRelay {
             for event in events {
                 try outbox.fail(event, delaySeconds: Backoff.delay(afterAttempt: event.attempts), error: "\(error)")
             }
-            return 0
+            return [:]
         }
         try outbox.markDispatched(events.map(\.id))
-        return events.count
+        return events.reduce(into: [:]) { $0[$1.topic, default: 0] += 1 }
     }
 }

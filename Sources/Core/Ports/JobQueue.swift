@@ -22,15 +22,19 @@ public struct NewQueueJob: Sendable, Equatable {
     public let idempotencyKey: String
     public let orderingKey: String?
     public let sourceOutboxEventID: UUID?
+    /// The job's place among its ordering key's jobs: the source outbox event's sequence when relayed (so jobs keep
+    /// their producers' order whichever relay moves them, and in whatever batches); nil draws a new one.
+    public let orderingSeq: Int64?
 
     public init(tenantID: UUID, topic: String, payload: String, idempotencyKey: String, orderingKey: String? = nil,
-                sourceOutboxEventID: UUID? = nil) {
+                sourceOutboxEventID: UUID? = nil, orderingSeq: Int64? = nil) {
         self.tenantID = tenantID
         self.topic = topic
         self.payload = payload
         self.idempotencyKey = idempotencyKey
         self.orderingKey = orderingKey
         self.sourceOutboxEventID = sourceOutboxEventID
+        self.orderingSeq = orderingSeq
     }
 }
 
@@ -69,6 +73,8 @@ public protocol JobQueue {
 /// An event written by a handler in its own transaction, waiting to be relayed to the queue.
 public struct OutboxEvent: Sendable, Equatable {
     public let id: UUID
+    /// The producer's order (see NewQueueJob.orderingSeq).
+    public let seq: Int64
     public let tenantID: UUID
     public let topic: String
     public let payload: String

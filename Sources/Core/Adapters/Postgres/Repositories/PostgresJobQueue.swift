@@ -4,9 +4,21 @@ import FoundationEssentials
 /// of workers share the queue and a killed worker's jobs come back when their lease expires.
 /// Jobs sharing an ordering key run one at a time, in order.
 public struct PostgresJobQueue: JobQueue {
+    // Queue bookkeeping commits without waiting for its WAL flush (set_config in the statement's own transaction,
+    // evaluated once as an InitPlan): the records that matter (an inbound message, a delivery) commit durably, and
+    // their flush carries every earlier record with it, since the WAL is written in order. A crash can only lose
+    // a suffix: a claim (the job is claimed again), a completion (it runs again; jobs are idempotent), or an
+    // enqueue together with the later mark of its outbox event as dispatched (the event is relayed again).
+    // Waiting for those flushes made lanes queue behind the disk (WALWrite) at every claim.
     static let enqueue = PreparedStatement("queue_jobs_enqueue", """
-        INSERT INTO queue_jobs (tenant_id, topic, payload, idempotency_key, ordering_key, outbox_event_id)
-        SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::text[], $6::uuid[])
+        INSERT INTO queue_jobs (tenant_id, topic, payload, idempotency_key, ordering_key, outbox_event_id, ordering_seq)
+        SELECT tenant_id, topic, payload, idempotency_key, ordering_key, outbox_event_id,
+               coalesce(ordering_seq, nextval('pipeline_seq'))
+          FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::text[], $6::uuid[], $7::bigint[])
+               WITH ORDINALITY AS j(tenant_id, topic, payload, idempotency_key, ordering_key, outbox_event_id,
+                                    ordering_seq, position)
+         WHERE (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
+         ORDER BY position
         ON CONFLICT ON CONSTRAINT queue_jobs_idempotency_key DO NOTHING
         """)
     static let claim = PreparedStatement("queue_jobs_claim", """
@@ -16,17 +28,21 @@ public struct PostgresJobQueue: JobQueue {
          WHERE j.id IN (
                SELECT q.id FROM queue_jobs q
                 WHERE q.status = 'PENDING' AND q.topic = $1 AND q.available_at <= now()
-                  AND (q.ordering_key IS NULL OR NOT EXISTS (
+                  AND (q.ordering_key IS NULL OR (NOT EXISTS (
                        SELECT 1 FROM queue_jobs e
                         WHERE e.topic = q.topic AND e.ordering_key = q.ordering_key
-                          AND e.status IN ('PENDING', 'RUNNING') AND e.ordering_seq < q.ordering_seq))
+                          AND e.status IN ('PENDING', 'RUNNING') AND e.ordering_seq < q.ordering_seq)
+                  -- nor one still in the outbox (another worker's relay may be moving it right now)
+                  AND NOT EXISTS (
+                       SELECT 1 FROM outbox_events o
+                        WHERE o.topic = q.topic AND o.ordering_key = q.ordering_key
+                          AND o.status IN ('PENDING', 'PROCESSING') AND o.seq < q.ordering_seq)))
                 ORDER BY q.available_at, q.ordering_seq
                 LIMIT $2
                   FOR UPDATE SKIP LOCKED)
+           AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
         RETURNING j.id, j.tenant_id, j.topic, j.payload::text AS payload, j.idempotency_key, j.attempts, j.max_attempts
         """)
-    // The completions commit without waiting for their WAL flush (set_config in the statement's own transaction,
-    // evaluated once as an InitPlan): if a crash loses one, the job runs again, and every job is idempotent.
     static let complete = PreparedStatement("queue_jobs_complete", """
         UPDATE queue_jobs SET status = 'DONE', finished_at = now(), lease_expires_at = NULL, last_error = NULL
          WHERE id = $1 AND status = 'RUNNING' AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
@@ -124,6 +140,7 @@ public struct PostgresJobQueue: JobQueue {
             PostgresTextArray(jobs.map { $0.tenantID.postgresText }), PostgresTextArray(jobs.map(\.topic)),
             PostgresTextArray(jobs.map(\.payload)), PostgresTextArray(jobs.map(\.idempotencyKey)),
             PostgresTextArray(jobs.map(\.orderingKey)), PostgresTextArray(jobs.map { $0.sourceOutboxEventID?.postgresText }),
+            PostgresTextArray(jobs.map { $0.orderingSeq.map(String.init) }),
         ])
     }
 

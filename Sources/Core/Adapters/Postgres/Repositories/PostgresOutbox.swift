@@ -4,24 +4,33 @@ import FoundationEssentials
 /// and never rely on "id greater than the last one seen": rows commit out of order, and the
 /// claim simply takes whatever is PENDING and due.
 public struct PostgresOutbox: OutboxSource {
+    // Answered in `seq` order (an UPDATE's RETURNING follows no ORDER BY): the relay enqueues in this order, and the
+    // queue's ordering sequence, which keeps one conversation's or customer's jobs in order, is assigned from it.
     static let claim = PreparedStatement("outbox_claim", """
-        UPDATE outbox_events o
-           SET status = 'PROCESSING', attempts = o.attempts + 1, locked_by = $3,
-               lease_expires_at = now() + make_interval(secs => $2)
-         WHERE o.id IN (
-               SELECT id FROM outbox_events
-                WHERE status = 'PENDING' AND available_at <= now()
-                ORDER BY available_at, seq
-                LIMIT $1
-                  FOR UPDATE SKIP LOCKED)
-        RETURNING o.id, o.tenant_id, o.topic, o.payload::text AS payload, o.idempotency_key, o.ordering_key,
-                  o.attempts, o.max_attempts
+        WITH claimed AS (
+            UPDATE outbox_events o
+               SET status = 'PROCESSING', attempts = o.attempts + 1, locked_by = $3,
+                   lease_expires_at = now() + make_interval(secs => $2)
+             WHERE o.id IN (
+                   SELECT id FROM outbox_events
+                    WHERE status = 'PENDING' AND available_at <= now()
+                    ORDER BY available_at, seq
+                    LIMIT $1
+                      FOR UPDATE SKIP LOCKED)
+               AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
+            RETURNING o.id, o.seq, o.tenant_id, o.topic, o.payload::text AS payload, o.idempotency_key, o.ordering_key,
+                      o.attempts, o.max_attempts
+        )
+        SELECT * FROM claimed ORDER BY seq
         """)
-    // Through unnest, so each id is a primary-key lookup (see PostgresJobQueue.completeMany).
+    // Through unnest, so each id is a primary-key lookup (see PostgresJobQueue.completeMany). The claim and this
+    // mark commit without waiting for their flush, as the queue's bookkeeping does (see PostgresJobQueue.enqueue):
+    // the mark follows its jobs' enqueue in the WAL, so a crash never keeps the mark and loses the jobs.
     static let dispatched = PreparedStatement("outbox_dispatched", """
         UPDATE outbox_events o SET status = 'DISPATCHED', dispatched_at = now(), lease_expires_at = NULL, last_error = NULL
           FROM unnest($1::uuid[]) AS d(id)
          WHERE o.id = d.id AND o.status = 'PROCESSING'
+           AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
         """)
     static let fail = PreparedStatement("outbox_fail", """
         UPDATE outbox_events
@@ -44,7 +53,7 @@ public struct PostgresOutbox: OutboxSource {
 
     public func claim(limit: Int, leaseSeconds: Int, worker: String) throws -> [OutboxEvent] {
         try connection.query(Self.claim, [limit, leaseSeconds, worker]).rows.map { row in
-            OutboxEvent(id: try row.decode("id"), tenantID: try row.decode("tenant_id"), topic: try row.decode("topic"),
+            OutboxEvent(id: try row.decode("id"), seq: try row.decode("seq"), tenantID: try row.decode("tenant_id"), topic: try row.decode("topic"),
                         payload: try row.decode("payload"), idempotencyKey: try row.decode("idempotency_key"),
                         orderingKey: row["ordering_key"], attempts: try row.decode("attempts"),
                         maxAttempts: try row.decode("max_attempts"))
