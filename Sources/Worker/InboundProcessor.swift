@@ -21,9 +21,14 @@ struct InboundProcessor {
             var log = logger
             log[metadataKey: "queueJobId"] = "\(job.id)"
             log[metadataKey: "tenantId"] = "\(job.tenantID)"
+            // Completed as soon as its message is committed (before the profile lookup), else when it is done.
+            var completed = false
             do {
-                let outcome = try process(jobPayload: job.payload)
-                try queue.complete(job)
+                let outcome = try process(jobPayload: job.payload, whenRecorded: {
+                    try queue.complete(job)
+                    completed = true
+                })
+                if !completed { try queue.complete(job) }
                 metrics.jobFinished()
                 if case .recorded(let record) = outcome {
                     log.debug("inbound message recorded", metadata: [
@@ -32,6 +37,10 @@ struct InboundProcessor {
                 }
             } catch let error as PostgresError where error.isUnavailable {
                 throw error
+            } catch where completed {
+                // Only the best-effort profile update failed; the message is in and the job is done.
+                metrics.jobFinished()
+                log.warning("profile update failed after the message was recorded", metadata: ["error": "\(error)"])
             } catch let error as PermanentJobFailure {
                 log.error("inbound job dead-lettered", metadata: ["error": "\(error)"])
                 try queue.deadLetter(job, error: error.description)

@@ -57,12 +57,27 @@ struct WorkerLoop {
             finished.enter()
             Thread { worker.run(); finished.leave() }.start()
         }
-        let wakeAll = {
-            for _ in 0..<inbound { inboundWake.signal() }
-            for _ in 0..<outbound { outboundWake.signal() }
+        // As many lanes as the relayed jobs need (each claims its share of the batch), of the kind they are for:
+        // waking every lane for every event made each idle lane run an empty claim per message.
+        let inboundShare = max(1, (config.worker.inboundBatchSize + inbound - 1) / max(inbound, 1))
+        let outboundShare = max(1, (config.worker.outboundBatchSize + outbound - 1) / max(outbound, 1))
+        let wakeLanes = { (relayed: [String: Int]) in
+            for (topic, count) in relayed {
+                switch topic {
+                case PostgresWebhookEventStore.topic:
+                    for _ in 0..<min(inbound, (count + inboundShare - 1) / inboundShare) { inboundWake.signal() }
+                case PostgresOutboundStore.topic:
+                    for _ in 0..<min(outbound, (count + outboundShare - 1) / outboundShare) { outboundWake.signal() }
+                default:
+                    for _ in 0..<inbound { inboundWake.signal() }
+                    for _ in 0..<outbound { outboundWake.signal() }
+                }
+            }
         }
-        relayLoop(wakeLanes: wakeAll)
-        wakeAll()  // let sleeping lanes see the stop flag
+        relayLoop(wakeLanes: wakeLanes)
+        // Let sleeping lanes see the stop flag.
+        for _ in 0..<inbound { inboundWake.signal() }
+        for _ in 0..<outbound { outboundWake.signal() }
         finished.wait()
         (realtime as? BackgroundRealtimePublisher)?.flush()
         logger.info("worker stopped")
@@ -77,12 +92,13 @@ struct WorkerLoop {
     /// while idle; a delivery waits at most for one provider timeout.
     var stallSeconds: Double { max(60, Double(config.worker.pollIntervalMilliseconds) * 10 / 1000) }
 
-    private func relayLoop(wakeLanes: () -> Void) {
+    private func relayLoop(wakeLanes: ([String: Int]) -> Void) {
         var listener: PostgresConnection?
         var work: PostgresConnection?
         var wasDown = false
         var lastRescue = 0.0
         var lastObservation = 0.0
+        var lastActivity = ContinuousClock.now
         while ProcessSignals.stopRequested == 0 {
             heartbeats.tick("relay")
             do {
@@ -113,12 +129,18 @@ struct WorkerLoop {
                     outbox: PostgresOutbox(connection: db), queue: PostgresJobQueue(connection: db),
                     batchSize: config.worker.outboxBatchSize, leaseSeconds: config.worker.outboxProcessingTimeoutSeconds,
                     workerName: name, logger: logger).runOnce()
-                metrics.outboxRelayed.increment(by: Int64(relayed))
-                if relayed > 0 {
-                    wakeLanes()
+                let count = relayed.values.reduce(0, +)
+                metrics.outboxRelayed.increment(by: Int64(count))
+                if count > 0 {
+                    lastActivity = .now
+                    wakeLanes(relayed)
                 } else {
-                    // Nothing to relay: sleep until a producer notifies, or the backstop fires.
-                    _ = try listener!.waitForNotifications(timeoutMilliseconds: config.worker.pollIntervalMilliseconds)
+                    // Nothing to relay: sleep until a producer notifies, or the backstop fires. Producers coalesce
+                    // their wake-ups, so for a while after activity poll briefly instead (WorkerWakeUpTiming).
+                    let lingering = ContinuousClock.now - lastActivity < WorkerWakeUpTiming.relayLinger
+                    let woken = try listener!.waitForNotifications(timeoutMilliseconds: lingering
+                        ? WorkerWakeUpTiming.lingerPollMilliseconds : config.worker.pollIntervalMilliseconds)
+                    if !woken.isEmpty { lastActivity = .now }
                 }
             } catch let error as PostgresError where error.isUnavailable {
                 if !wasDown { logger.error("database unavailable; retrying", metadata: ["error": "\(error)"]) }

@@ -82,6 +82,24 @@ final class PostgresConnectionTests: XCTestCase {
         XCTAssertThrowsError(try listener.listen("bad; name"))
     }
 
+    /// A process sends at most one wake-up per coalescing window; the relay's linger covers the ones it skips.
+    func testWakeUpsOfOneProcessAreCoalesced() throws {
+        let listener = try TestStack.connection()
+        try listener.listen(PostgresWorkerWakeUp.channel)
+        let wake = PostgresWorkerWakeUp(connection: try TestStack.connection())
+        Thread.sleep(forTimeInterval: 0.05)  // past any earlier wake-up's window
+        _ = try listener.waitForNotifications(timeoutMilliseconds: 50)
+        for _ in 0..<5 { wake.wake() }
+        var got = try listener.waitForNotifications(timeoutMilliseconds: 1_000)
+        got += try listener.waitForNotifications(timeoutMilliseconds: 100)
+        XCTAssertEqual(got.count, 1, "five wake-ups within the window send one NOTIFY")
+        XCTAssertLessThan(WorkerWakeUpTiming.coalesceWindow * 2, WorkerWakeUpTiming.relayLinger,
+                          "the relay lingers well past the window")
+        Thread.sleep(forTimeInterval: 0.05)
+        wake.wake()
+        XCTAssertEqual(try listener.waitForNotifications(timeoutMilliseconds: 1_000).count, 1, "a later one is sent")
+    }
+
     func testReconnectsAndResubscribesAfterPostgresRestart() throws {
         let db = try TestStack.connection()
         let listener = try TestStack.connection()

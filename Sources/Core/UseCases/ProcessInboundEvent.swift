@@ -36,7 +36,11 @@ public struct ProcessInboundEvent {
 
     /// The job payload names the webhook event and the account the provider addressed:
     /// `{"webhookEventId", "channel", "accountExternalId"}`.
-    public func callAsFunction(jobPayload: String) throws -> Outcome {
+    ///
+    /// `whenRecorded` runs once the message is committed, before the best-effort profile lookup: the worker
+    /// completes the job there, so the customer's next event (held back by the job's ordering key) never waits on
+    /// a provider's profile API.
+    public func callAsFunction(jobPayload: String, whenRecorded: () throws -> Void = {}) throws -> Outcome {
         struct Payload: Decodable { let webhookEventId: UUID; let accountExternalId: String? }
         let payload: Payload
         do {
@@ -79,6 +83,7 @@ public struct ProcessInboundEvent {
                                                conversationID: record.conversationID, messageID: record.messageID,
                                                leadID: record.leadID))
             }
+            try whenRecorded()
             // The message is visible first; the sender's profile follows.
             if let profile = staleProfile(of: message, event: event, context: context, token: token),
                try inbox.updateProfile(event: event, externalUserID: message.externalUserID, profile: profile) {

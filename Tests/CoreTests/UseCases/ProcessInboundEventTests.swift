@@ -52,6 +52,28 @@ final class ProcessInboundEventTests: XCTestCase {
         XCTAssertEqual(published.events.count, 1)
     }
 
+    /// Records the order of what happens around a profile lookup.
+    final class Steps: ProviderProfiles, @unchecked Sendable {
+        var log: [String] = []
+        func profile(channel: Channel, externalUserID: String, accessToken: String) throws -> ProviderProfile {
+            log.append("profile lookup")
+            return ProviderProfile(displayName: "Somchai", pictureURL: nil)
+        }
+        func commentText(commentID: String, accessToken: String) throws -> String? { nil }
+    }
+
+    func testTheJobIsReleasedOnceTheMessageIsInBeforeTheProfileLookup() throws {
+        let inbox = FakeInbox(event: event(lineText))
+        let steps = Steps()
+        let process = ProcessInboundEvent(inbox: inbox, profiles: steps, logger: Logger(label: "test"))
+        let outcome = try process(jobPayload: #"{"webhookEventId":"\#(inbox.event.id.uuidString)"}"#, whenRecorded: {
+            steps.log.append("recorded: \(inbox.recorded.count) message")
+        })
+        guard case .recorded = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(steps.log, ["recorded: 1 message", "profile lookup"],
+                       "the customer's next event must not wait on the provider's profile API")
+    }
+
     func testEchoesAreMarkedProcessedWithoutALead() throws {
         let echo = #"{"sender":{"id":"PAGE"},"recipient":{"id":"123"},"timestamp":1,"message":{"mid":"m1","is_echo":true,"text":"x"}}"#
         let inbox = FakeInbox(event: event(echo, channel: .facebook))

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Synchronization
 
 /// Stores a webhook batch in one statement (one round trip, one transaction): every event
 /// into `webhook_events` unless its provider id is already there, and one `webhook.received`
@@ -61,14 +62,38 @@ public struct PostgresWebhookEventStore: WebhookEventStore {
 /// Wakes the worker after a commit with a NOTIFY in a transaction of its own that does not
 /// wait for its WAL flush: inside the durable transaction, NOTIFY would hold a cluster-wide
 /// lock until the flush and stop commits from sharing flushes (see docs/benchmarks.md).
+///
+/// Coalesced: a process sends at most one wake-up per `coalesceWindow`. The worker's relay keeps polling for
+/// `WorkerWakeUpTiming.relayLinger` after every wake-up or relayed batch, longer than the window, so work committed
+/// just after a skipped wake-up is still picked up within a few milliseconds; under load most commits skip the
+/// NOTIFY and its round trip.
 public struct PostgresWorkerWakeUp: WorkerWakeUp {
     public static let channel = "hubchat_outbox"
     let connection: PostgresConnection
 
     public init(connection: PostgresConnection) { self.connection = connection }
 
+    private static let lastSent = Mutex<ContinuousClock.Instant?>(nil)
+
     public func wake() {
+        let now = ContinuousClock.now
+        let due = Self.lastSent.withLock { last -> Bool in
+            if let last, now - last < WorkerWakeUpTiming.coalesceWindow { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
         try? connection.runScript(
             "BEGIN; SET LOCAL synchronous_commit TO off; SELECT pg_notify('\(Self.channel)', ''); COMMIT")
     }
+}
+
+/// How wake-ups are coalesced, shared by the producers and the worker's relay.
+public enum WorkerWakeUpTiming {
+    /// A producing process sends at most one wake-up in this long.
+    public static let coalesceWindow: Duration = .milliseconds(20)
+    /// After a wake-up or a relayed batch, the relay polls every `lingerPollMilliseconds` for this long before it
+    /// sleeps until the next wake-up (or WORKER_POLL_INTERVAL_MS). Longer than `coalesceWindow`, with room to spare.
+    public static let relayLinger: Duration = .milliseconds(100)
+    public static let lingerPollMilliseconds = 5
 }
