@@ -45,9 +45,16 @@ struct WorkerLoop {
         let finished = DispatchGroup()
         let inbound = config.worker.inboundConcurrency
         let outbound = config.worker.outboundConcurrency
+        let lookups = ProfileLookups()
+        for index in 0..<Self.profileLanes {
+            let worker = ProfileLane(config: config, lane: lane(named: "profiles\(index)", wake: lookups.ready),
+                                     lookups: lookups, realtime: realtime)
+            finished.enter()
+            Thread { worker.run(); finished.leave() }.start()
+        }
         for index in 0..<inbound {
             let worker = InboundLane(config: config, lane: lane(named: "in\(index)", wake: inboundWake), metrics: metrics,
-                                     realtime: realtime)
+                                     realtime: realtime, lookups: lookups)
             finished.enter()
             Thread { worker.run(); finished.leave() }.start()
         }
@@ -78,10 +85,14 @@ struct WorkerLoop {
         // Let sleeping lanes see the stop flag.
         for _ in 0..<inbound { inboundWake.signal() }
         for _ in 0..<outbound { outboundWake.signal() }
+        for _ in 0..<Self.profileLanes { lookups.ready.signal() }
         finished.wait()
         (realtime as? BackgroundRealtimePublisher)?.flush()
         logger.info("worker stopped")
     }
+
+    /// Lanes that look up customers' profiles for the inbound lanes (see ProfileLookups).
+    static let profileLanes = 2
 
     func lane(named suffix: String, wake: DispatchSemaphore) -> Lane {
         Lane(name: "\(name)/\(suffix)", settings: settings, pollIntervalMilliseconds: config.worker.pollIntervalMilliseconds,
@@ -189,6 +200,7 @@ struct InboundLane: Sendable {
     let lane: Lane
     let metrics: WorkerMetrics
     let realtime: any RealtimePublisher & Sendable
+    let lookups: ProfileLookups
 
     /// The lanes share WORKER_INBOUND_BATCH_SIZE: a lane that claimed a whole batch would make
     /// the last job of it wait for every job before it while other lanes sit idle.
@@ -206,7 +218,7 @@ struct InboundLane: Sendable {
             let process = ProcessInboundEvent(
                 inbox: PostgresInbox(connection: db), profiles: profiles,
                 defaultAccounts: config.defaultChannelAccounts, lineImages: lineImages, realtime: realtime,
-                logger: lane.logger)
+                deferProfileLookup: lookups.submit, logger: lane.logger)
             return try InboundProcessor(
                 queue: PostgresJobQueue(connection: db), process: process, batchSize: batchSize,
                 leaseSeconds: config.worker.outboxProcessingTimeoutSeconds, workerName: lane.name, logger: lane.logger,

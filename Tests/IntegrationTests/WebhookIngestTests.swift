@@ -33,8 +33,11 @@ final class WebhookIngestTests: XCTestCase {
         XCTAssertEqual(response.status, 200, response.text)
         XCTAssertEqual(try TestStack.json(response)["stored"] as? Int, 4)
 
-        // One customer's events are processed in order, one at a time: wait for the third.
-        let conversation = try waitForConversation(thread: user) { (try? $0.decode("unread_count", as: Int.self)) == 3 }
+        // One customer's events are processed in order, one at a time: wait for the third, and for the profile,
+        // which the worker looks up beside the inbox once the first message is in.
+        let conversation = try waitForConversation(thread: user) {
+            (try? $0.decode("unread_count", as: Int.self)) == 3 && ($0["participant_profile_image_url"] ?? nil) != nil
+        }
         XCTAssertEqual(try conversation.decode("unread_count", as: Int.self), 3)
         // The name came from LINE's profile API (the simulator), looked up once for three messages.
         XCTAssertEqual(conversation["participant_display_name"], "LINE user \(user.suffix(6))")

@@ -19,12 +19,16 @@ public struct ProcessInboundEvent {
     /// Downloads and stores LINE images; nil leaves them without media.
     let lineImages: StoreInboundLineImage?
     let realtime: any RealtimePublisher
+    /// When set, a needed profile lookup is handed over here (the worker runs them on threads of their own) instead
+    /// of being done inline, so a provider's profile API never holds up the inbox.
+    let deferProfileLookup: (@Sendable (ProfileLookup) -> Void)?
     let logger: Logger
 
     public init(inbox: any InboxRecorder, profiles: (any ProviderProfiles)? = nil,
                 defaultAccounts: [Channel: ChannelAccount] = [:], profileTTLSeconds: Double = 86_400,
                 lineImages: StoreInboundLineImage? = nil, realtime: any RealtimePublisher = NoRealtimePublisher(),
-                logger: Logger) {
+                deferProfileLookup: (@Sendable (ProfileLookup) -> Void)? = nil, logger: Logger) {
+        self.deferProfileLookup = deferProfileLookup
         self.lineImages = lineImages
         self.realtime = realtime
         self.inbox = inbox
@@ -85,10 +89,8 @@ public struct ProcessInboundEvent {
             }
             try whenRecorded()
             // The message is visible first; the sender's profile follows.
-            if let profile = staleProfile(of: message, event: event, context: context, token: token),
-               try inbox.updateProfile(event: event, externalUserID: message.externalUserID, profile: profile) {
-                realtime.publish(RealtimeEvent(type: "conversation.updated", tenantID: event.tenantID,
-                                               conversationID: record.conversationID, leadID: record.leadID))
+            if let lookup = profileLookup(for: message, event: event, context: context, token: token, record: record) {
+                if let deferProfileLookup { deferProfileLookup(lookup) } else { try refreshProfile(lookup) }
             }
             return .recorded(record)
         case .activity(let activity):
@@ -116,25 +118,48 @@ extension ProcessInboundEvent {
         }
     }
 
-    /// Best effort, never fatal: the sender's name and picture from the provider, when the
-    /// payload lacks them and the cached profile is missing or older than the TTL. Only HTTPS
-    /// pictures are kept.
-    func staleProfile(of message: InboundMessage, event: StoredWebhookEvent, context: InboundLookupContext,
-                      token: String?) -> ProviderProfile? {
-        guard let profiles, let token else { return nil }
+    /// A profile lookup a recorded message calls for: the payload lacks the sender's name or picture, and the
+    /// cached profile is missing or older than the TTL.
+    public struct ProfileLookup: Sendable, Equatable {
+        public let message: InboundMessage
+        public let event: StoredWebhookEvent
+        public let token: String
+        public let record: InboundRecord
+
+        /// One pending lookup per customer is enough.
+        public var customerKey: String { "\(event.tenantID)/\(message.channel.rawValue)/\(message.externalUserID)" }
+    }
+
+    func profileLookup(for message: InboundMessage, event: StoredWebhookEvent, context: InboundLookupContext,
+                       token: String?, record: InboundRecord) -> ProfileLookup? {
+        guard profiles != nil, let token else { return nil }
         // What the payload says (a comment's from.name) is current: only what it lacks is looked up.
-        let hasName = !(message.senderDisplayName ?? "").isEmpty
-        let hasPicture = !(message.senderProfileImageURL ?? "").isEmpty
-        if hasName && hasPicture { return nil }
+        if !(message.senderDisplayName ?? "").isEmpty && !(message.senderProfileImageURL ?? "").isEmpty { return nil }
         if let fetched = context.profileFetchedAt, Date().timeIntervalSince(fetched) < profileTTLSeconds { return nil }
+        return ProfileLookup(message: message, event: event, token: token, record: record)
+    }
+
+    /// Best effort, never fatal: the sender's name and picture from the provider (only HTTPS pictures are kept);
+    /// a new non-empty one updates identity, contact and conversation, and dashboards hear of it.
+    public func refreshProfile(_ lookup: ProfileLookup) throws {
+        guard let profiles else { return }
+        let message = lookup.message
+        let fetched: ProviderProfile
         do {
-            let profile = try profiles.profile(channel: message.channel, externalUserID: message.externalUserID, accessToken: token)
-            let picture = profile.pictureURL.flatMap { $0.hasPrefix("https://") ? $0 : nil }
-            return ProviderProfile(displayName: hasName ? nil : profile.displayName, pictureURL: hasPicture ? nil : picture)
+            fetched = try profiles.profile(channel: message.channel, externalUserID: message.externalUserID,
+                                           accessToken: lookup.token)
         } catch {
             logger.warning("profile lookup failed; continuing without it",
-                           metadata: ["error": "\(error)", "tenantId": "\(event.tenantID)"])
-            return nil
+                           metadata: ["error": "\(error)", "tenantId": "\(lookup.event.tenantID)"])
+            return
+        }
+        let hasName = !(message.senderDisplayName ?? "").isEmpty
+        let hasPicture = !(message.senderProfileImageURL ?? "").isEmpty
+        let picture = fetched.pictureURL.flatMap { $0.hasPrefix("https://") ? $0 : nil }
+        let profile = ProviderProfile(displayName: hasName ? nil : fetched.displayName, pictureURL: hasPicture ? nil : picture)
+        if try inbox.updateProfile(event: lookup.event, externalUserID: message.externalUserID, profile: profile) {
+            realtime.publish(RealtimeEvent(type: "conversation.updated", tenantID: lookup.event.tenantID,
+                                           conversationID: lookup.record.conversationID, leadID: lookup.record.leadID))
         }
     }
 }

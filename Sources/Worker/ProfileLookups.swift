@@ -1,0 +1,83 @@
+import Core
+import Dispatch
+import Synchronization
+
+/// Profile lookups handed over by the inbound lanes, run by lanes of their own: a provider's profile API (LINE's
+/// or Graph's, 100 ms or more in production) then never holds up the inbox, even when a burst of new customers
+/// arrives. Best effort and in memory: one lookup per customer while it waits, runs and for `quietSeconds` after
+/// (messages read before its result was stored would otherwise ask again), at most `capacity` waiting. A lookup
+/// lost (queue full, worker stopped) is asked for again by the customer's next message, since the profile is
+/// still missing or stale.
+final class ProfileLookups: Sendable {
+    typealias Lookup = ProcessInboundEvent.ProfileLookup
+
+    /// Signalled once per lookup added: the profile lanes' wake-up.
+    let ready = DispatchSemaphore(value: 0)
+    let capacity: Int
+    let quietSeconds: Int
+    /// Waiting lookups, and when each customer's lookup was last taken (nil while it waits or runs).
+    private let state = Mutex<(waiting: [Lookup], customers: [String: ContinuousClock.Instant?])>(([], [:]))
+
+    init(capacity: Int = 10_000, quietSeconds: Int = 60) {
+        self.capacity = capacity
+        self.quietSeconds = quietSeconds
+    }
+
+    func submit(_ lookup: Lookup) {
+        let now = ContinuousClock.now
+        let added = state.withLock { state -> Bool in
+            if let entry = state.customers[lookup.customerKey] {
+                guard let finished = entry, now - finished > .seconds(quietSeconds) else { return false }
+            }
+            guard state.waiting.count < capacity else { return false }
+            if state.customers.count > 4 * capacity {  // forget customers whose quiet period is over
+                state.customers = state.customers.filter { $0.value.map { now - $0 <= .seconds(quietSeconds) } ?? true }
+            }
+            state.customers[lookup.customerKey] = .some(nil)
+            state.waiting.append(lookup)
+            return true
+        }
+        if added { ready.signal() }
+    }
+
+    /// The next lookup, if any; `finish` it when done.
+    func next() -> Lookup? {
+        state.withLock { state in state.waiting.isEmpty ? nil : state.waiting.removeFirst() }
+    }
+
+    func finish(_ lookup: Lookup) {
+        let now = ContinuousClock.now
+        state.withLock { $0.customers[lookup.customerKey] = .some(now) }
+    }
+
+    var count: Int { state.withLock { $0.waiting.count } }
+}
+
+/// One profile lane: its own connection and HTTP client; drains the lookups, then sleeps until one is added.
+struct ProfileLane: Sendable {
+    let config: HubChatConfig
+    let lane: Lane
+    let lookups: ProfileLookups
+    let realtime: any RealtimePublisher & Sendable
+
+    func run() {
+        guard let http = try? CurlHTTPClient() else {
+            lane.logger.error("profile lookups are disabled: no HTTP client")
+            return
+        }
+        let profiles = HTTPProviderProfiles(http: http, lineAPIBaseURL: config.providers.lineAPIBaseURL,
+                                            graphBaseURL: config.providers.metaGraphBaseURL,
+                                            graphVersion: config.providers.metaGraphVersion)
+        lane.run { db in
+            let process = ProcessInboundEvent(inbox: PostgresInbox(connection: db), profiles: profiles,
+                                              realtime: realtime, logger: lane.logger)
+            var done = 0
+            while ProcessSignals.stopRequested == 0, let lookup = lookups.next() {
+                defer { lookups.finish(lookup) }
+                try process.refreshProfile(lookup)
+                done += 1
+            }
+            return done
+        }
+    }
+}
