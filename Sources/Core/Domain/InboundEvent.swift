@@ -129,14 +129,21 @@ public struct InboundActivity: Sendable, Equatable {
 enum WebhookSupport {
     /// A webhook body as a JSON object, or `AppError` 400 `invalid_payload` saying why not.
     static func rootObject(_ body: [UInt8], invalid: (String) -> AppError) throws -> JSONValue {
-        let root: JSONValue
+        try rootObject(body, spansOf: nil, invalid: invalid).root
+    }
+
+    /// The root object, and where the elements of its array `member` lie in the body.
+    static func rootObject(_ body: [UInt8], spansOf member: String?, invalid: (String) -> AppError) throws
+        -> (root: JSONValue, spans: [Range<Int>])
+    {
+        let parsed: (JSONValue, [Range<Int>])
         do {
-            root = try JSONValue.parse(body)
+            parsed = try member.map { try JSONValue.parse(body, spansOf: $0) } ?? (JSONValue.parse(body), [])
         } catch let error as JSONValue.ParseError {
             throw invalid("The body is not valid JSON (\(error)).")
         }
-        guard case .object = root else { throw invalid("The body is not a JSON object.") }
-        return root
+        guard case .object = parsed.0 else { throw invalid("The body is not a JSON object.") }
+        return parsed
     }
 
     /// `sha256:<hex>` of a value's canonical text: a stable id for events the provider gives none.

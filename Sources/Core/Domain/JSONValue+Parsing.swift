@@ -8,6 +8,10 @@ struct JSONParser {
     private let bytes: [UInt8]
     private var index = 0
     private var depth = 0
+    /// When set, the byte ranges of the elements of the root object's array member of this name are kept in
+    /// `spans` (a webhook stores each event as the provider sent it, without writing it out again).
+    var spanMember: String?
+    private(set) var spans: [Range<Int>] = []
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
@@ -80,7 +84,12 @@ struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
             skipWhitespace()
-            members[key] = try parseValue()  // a repeated name: the last one wins, as in most parsers
+            if depth == 1, key == spanMember, index < bytes.count, bytes[index] == UInt8(ascii: "[") {
+                spans = []
+                members[key] = try parseArray(recordingSpans: true)
+            } else {
+                members[key] = try parseValue()  // a repeated name: the last one wins, as in most parsers
+            }
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -89,7 +98,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseArray() throws -> JSONValue {
+    private mutating func parseArray(recordingSpans: Bool = false) throws -> JSONValue {
         try enter()
         defer { depth -= 1 }
         index += 1  // [
@@ -101,7 +110,9 @@ struct JSONParser {
         }
         while true {
             skipWhitespace()
+            let start = index
             elements.append(try parseValue())
+            if recordingSpans { spans.append(start..<index) }
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }

@@ -78,6 +78,15 @@ public enum JSONValue: Codable, Sendable, Equatable {
         return try parser.parseDocument()
     }
 
+    /// Parses UTF-8 bytes, and answers where each element of the root object's array `member` lies in them
+    /// (empty when there is no such array).
+    public static func parse(_ bytes: [UInt8], spansOf member: String) throws -> (JSONValue, [Range<Int>]) {
+        var parser = JSONParser(bytes)
+        parser.spanMember = member
+        let value = try parser.parseDocument()
+        return (value, parser.spans)
+    }
+
     /// Parses UTF-8 text.
     public static func parse(_ text: String) throws -> JSONValue {
         try parse(Array(text.utf8))

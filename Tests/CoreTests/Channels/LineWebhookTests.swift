@@ -55,12 +55,25 @@ final class LineWebhookTests: XCTestCase {
             "message.text", "message.image", "message.sticker", "message.location", "message.file",
             "follow", "unfollow", "message.text", "postback", "message.text",
         ])
-        // Each payload is the event itself, re-serialized canonically.
+        // Each payload is the event itself, exactly as LINE sent it (its bytes in the body).
+        let body = LineFixtures.batch
+        XCTAssertTrue(records.allSatisfy { body.contains($0.payload) })
+        XCTAssertTrue(records.allSatisfy { $0.payload.hasPrefix("{") && $0.payload.hasSuffix("}") })
         let first = try JSONValue.parse(records[0].payload)
         XCTAssertEqual(first["message"]?["text"]?.stringValue, "สวัสดีครับ อยากสอบถามราคา")
         XCTAssertEqual(first["timestamp"]?.int64Value, 1_692_251_666_727)
         XCTAssertTrue(records[0].payload.contains("1692251666727"), records[0].payload)
         XCTAssertNil(first["destination"], "the payload is the event, not the envelope")
+    }
+
+    func testSpansOfAnArrayMemberAreItsElementsBytes() throws {
+        let text = #"{"a":[1,2],"events" : [ {"x": "ก\"}"} , [3] ,"s",null ],"events2":[9]}"#
+        let (value, spans) = try JSONValue.parse(Array(text.utf8), spansOf: "events")
+        let bytes = Array(text.utf8)
+        XCTAssertEqual(spans.map { String(decoding: bytes[$0], as: UTF8.self) }, [#"{"x": "ก\"}"}"#, "[3]", #""s""#, "null"])
+        XCTAssertEqual(value["events"]?.arrayValue?.count, 4)
+        XCTAssertEqual(try JSONValue.parse(Array(#"{"x":{"events":[1]}}"#.utf8), spansOf: "events").1, [],
+                       "only the root object's member")
     }
 
     func testARedeliveryKeepsItsEventIDSoItDeduplicates() throws {

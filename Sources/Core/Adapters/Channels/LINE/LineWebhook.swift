@@ -20,7 +20,8 @@ public enum LineWebhook {
     /// console's verify ping). Throws `AppError` 400 `invalid_payload` for malformed JSON, a
     /// non-object, a missing `destination`, a missing or non-array `events`, or a non-object event.
     public static func parse(body: [UInt8]) throws -> (destination: String, events: [WebhookEventRecord]) {
-        let root = try WebhookSupport.rootObject(body, invalid: invalid)
+        // Each event is stored as LINE sent it: its bytes, not a re-serialisation of the parsed value.
+        let (root, spans) = try WebhookSupport.rootObject(body, spansOf: "events", invalid: invalid)
         guard let destination = WebhookSupport.text(root["destination"]) else {
             throw invalid("destination is missing or not a string.")
         }
@@ -34,7 +35,7 @@ public enum LineWebhook {
                 accountExternalID: destination,
                 providerEventID: eventID(event),
                 eventType: eventType(event),
-                payload: event.serialized()))
+                payload: spans.count == events.count ? String(decoding: body[spans[i]], as: UTF8.self) : event.serialized()))
         }
         return (destination, records)
     }
