@@ -39,7 +39,7 @@ struct OutboundProcessor {
         // after the batch (`deliver.record`), and the finished jobs DONE in one statement. If the worker dies before,
         // they run again: a message found SENT is skipped, and a repeated LINE push is answered 409 under its
         // retry key, so nothing is delivered twice.
-        let prepared = try deliver.prepare(messages.map(\.message))
+        let prepared = try oneByOneOnFailure(messages, { try deliver.prepare($0.map(\.message)) }, "could not prepare")
         var sent: [(job: QueueJob, outcome: DeliverOutboundMessage.Outcome)] = []
         for (index, item) in messages.enumerated() {
             if ProcessSignals.stopRequested != 0 {
@@ -47,12 +47,48 @@ struct OutboundProcessor {
                 try queue.release(messages[index...].map(\.job))
                 break
             }
-            if let outcome = try send(item.job, prepared[index]) { sent.append((item.job, outcome)) }
+            guard let ready = prepared[index] else { continue }
+            if let outcome = try send(item.job, ready) { sent.append((item.job, outcome)) }
         }
-        let recorded = try deliver.record(sent.map(\.outcome))
-        try queue.complete(sent.map(\.job))
-        for (item, outcome) in zip(sent, recorded) { delivered(item.job, outcome) }
+        let recorded = try oneByOneOnFailure(sent.map { (job: $0.job, message: $0.outcome) },
+                                             { try deliver.record($0.map(\.message)) }, "could not record")
+        var done: [(job: QueueJob, outcome: DeliverOutboundMessage.Outcome)] = []
+        for (item, outcome) in zip(sent, recorded) { if let outcome { done.append((item.job, outcome)) } }
+        try queue.complete(done.map(\.job))
+        for item in done { delivered(item.job, item.outcome) }
         return jobs.count
+    }
+
+    /// Runs a batch step; if it fails for any reason but a lost database, runs it again one item at a time, so a
+    /// single bad row (one that cannot be read or written) is retried on its own and holds back no other job.
+    /// Answers each item's result, nil for one that failed (its job is then scheduled for another attempt).
+    func oneByOneOnFailure<Item, Result>(_ items: [(job: QueueJob, message: Item)],
+                                         _ step: ([(job: QueueJob, message: Item)]) throws -> [Result],
+                                         _ what: String) throws -> [Result?] {
+        guard !items.isEmpty else { return [] }
+        do {
+            return try step(items)
+        } catch let error as PostgresError where error.isUnavailable {
+            throw error
+        } catch {
+            logger.warning("batch step failed; one job at a time", metadata: ["step": "\(what)", "error": "\(error)"])
+        }
+        return try items.map { item in
+            do {
+                return try step([item])[0]
+            } catch let error as PostgresError where error.isUnavailable {
+                throw error
+            } catch {
+                metrics.jobsFailed.increment()
+                var log = logger
+                log[metadataKey: "queueJobId"] = "\(item.job.id)"
+                // Every job here had its messageId checked when the batch was claimed.
+                if let messageID = (try? JSONValue.parse(item.job.payload))?["messageId"]?.stringValue.flatMap(UUID.init) {
+                    try retry(item.job, messageID: messageID, reason: "\(what): \(error)", log: log)
+                }
+                return nil
+            }
+        }
     }
 
     /// Sends one job's message and acts on a failure; answers the outcome when it was delivered (the job is then
