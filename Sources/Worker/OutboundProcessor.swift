@@ -41,22 +41,35 @@ struct OutboundProcessor {
         // retry key, so nothing is delivered twice.
         let prepared = try oneByOneOnFailure(messages, { try deliver.prepare($0.map(\.message)) }, "could not prepare")
         var sent: [(job: QueueJob, outcome: DeliverOutboundMessage.Outcome)] = []
-        for (index, item) in messages.enumerated() {
-            if ProcessSignals.stopRequested != 0 {
-                // Stopping: give back what was not started, so another worker takes it at once.
-                try queue.release(messages[index...].map(\.job))
-                break
+        do {
+            for (index, item) in messages.enumerated() {
+                if ProcessSignals.stopRequested != 0 {
+                    // Stopping: give back what was not started, so another worker takes it at once.
+                    try queue.release(messages[index...].map(\.job))
+                    break
+                }
+                guard let ready = prepared[index] else { continue }
+                if let outcome = try send(item.job, ready) { sent.append((item.job, outcome)) }
             }
-            guard let ready = prepared[index] else { continue }
-            if let outcome = try send(item.job, ready) { sent.append((item.job, outcome)) }
+        } catch {
+            // The cycle ends and the lane gives the rest back; what went out is recorded first if the database
+            // lets us, so a re-run finds those messages SENT instead of sending them again.
+            try? finish(sent)
+            throw error
         }
+        try finish(sent)
+        return jobs.count
+    }
+
+    /// Marks the delivered pushes SENT, tells dashboards, and completes the jobs.
+    func finish(_ sent: [(job: QueueJob, outcome: DeliverOutboundMessage.Outcome)]) throws {
         let recorded = try oneByOneOnFailure(sent.map { (job: $0.job, message: $0.outcome) },
                                              { try deliver.record($0.map(\.message)) }, "could not record")
         var done: [(job: QueueJob, outcome: DeliverOutboundMessage.Outcome)] = []
         for (item, outcome) in zip(sent, recorded) { if let outcome { done.append((item.job, outcome)) } }
-        try queue.complete(done.map(\.job))
+        // Published before the completion: if that fails, the re-run finds the messages SENT and says nothing.
         for item in done { delivered(item.job, item.outcome) }
-        return jobs.count
+        try queue.complete(done.map(\.job))
     }
 
     /// Runs a batch step; if it fails for any reason but a lost database, runs it again one item at a time, so a

@@ -66,9 +66,12 @@ public enum DeliveryResult: Sendable, Equatable {
 public protocol DeliveryStore {
     /// The messages named, with what their delivery needs (missing ones are left out), in no particular order.
     func deliveries(_ messages: [MessageRef]) throws -> [OutboundDelivery]
-    /// Takes the conversation's LINE reply token if it arrived less than `maxAgeSeconds` ago; a token is handed
-    /// out once, so two sends never use the same one.
-    func takeLineReplyToken(conversationID: UUID, tenantID: UUID, maxAgeSeconds: Int) throws -> String?
+    /// Takes the conversation's LINE reply token if it arrived less than `maxAgeSeconds` ago and before the message
+    /// was queued (the customer's message it answers); a token is handed out once, so two sends never use the same
+    /// one. A token that came later is never used, so a message whose push may already have gone out (a batch
+    /// given back before its SENT mark) is pushed again under its retry key, never also sent as a reply.
+    func takeLineReplyToken(conversationID: UUID, tenantID: UUID, maxAgeSeconds: Int, for messageID: UUID) throws
+        -> String?
     /// Records a delivered part (for messages sent in more than one request).
     func recordPart(messageID: UUID, tenantID: UUID, part: String, providerMessageID: String) throws
     /// QUEUED → SENT, with the provider's id; activity MESSAGE_SENT; durable when it returns. Answers the messages

@@ -192,7 +192,8 @@ public struct DeliverOutboundMessage {
         let messages = LineMessagingClient.messages(for: d, previewURL: preview)
         if useLineReplyTokens, d.lineReplyToken != nil,
            let replyToken = try store.takeLineReplyToken(conversationID: d.conversationID, tenantID: d.tenantID,
-                                                         maxAgeSeconds: Self.lineReplyTokenMaxAgeSeconds) {
+                                                         maxAgeSeconds: Self.lineReplyTokenMaxAgeSeconds,
+                                                         for: d.messageID) {
             switch line.reply(token: replyToken, messages: messages, accessToken: token) {
             case .sent(let result): return (result, false)
             case .tokenRefused: break  // expired or used: push instead

@@ -76,6 +76,18 @@ final class LineWebhookTests: XCTestCase {
                        "only the root object's member")
     }
 
+    func testAnEventWithALoneSurrogateEscapeIsStoredAsParsed() throws {
+        let lone = #"{"type":"message","webhookEventId":"S1","message":{"type":"text","id":"1","text":"a\ud83d b"}}"#
+        let plain = #"{"type":"message","webhookEventId":"S2","message":{"type":"text","id":"2","text":"ok"}}"#
+        let body = #"{"destination":"U1","events":["# + lone + "," + plain + "]}"
+        let (_, records) = try LineWebhook.parse(body: Array(body.utf8))
+        XCTAssertFalse(records[0].payload.lowercased().contains("\\ud83d"), "jsonb refuses a lone surrogate escape")
+        XCTAssertTrue(records[0].payload.contains("a\u{FFFD} b"), records[0].payload)
+        XCTAssertEqual(records[1].payload, plain, "the others keep LINE's bytes")
+        XCTAssertTrue(LineWebhook.hasSurrogateEscape(ArraySlice(#""\uDC00""#.utf8)))
+        XCTAssertFalse(LineWebhook.hasSurrogateEscape(ArraySlice(#""\u00e9 \u0041""#.utf8)))
+    }
+
     func testARedeliveryKeepsItsEventIDSoItDeduplicates() throws {
         let (_, records) = try LineWebhook.parse(body: Array(LineFixtures.batch.utf8))
         let redelivery = try JSONValue.parse(records[9].payload)

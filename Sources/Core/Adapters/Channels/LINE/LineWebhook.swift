@@ -35,9 +35,27 @@ public enum LineWebhook {
                 accountExternalID: destination,
                 providerEventID: eventID(event),
                 eventType: eventType(event),
-                payload: spans.count == events.count ? String(decoding: body[spans[i]], as: UTF8.self) : event.serialized()))
+                payload: spans.count == events.count && !hasSurrogateEscape(body[spans[i]])
+                    ? String(decoding: body[spans[i]], as: UTF8.self) : event.serialized()))
         }
         return (destination, records)
+    }
+
+    /// Whether the text has a `\uD800`–`\uDFFF` escape. PostgreSQL's jsonb refuses a lone one (which would lose the
+    /// whole delivery), while our parser reads it as U+FFFD: such an event is stored as the parser read it. (A
+    /// well-formed pair or an escaped backslash before a `u` only costs that event the same fallback.)
+    static func hasSurrogateEscape(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var i = bytes.startIndex
+        while i + 3 < bytes.endIndex {
+            if bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u"), bytes[i + 2] | 0x20 == UInt8(ascii: "d") {
+                let next = bytes[i + 3] | 0x20
+                if (UInt8(ascii: "8")...UInt8(ascii: "9")).contains(next) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(next) {
+                    return true
+                }
+            }
+            i += 1
+        }
+        return false
     }
 
     /// `webhookEventId`; for payloads from before it existed, a hash of the event. The hash leaves

@@ -72,15 +72,19 @@ public struct PostgresDeliveryStore: DeliveryStore {
             providerPageID: try row.decodeIfPresent("provider_page_id"), account: account)
     }
 
-    public func takeLineReplyToken(conversationID: UUID, tenantID: UUID, maxAgeSeconds: Int) throws -> String? {
+    public func takeLineReplyToken(conversationID: UUID, tenantID: UUID, maxAgeSeconds: Int, for messageID: UUID) throws
+        -> String?
+    {
         try connection.query("""
             UPDATE conversations c SET line_reply_token = NULL
               FROM (SELECT id, line_reply_token AS token FROM conversations
                      WHERE tenant_id = $1 AND id = $2 FOR UPDATE) old
              WHERE c.id = old.id AND old.token IS NOT NULL
                AND c.line_reply_token_received_at > now() - make_interval(secs => $3)
+               AND c.line_reply_token_received_at <= (SELECT m.created_at FROM messages m
+                                                       WHERE m.tenant_id = $1 AND m.id = $4)
             RETURNING old.token
-            """, [tenantID, conversationID, maxAgeSeconds]).first?["token"]
+            """, [tenantID, conversationID, maxAgeSeconds, messageID]).first?["token"]
     }
 
     public func recordPart(messageID: UUID, tenantID: UUID, part: String, providerMessageID: String) throws {
@@ -94,7 +98,8 @@ public struct PostgresDeliveryStore: DeliveryStore {
 
     // The rows are found by primary key first and updated by their tuple id: joined directly, the generic plan
     // hashed the whole partial QUEUED index (planned when few messages were queued; 20,000 of them at 10 ms a call).
-    // A row another worker changed meanwhile is followed to its newest version and re-checked, as for any UPDATE.
+    // A row another transaction changed between the two has a new tuple id and is skipped here: markSent tries
+    // those once more by id.
     static let markSent = PreparedStatement("outbound_mark_sent", """
         WITH target AS MATERIALIZED (
             SELECT m.ctid AS row_id, s.provider_id
@@ -123,11 +128,19 @@ public struct PostgresDeliveryStore: DeliveryStore {
 
     public func markSent(_ marks: [SentMark]) throws -> Set<UUID> {
         guard !marks.isEmpty else { return [] }
-        let rows = try connection.query(Self.markSent, [
-            PostgresTextArray(marks.map { $0.tenantID.postgresText }), PostgresTextArray(marks.map { $0.messageID.postgresText }),
-            PostgresTextArray(marks.map(\.providerMessageID)),
-        ]).rows
-        return Set(try rows.map { try $0.decode("id") as UUID })
+        func mark(_ marks: [SentMark]) throws -> Set<UUID> {
+            let rows = try connection.query(Self.markSent, [
+                PostgresTextArray(marks.map { $0.tenantID.postgresText }),
+                PostgresTextArray(marks.map { $0.messageID.postgresText }), PostgresTextArray(marks.map(\.providerMessageID)),
+            ]).rows
+            return Set(try rows.map { try $0.decode("id") as UUID })
+        }
+        var changed = try mark(marks)
+        // Usually messages a repeated job found SENT already; one changed concurrently is re-read by id here.
+        for missed in marks where !changed.contains(missed.messageID) {
+            changed.formUnion(try mark([missed]))
+        }
+        return changed
     }
 
     public func markFailed(messageID: UUID, tenantID: UUID, code: String, reason: String) throws {
