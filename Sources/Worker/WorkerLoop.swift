@@ -103,7 +103,15 @@ struct WorkerLoop {
     func housekeeping(_ lane: Lane) {
         var lastRescue = 0.0
         var lastObservation = 0.0
+        var nextRetention = 0.0
         lane.run { db in
+            // History past WORKER_RETENTION_DAYS, a bounded batch every 10 minutes (every 5 s while it keeps
+            // finding full batches, as after a long time without).
+            if Self.now() >= nextRetention {
+                let pruned = try PostgresMaintenance(connection: db).pruneHistory(olderThanDays: config.worker.retentionDays)
+                if pruned > 0 { logger.info("pruned pipeline history", metadata: ["rows": "\(pruned)"]) }
+                nextRetention = Self.now() + (pruned >= 5_000 ? 5 : 600)
+            }
             // Heartbeat first (this worker's jobs keep their leases), then take back the jobs of workers whose
             // leases ran out, and prune what has expired.
             if Self.now() - lastRescue > min(5, Double(config.worker.outboxProcessingTimeoutSeconds) / 3) {

@@ -36,6 +36,9 @@ public struct HubChatConfig: Sendable {
         public var healthHost: String
         /// Reply with a customer's fresh LINE reply token (free) before falling back to push.
         public var lineUseReplyTokens: Bool
+        /// Finished pipeline history (DONE jobs, relayed outbox events, processed webhook events) older than this
+        /// many days is deleted by the worker; 0 keeps everything.
+        public var retentionDays: Int = 30
     }
 
     public struct Limits: Sendable {
@@ -132,7 +135,8 @@ public struct HubChatConfig: Sendable {
             healthPort: env.string("WORKER_HEALTH_PORT") == nil
                 ? nil : try env.int("WORKER_HEALTH_PORT", default: 8081, range: 1...65_535),
             healthHost: env.string("WORKER_HEALTH_HOST", default: "127.0.0.1"),
-            lineUseReplyTokens: try env.bool("LINE_USE_REPLY_TOKENS", default: true))
+            lineUseReplyTokens: try env.bool("LINE_USE_REPLY_TOKENS", default: true),
+            retentionDays: try env.int("WORKER_RETENTION_DAYS", default: 30, range: 0...3_650))
         limits = Limits(
             outboundRequestsPerWindow: try env.int("OUTBOUND_RATE_LIMIT_REQUESTS_PER_WINDOW", default: 120, range: 1...1_000_000),
             outboundWindowSeconds: try env.int("OUTBOUND_RATE_LIMIT_WINDOW_SECONDS", default: 60, range: 1...86_400),

@@ -24,6 +24,30 @@ public struct PostgresMaintenance {
             """)
     }
 
+    /// Finished pipeline history older than `days`: DONE jobs, relayed outbox events and processed webhook events,
+    /// at most `batch` rows of each per call (oldest rows sit at the front of the tables, so the scans stop early);
+    /// answers how many rows went. Dead letters and anything unfinished are kept. Messages keep their webhook event's
+    /// id after it is gone; a provider redelivering an event that old would have it processed again, which records
+    /// nothing new (messages are unique per provider message id).
+    @discardableResult
+    public func pruneHistory(olderThanDays days: Int, batch: Int = 5_000) throws -> Int {
+        guard days > 0 else { return 0 }
+        let cutoff = "now() - make_interval(days => $1)"
+        return try connection.query("""
+            DELETE FROM queue_jobs WHERE ctid IN (
+                SELECT ctid FROM queue_jobs WHERE status = 'DONE' AND finished_at < \(cutoff) LIMIT $2)
+            """, [days, batch]).affectedRows
+            + connection.query("""
+            DELETE FROM outbox_events WHERE ctid IN (
+                SELECT ctid FROM outbox_events WHERE status = 'DISPATCHED' AND dispatched_at < \(cutoff) LIMIT $2)
+            """, [days, batch]).affectedRows
+            + connection.query("""
+            DELETE FROM webhook_events WHERE ctid IN (
+                SELECT ctid FROM webhook_events
+                 WHERE received_at < \(cutoff) AND processed_at IS NOT NULL AND processed_at < \(cutoff) LIMIT $2)
+            """, [days, batch]).affectedRows
+    }
+
     public struct PipelineStats: Sendable, Equatable {
         public let queueDepth: Int
         public let queueLagSeconds: Double
