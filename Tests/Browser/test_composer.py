@@ -154,6 +154,9 @@ def test_older_messages_and_conversations_page_in_by_cursor(page, stack):
               "scrolling to the end of the inbox did not load the next page")
     keys = [i.get_attribute("data-key") for i in page.find_all("#conversation-list [role=option]")]
     assert len(keys) == len(set(keys))
+    # The next page in, the list is no longer busy (it once stayed aria-busy until something else redrew it).
+    page.wait(lambda d: page.find("#conversation-list").get_attribute("aria-busy") == "false", 5,
+              "the inbox stayed busy after its next page arrived")
 
 
 def post_line(stack, events):

@@ -95,13 +95,15 @@ export class Inbox {
       this.rows = mergeRows(this.rows, page.data);
       this.nextCursor = page.pageInfo.nextCursor;
       this.pagesLoaded += 1;
-      this.render();
     } catch (error) {
       if (generation === this.generation) this.showError(error);
     } finally {
       this.loading = false;
       this.moreButton.disabled = false;
     }
+    // Drawn once loading is over: drawn inside the try, the list kept aria-busy="true" (and "Loading…") after the
+    // page had arrived, until something else redrew it.
+    if (generation === this.generation) this.render();
   }
 
   showError(error) {
