@@ -105,13 +105,6 @@ struct WorkerLoop {
         var lastObservation = 0.0
         var nextRetention = 0.0
         lane.run { db in
-            // History past WORKER_RETENTION_DAYS, a bounded batch every 10 minutes (every 5 s while it keeps
-            // finding full batches, as after a long time without).
-            if Self.now() >= nextRetention {
-                let pruned = try PostgresMaintenance(connection: db).pruneHistory(olderThanDays: config.worker.retentionDays)
-                if pruned > 0 { logger.info("pruned pipeline history", metadata: ["rows": "\(pruned)"]) }
-                nextRetention = Self.now() + (pruned >= 5_000 ? 5 : 600)
-            }
             // Heartbeat first (this worker's jobs keep their leases), then take back the jobs of workers whose
             // leases ran out, and prune what has expired.
             if Self.now() - lastRescue > min(5, Double(config.worker.outboxProcessingTimeoutSeconds) / 3) {
@@ -122,6 +115,14 @@ struct WorkerLoop {
                 if rescued > 0 { logger.warning("expired leases rescued", metadata: ["count": "\(rescued)"]) }
                 try PostgresMaintenance(connection: db).pruneExpired()
                 lastRescue = Self.now()
+            }
+            // History past WORKER_RETENTION_DAYS, a bounded batch every 10 minutes (every 5 s while it keeps
+            // finding full batches, as after a long time without; after a failure, not before the next period).
+            if Self.now() >= nextRetention {
+                nextRetention = Self.now() + 600
+                let pruned = try PostgresMaintenance(connection: db).pruneHistory(olderThanDays: config.worker.retentionDays)
+                if pruned > 0 { logger.info("pruned pipeline history", metadata: ["rows": "\(pruned)"]) }
+                if pruned >= 5_000 { nextRetention = Self.now() + 5 }
             }
             if Self.now() - lastObservation > Double(config.worker.observabilityPollMilliseconds) / 1000 {
                 observe(db)
