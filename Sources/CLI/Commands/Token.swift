@@ -16,7 +16,12 @@ struct Token: ParsableCommand {
             .agent(tenantID: tenantID, email: email)
         else { throw ValidationError("no agent \(email) in tenant \(tenant); add it with `hubchat agent add`") }
         guard (1...24 * 366).contains(ttlHours) else { throw ValidationError("--ttl-hours must be 1...8784") }
+        // The claims the API checks (HUBCHAT_JWT_ISSUER, the first of HUBCHAT_JWT_AUDIENCE), so the token passes.
+        let env = Environment.process
+        let audience = env.string("HUBCHAT_JWT_AUDIENCE", default: "authenticated")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty && $0 != "*" }
         print(try JWTMinter(secret: secret).mint(
-            subject: agent.id.uuidString.lowercased(), email: agent.email, tenantID: nil, ttlSeconds: ttlHours * 3600))
+            subject: agent.id.uuidString.lowercased(), email: agent.email, tenantID: nil, ttlSeconds: ttlHours * 3600,
+            issuer: env.string("HUBCHAT_JWT_ISSUER") ?? "hubchat", audience: audience ?? "authenticated"))
     }
 }

@@ -86,6 +86,13 @@ final class JWTVerifierTests: XCTestCase {
     func testTheMinterAndTheVerifierAgree() throws {
         let token = try JWTMinter(secret: secret).mint(subject: "s", email: "a@b.co", tenantID: nil, ttlSeconds: 60)
         XCTAssertEqual(try verifier.verify(token, now: Date()).email, "a@b.co")
+        // With an issuer and audience configured, a token minted for them passes and the default one does not.
+        let strict = JWTVerifier(settings: .init(hs256Secret: secret, audiences: ["hubchat-api"],
+                                                 issuer: "https://id.example.com/"), keySet: nil)
+        let minted = try JWTMinter(secret: secret).mint(subject: "s", email: "a@b.co", tenantID: nil, ttlSeconds: 60,
+                                                        issuer: "https://id.example.com/", audience: "hubchat-api")
+        XCTAssertEqual(try strict.verify(minted, now: Date()).email, "a@b.co")
+        XCTAssertThrowsError(try strict.verify(token, now: Date()))
     }
 
     func testRefusesForgedExpiredFutureAndForeignTokens() {

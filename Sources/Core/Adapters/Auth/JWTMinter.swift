@@ -25,10 +25,13 @@ public struct JWTMinter {
         }
     }
 
-    public func mint(subject: String, email: String, tenantID: String?, ttlSeconds: Int, now: Date = Date()) throws -> String {
+    /// `issuer` and `audience` should be what the API checks (HUBCHAT_JWT_ISSUER, the first of HUBCHAT_JWT_AUDIENCE):
+    /// a token minted with others is refused.
+    public func mint(subject: String, email: String, tenantID: String?, ttlSeconds: Int, issuer: String = "hubchat",
+                     audience: String = "authenticated", now: Date = Date()) throws -> String {
         let issued = Int(now.timeIntervalSince1970)
         let claims = Claims(
-            sub: subject, email: email, aud: "authenticated", role: "authenticated", iss: "hubchat",
+            sub: subject, email: email, aud: audience, role: "authenticated", iss: issuer,
             iat: issued, exp: issued + ttlSeconds, app_metadata: tenantID.map { .init(tenant_id: $0) })
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
