@@ -49,8 +49,6 @@ final class ProfileLookups: Sendable {
         let now = ContinuousClock.now
         state.withLock { $0.customers[lookup.customerKey] = .some(now) }
     }
-
-    var count: Int { state.withLock { $0.waiting.count } }
 }
 
 /// One profile lane: its own connection and HTTP client; drains the lookups, then sleeps until one is added.

@@ -89,10 +89,6 @@ public protocol DeliveryStore {
 }
 
 extension DeliveryStore {
-    public func delivery(messageID: UUID, tenantID: UUID) throws -> OutboundDelivery? {
-        try deliveries([MessageRef(messageID: messageID, tenantID: tenantID)]).first
-    }
-
     @discardableResult
     public func markSent(messageID: UUID, tenantID: UUID, providerMessageID: String?) throws -> Bool {
         try !markSent([SentMark(messageID: messageID, tenantID: tenantID, providerMessageID: providerMessageID)]).isEmpty

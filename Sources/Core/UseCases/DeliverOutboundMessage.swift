@@ -68,12 +68,6 @@ public struct DeliverOutboundMessage {
         let token: String
     }
 
-    /// Delivers one message: `prepare`, `send`, `record` for a batch of one.
-    public func run(messageID: UUID, tenantID: UUID) throws -> Outcome {
-        let prepared = try prepare([MessageRef(messageID: messageID, tenantID: tenantID)])
-        return try record([send(prepared[0])])[0]
-    }
-
     /// Loads a batch of messages in one statement and takes their rate-limit slots in another (per account, as many
     /// as it has QUEUED messages here); a message its account had no slot left for is settled as rate-limited.
     /// Answers in the order given.
