@@ -22,6 +22,15 @@ final class PostgresConnectionTests: XCTestCase {
         XCTAssertEqual(try db.query("SELECT count(*) AS n FROM pg_tables WHERE tablename = 'tenants'").first?.decode("n", as: Int.self), 1)
     }
 
+    func testANULInATextParameterBecomesAReplacementCharacterNotACutOff() throws {
+        let db = try TestStack.connection()
+        let row = try XCTUnwrap(try db.query("SELECT $1::text AS t, $2::text[] AS a, $3::timestamptz AS far",
+                                             ["a\u{0}b", ["x\u{0}", "y"], Date(timeIntervalSince1970: 1e22)]).first)
+        XCTAssertEqual(try row.decode("t", as: String.self), "a\u{FFFD}b")
+        XCTAssertEqual(try row.decode("a", as: [String].self), ["x\u{FFFD}", "y"], "the array literal stays whole")
+        XCTAssertEqual(row["far"], "infinity", "a date past PostgreSQL's range does not trap the process")
+    }
+
     func testServerErrorsCarrySQLState() throws {
         let db = try TestStack.connection()
         XCTAssertThrowsError(try db.query("SELECT 1/0")) { error in

@@ -109,6 +109,26 @@ final class WebhookIngestTests: XCTestCase {
                        "unknown_channel_account")
     }
 
+    /// Fields no real delivery has, but a forged-looking or buggy one can: a NUL inside an id, an id too long for a
+    /// unique index, a timestamp past any calendar. The batch is stored and its good events land; nothing answers 500.
+    func testHostileIDsAndTimestampsAreStoredNotFailed() throws {
+        let user = "U" + Self.hex(16)
+        let body = Self.lineBody(destination: lineDestination, events: [
+            #"{"type":"message","webhookEventId":"nul\u0000-\#(user)","timestamp":1e22,"source":{"type":"user","userId":"\#(user)"},"message":{"id":"n1-\#(user)","type":"text","text":"first"},"mode":"active"}"#,
+            #"{"type":"message","webhookEventId":"\#(String(repeating: "L", count: 5_000))-\#(user)","timestamp":"inf","source":{"type":"user","userId":"\#(user)"},"message":{"id":"n2-\#(user)","type":"text","text":"second"},"mode":"active"}"#,
+        ])
+        let response = try postLINE(body, signature: Self.lineSignature(body, secret: lineSecret))
+        XCTAssertEqual(response.status, 200, response.text)
+        XCTAssertEqual(try TestStack.json(response)["stored"] as? Int, 2)
+        let conversation = try waitForConversation(thread: user) { (try? $0.decode("unread_count", as: Int.self)) == 2 }
+        XCTAssertEqual(try messageCount(conversation: try conversation.decode("id")), 2)
+        let latest: Date = try conversation.decode("last_message_at")
+        XCTAssertLessThan(abs(latest.timeIntervalSinceNow), 120, "an impossible timestamp falls back to the time it arrived")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM webhook_events WHERE provider_event_id = $1", ["nul\u{FFFD}-\(user)"]), 1)
+        let again = try postLINE(body, signature: Self.lineSignature(body, secret: lineSecret))
+        XCTAssertEqual(try TestStack.json(again)["stored"] as? Int, 0, "both still deduplicate")
+    }
+
     func testTheConsoleVerifyPingIsAcknowledged() throws {
         let ping = Self.lineBody(destination: lineDestination, events: [])
         let response = try postLINE(ping, signature: Self.lineSignature(ping, secret: lineSecret))

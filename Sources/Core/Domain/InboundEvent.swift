@@ -15,9 +15,20 @@ public struct WebhookEventRecord: Sendable, Equatable {
 
     public init(accountExternalID: String, providerEventID: String, eventType: String, payload: String) {
         self.accountExternalID = accountExternalID
-        self.providerEventID = providerEventID
+        self.providerEventID = Self.keyable(providerEventID)
         self.eventType = eventType
         self.payload = payload
+    }
+}
+
+extension WebhookEventRecord {
+    /// Longest provider id kept as it is. Real ids are far shorter (LINE's are 26 characters); a longer one is
+    /// stored as `sha256:<hex>` of itself, which still collapses redeliveries, because a unique index entry cannot
+    /// exceed about 2.7 KB and the batch must not fail on one forged id.
+    static let maxKeyLength = 200
+
+    static func keyable(_ id: String) -> String {
+        id.utf8.count <= maxKeyLength ? id : "sha256:" + Hex.encode(SHA256.hash(data: Array(id.utf8)))
     }
 }
 
@@ -152,11 +163,19 @@ enum WebhookSupport {
     }
 
     /// A provider epoch in seconds or milliseconds (told apart by size: 1e11 s is the year 5138,
-    /// 1e11 ms is 1973).
-    static func date(epoch value: JSONValue?) -> Date? {
-        guard let number = value?.doubleValue ?? value?.stringValue.flatMap(Double.init), number > 0 else { return nil }
-        return Date(timeIntervalSince1970: number >= 1e11 ? number / 1000 : number)
+    /// 1e11 ms is 1973). A time outside the plausible window (before 2000, or more than a day ahead of
+    /// `now`: microseconds, a typo, `1e22`, `"inf"`) is no time at all, so the caller's fallback applies: one
+    /// bad field must neither sort a conversation to the top forever nor fail the event.
+    static func date(epoch value: JSONValue?, now: Date = Date()) -> Date? {
+        guard let number = value?.doubleValue ?? value?.stringValue.flatMap(Double.init), number.isFinite, number > 0
+        else { return nil }
+        let seconds = number >= 1e11 ? number / 1000 : number
+        guard seconds >= plausibleEpochFloor, seconds <= now.timeIntervalSince1970 + 86_400 else { return nil }
+        return Date(timeIntervalSince1970: seconds)
     }
+
+    /// 2000-01-01T00:00:00Z: no provider event is older.
+    static let plausibleEpochFloor: Double = 946_684_800
 
     /// The event JSON the worker hands back; it must be an object.
     static func parseEvent(_ eventJSON: String) throws -> JSONValue {

@@ -10,9 +10,13 @@ public struct HTTPRequest: Sendable {
     public var headers: [(String, String)]
     public var body: [UInt8]
     public var timeoutMilliseconds: Int
+    /// A response body longer than this fails with `responseTooLarge` as soon as it passes the limit, so a
+    /// download is never held in memory whole to be refused afterwards.
+    public var maxResponseBytes: Int?
 
     public init(method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8] = [],
-                timeoutMilliseconds: Int = 10_000) {
+                timeoutMilliseconds: Int = 10_000, maxResponseBytes: Int? = nil) {
+        self.maxResponseBytes = maxResponseBytes
         self.method = method
         self.url = url
         self.headers = headers
@@ -36,9 +40,12 @@ public enum HTTPClientError: Error, Sendable, CustomStringConvertible {
     case timedOut(String)
     case transport(String)
     case invalidRequest(String)
+    /// The body passed `HTTPRequest.maxResponseBytes`; the transfer was stopped there.
+    case responseTooLarge(limit: Int)
 
     public var description: String {
         switch self {
+        case .responseTooLarge(let limit): return "response body over \(limit) bytes"
         case .timedOut(let m): return "timed out: \(m)"
         case .transport(let m): return "transport error: \(m)"
         case .invalidRequest(let m): return "invalid request: \(m)"

@@ -45,14 +45,15 @@ public struct IngestWebhook {
     public func meta(channel: Channel, body: [UInt8], signature: String?) throws -> Outcome {
         guard signature?.isEmpty == false else { throw Self.badSignature }
         let parsed = try MetaWebhook.parse(body: body)
-        let ids = Array(Set(parsed.events.map(\.accountExternalID))).sorted()
-        if parsed.events.isEmpty { return Outcome(received: 0, stored: 0) }
-        let accounts = try resolve(channel, ids)
+        // Every entry's account, even one without an event HubChat records: the signature is checked first.
+        let ids = parsed.accounts
+        let accounts = ids.isEmpty ? defaultAccounts[channel].map { [$0] } ?? [] : try resolve(channel, ids)
         guard !accounts.isEmpty else { throw unknownAccount(channel, ids) }
         let secrets = Set(accounts.compactMap(\.credentials.signingSecret))
         guard !secrets.isEmpty,
               secrets.allSatisfy({ MetaWebhook.verifySignature(body: body, header: signature, appSecret: $0) })
         else { throw Self.badSignature }
+        if parsed.events.isEmpty { return Outcome(received: 0, stored: 0) }
         var byID: [String: ChannelAccount] = [:]
         for id in ids {
             byID[id] = accounts.first { $0.externalAccountID == id } ?? defaultAccounts[channel]

@@ -42,7 +42,10 @@ public struct StoreInboundLineImage {
         do {
             response = try http.send(HTTPRequest(
                 url: "\(settings.dataAPIBaseURL)/v2/bot/message/\(lineMessageID)/content",
-                headers: [("Authorization", "Bearer " + accessToken)], timeoutMilliseconds: 15_000))
+                headers: [("Authorization", "Bearer " + accessToken)], timeoutMilliseconds: 15_000,
+                maxResponseBytes: settings.maxBytes))
+        } catch .responseTooLarge {
+            return InboundMedia(error: "too_large", errorReason: "the image is over the \(settings.maxBytes)-byte limit")
         } catch {
             return InboundMedia(error: "download_failed", errorReason: "\(error)")
         }

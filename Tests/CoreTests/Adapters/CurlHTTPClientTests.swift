@@ -34,20 +34,47 @@ final class CurlHTTPClientTests: XCTestCase {
     func testReadsStatusHeadersAndBody() throws {
         let (fd, port) = try Self.listeningSocket()
         defer { close(fd) }
-        let server = Thread {
-            let client = accept(fd, nil, nil)
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            _ = recv(client, &buffer, buffer.count, 0)
+        Self.serveOnce(fd) { client in
             let reply = "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nContent-Length: 5\r\nConnection: close\r\n\r\nslow!"
             _ = Array(reply.utf8).withUnsafeBytes { send(client, $0.baseAddress, $0.count, 0) }
-            close(client)
         }
-        server.start()
         let response = try CurlHTTPClient().send(HTTPRequest(method: "POST", url: "http://127.0.0.1:\(port)/x",
                                                              headers: [("Content-Type", "application/json")], body: Array("{}".utf8)))
         XCTAssertEqual(response.status, 429)
         XCTAssertEqual(response.headers["retry-after"], "7")
         XCTAssertEqual(response.text, "slow!")
+    }
+
+    func testABodyOverTheLimitStopsTheTransfer() throws {
+        for declared in [true, false] {
+            let (fd, port) = try Self.listeningSocket()
+            defer { close(fd) }
+            Self.serveOnce(fd) { client in
+                let head = declared ? "Content-Length: 100000\r\n" : "Transfer-Encoding: chunked\r\n"
+                _ = Array("HTTP/1.1 200 OK\r\n\(head)Connection: close\r\n\r\n".utf8).withUnsafeBytes {
+                    send(client, $0.baseAddress, $0.count, 0)
+                }
+                let chunk = [UInt8](repeating: 0x61, count: 10_000)
+                for _ in 0..<10 {
+                    let framed = declared ? chunk : Array("2710\r\n".utf8) + chunk + Array("\r\n".utf8)
+                    guard framed.withUnsafeBytes({ send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) > 0 else { break }
+                }
+            }
+            XCTAssertThrowsError(try CurlHTTPClient().send(HTTPRequest(url: "http://127.0.0.1:\(port)/big", maxResponseBytes: 25_000))) {
+                guard case .responseTooLarge(25_000) = $0 as? HTTPClientError else { return XCTFail("\($0)") }
+            }
+        }
+    }
+
+    /// Accepts one connection on `fd`, reads the request, lets `respond` answer, then closes.
+    static func serveOnce(_ fd: Int32, _ respond: @escaping @Sendable (Int32) -> Void) {
+        Thread {
+            let client = accept(fd, nil, nil)
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            _ = recv(client, &buffer, buffer.count, 0)
+            respond(client)
+            close(client)
+        }.start()
     }
 
     static func listeningSocket() throws -> (Int32, UInt16) {

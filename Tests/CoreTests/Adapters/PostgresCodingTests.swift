@@ -23,6 +23,12 @@ final class PostgresCodingTests: XCTestCase {
         XCTAssertEqual(PostgresTimestamp.format(Date(timeIntervalSince1970: -1)), "1969-12-31T23:59:59.000000Z")
     }
 
+    func testDatesPastPostgresRangeAreInfinite() {
+        XCTAssertEqual(PostgresTimestamp.format(Date(timeIntervalSince1970: 1e22)), "infinity")
+        XCTAssertEqual(PostgresTimestamp.format(Date(timeIntervalSince1970: -1e22)), "-infinity")
+        XCTAssertEqual(PostgresTimestamp.format(Date(timeIntervalSince1970: .infinity)), "infinity")
+    }
+
     func testRejectsMalformedTimestamps() {
         for bad in ["", "2026-13-01 00:00:00", "2026-11-27", "2026-11-27 25:00:00", "2026-11-27 00:00:00+", "yesterday"] {
             XCTAssertNil(PostgresTimestamp.parse(bad), bad)

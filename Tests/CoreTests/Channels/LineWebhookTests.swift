@@ -101,6 +101,17 @@ final class LineWebhookTests: XCTestCase {
         XCTAssertEqual(records, [])
     }
 
+    func testAnOverlongEventIDIsKeyedByItsHash() throws {
+        let long = String(repeating: "01HZ", count: 2_000)
+        let body = #"{"destination":"U1","events":[{"type":"follow","webhookEventId":"\#(long)","timestamp":1718000000000,"source":{"type":"user","userId":"U2"}},{"type":"follow","webhookEventId":"01HZSHORT","timestamp":1718000000000,"source":{"type":"user","userId":"U2"}}]}"#
+        let (_, records) = try LineWebhook.parse(body: Array(body.utf8))
+        XCTAssertTrue(records[0].providerEventID.hasPrefix("sha256:"))
+        XCTAssertLessThanOrEqual(records[0].providerEventID.utf8.count, WebhookEventRecord.maxKeyLength)
+        XCTAssertEqual(records[0].providerEventID, try LineWebhook.parse(body: Array(body.utf8)).1[0].providerEventID,
+                       "a redelivery still collapses onto the first row")
+        XCTAssertEqual(records[1].providerEventID, "01HZSHORT")
+    }
+
     /// Old payloads have no webhookEventId: the id is sha256 of the canonical event text, which
     /// was computed outside Swift (Python, sorted keys, compact) for this event.
     func testEventsWithoutAnIDGetAStableHash() throws {

@@ -61,7 +61,8 @@ final class MetaWebhookTests: XCTestCase {
     // MARK: Parsing
 
     func pageRecords() throws -> [WebhookEventRecord] {
-        let (object, records) = try MetaWebhook.parse(body: Array(F.page.utf8))
+        let batch = try MetaWebhook.parse(body: Array(F.page.utf8))
+        let (object, records) = (batch.object, batch.events)
         XCTAssertEqual(object, "page")
         return records
     }
@@ -94,7 +95,7 @@ final class MetaWebhookTests: XCTestCase {
         // Meta restamps entry.time on a retry; the id must not move.
         let retried = F.page.replacingOccurrences(of: "\"time\": 1718000001000", with: "\"time\": 1718000999000")
         XCTAssertNotEqual(retried, F.page)
-        let (_, again) = try MetaWebhook.parse(body: Array(retried.utf8))
+        let again = try MetaWebhook.parse(body: Array(retried.utf8)).events
         XCTAssertEqual(again.map(\.providerEventID), records.map(\.providerEventID))
     }
 
@@ -206,7 +207,7 @@ final class MetaWebhookTests: XCTestCase {
         XCTAssertEqual(sticker.metadata["stickerId"], "369239263222822")
         let share = try normalize(#"{"type":"fallback","title":"Our catalogue","url":"https://example.com/catalogue","payload":null}"#,
                                   text: "look at this")
-        XCTAssertEqual(share.messageType, "UNSUPPORTED")
+        XCTAssertEqual(share.messageType, "TEXT", "a text with a link preview is a text message")
         XCTAssertEqual(share.text, "look at this", "the customer's text wins over the placeholder")
         XCTAssertEqual(share.metadata["attachmentUrl"], "https://example.com/catalogue")
         XCTAssertNil(share.mediaURL)
@@ -216,6 +217,35 @@ final class MetaWebhookTests: XCTestCase {
         XCTAssertEqual(location.messageType, "LOCATION")
         XCTAssertEqual(location.text, "[Location] Pinned Location")
         XCTAssertEqual(location.metadata["latitude"], "13.7563")
+    }
+
+    func testStandbyMessagesAreRecordedAndTheirMidDeduplicates() throws {
+        let body = #"{"object":"page","entry":[{"id":"2","time":1718000000500,"standby":[{"sender":{"id":"1"},"recipient":{"id":"2"},"timestamp":1718000000000,"message":{"mid":"m_standby","text":"still there?"}},{"sender":{"id":"1"},"recipient":{"id":"2"},"timestamp":1718000000100,"read":{"watermark":1718000000000}}]}]}"#
+        let batch = try MetaWebhook.parse(body: Array(body.utf8))
+        XCTAssertEqual(batch.accounts, ["2"])
+        XCTAssertEqual(batch.events.map(\.providerEventID).first, "m_standby", "the same key as its messaging copy")
+        XCTAssertEqual(batch.events.map(\.eventType), ["standby.message", "standby.read"])
+        guard case .message(let m) = try MetaWebhook.normalize(eventJSON: batch.events[0].payload, channel: .facebook,
+                                                              accountExternalID: "2") else { return XCTFail() }
+        XCTAssertEqual(m.text, "still there?")
+        XCTAssertEqual(m.metadata["standby"], "true")
+        guard case .ignored = try MetaWebhook.normalize(eventJSON: batch.events[1].payload, channel: .facebook,
+                                                        accountExternalID: "2") else { return XCTFail() }
+    }
+
+    func testAnEntryWithoutRecordedEventsStillNamesItsAccount() throws {
+        let batch = try MetaWebhook.parse(body: Array(#"{"object":"page","entry":[{"id":"104","time":1,"hop_context":[]}]}"#.utf8))
+        XCTAssertEqual(batch.events, [])
+        XCTAssertEqual(batch.accounts, ["104"], "its secret must verify the body before the 200")
+    }
+
+    func testImplausibleTimestampsFallBackToNow() throws {
+        for stamp in ["1e22", #""inf""#, #""1e400""#, "1718000000000000", "-5", "12"] {
+            let event = #"{"sender":{"id":"1"},"recipient":{"id":"2"},"timestamp":\#(stamp),"message":{"mid":"m_1","text":"hi"}}"#
+            guard case .message(let m) = try MetaWebhook.normalize(eventJSON: event, channel: .facebook, accountExternalID: "2")
+            else { return XCTFail(stamp) }
+            XCTAssertLessThan(abs(m.occurredAt.timeIntervalSinceNow), 60, stamp)
+        }
     }
 
     func testEchoesReadsAndReactionsAreIgnored() throws {
@@ -302,7 +332,8 @@ final class MetaWebhookTests: XCTestCase {
     // MARK: Instagram
 
     func testInstagramDirectMessage() throws {
-        let (object, records) = try MetaWebhook.parse(body: Array(F.instagram.utf8))
+        let batch = try MetaWebhook.parse(body: Array(F.instagram.utf8))
+        let (object, records) = (batch.object, batch.events)
         XCTAssertEqual(object, "instagram")
         XCTAssertEqual(records.map(\.eventType), ["messaging.message", "messaging.echo", "changes.comments"])
         XCTAssertEqual(records.map(\.accountExternalID), [F.igAccount, F.igAccount, F.igAccount])

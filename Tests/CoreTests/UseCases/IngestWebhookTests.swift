@@ -1,3 +1,5 @@
+import Crypto
+import Foundation
 import Logging
 import XCTest
 @testable import Core
@@ -29,5 +31,18 @@ final class IngestWebhookTests: XCTestCase {
         let body = Array(#"{"destination":"U1","events":[]}"#.utf8)
         XCTAssertThrowsError(try ingest([:]).line(body: body, signature: nil)) { XCTAssertEqual(($0 as? AppError)?.status, 401) }
         XCTAssertThrowsError(try ingest([:]).line(body: body, signature: "x")) { XCTAssertEqual(($0 as? AppError)?.status, 404) }
+    }
+
+    func testAMetaBatchWithoutEventsIsStillSignatureChecked() throws {
+        let account = ChannelAccount(id: UUID(), tenantID: UUID(), channel: .facebook, externalAccountID: "104",
+                                     credentials: ChannelCredentials(signingSecret: "app-secret", accessToken: nil, verifyToken: nil))
+        let ingest = IngestWebhook(directory: Directory(tokens: [:]), store: Store(), defaultAccounts: [.facebook: account],
+                                   logger: Logger(label: "test"))
+        let body = Array(#"{"object":"page","entry":[{"id":"104","time":1}]}"#.utf8)
+        XCTAssertThrowsError(try ingest.meta(channel: .facebook, body: body, signature: "sha256=00")) {
+            XCTAssertEqual(($0 as? AppError)?.status, 401)
+        }
+        let signed = "sha256=" + Hex.encode(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array("app-secret".utf8))))
+        XCTAssertEqual(try ingest.meta(channel: .facebook, body: body, signature: signed).received, 0)
     }
 }

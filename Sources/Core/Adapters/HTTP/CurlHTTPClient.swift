@@ -22,7 +22,7 @@ public final class CurlHTTPClient: HTTPClient {
             throw .invalidRequest("only http and https URLs are allowed")
         }
         curl_easy_reset(handle)
-        let sink = ResponseSink()
+        let sink = ResponseSink(limit: request.maxResponseBytes)
         let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
@@ -46,6 +46,10 @@ public final class CurlHTTPClient: HTTPClient {
         set(hubchat_curl_setopt_header_function(handle, curlWriteHeader))
         set(hubchat_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, sinkPointer))
         set(hubchat_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method))
+        if let limit = request.maxResponseBytes {
+            // A declared Content-Length over the limit stops the transfer before any of the body is read.
+            set(hubchat_curl_setopt_long(handle, CURLOPT_MAXFILESIZE, limit))
+        }
         if request.method == "HEAD" { set(hubchat_curl_setopt_long(handle, CURLOPT_NOBODY, 1)) }
 
         var body = request.body
@@ -62,6 +66,9 @@ public final class CurlHTTPClient: HTTPClient {
             return curl_easy_perform(handle)
         }
         guard performed == CURLE_OK else {
+            if sink.exceeded || performed == CURLE_FILESIZE_EXCEEDED, let limit = request.maxResponseBytes {
+                throw .responseTooLarge(limit: limit)
+            }
             let message = String(cString: curl_easy_strerror(performed))
             if performed == CURLE_OPERATION_TIMEDOUT { throw .timedOut(message) }
             throw .transport(message)
@@ -78,6 +85,11 @@ public final class CurlHTTPClient: HTTPClient {
 private final class ResponseSink {
     var body: [UInt8] = []
     var headers: [String: String] = [:]
+    let limit: Int?
+    /// Set when the body passed `limit`; curl then ends the transfer with a write error.
+    var exceeded = false
+
+    init(limit: Int?) { self.limit = limit }
 
     /// One header line as curl hands it over (with its CRLF); parsed on bytes, since every provider call has a
     /// dozen of them.
@@ -100,6 +112,10 @@ private let curlWriteBody: @convention(c) (UnsafeMutablePointer<CChar>?, Int, In
     guard let data, let context else { return 0 }
     let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
     let n = size * count
+    if let limit = sink.limit, sink.body.count + n > limit {
+        sink.exceeded = true
+        return 0  // anything but n aborts the transfer
+    }
     data.withMemoryRebound(to: UInt8.self, capacity: n) { sink.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
     return n
 }

@@ -135,6 +135,8 @@ enum PostgresArrayLiteral {
 public enum PostgresTimestamp {
     public static func format(_ date: Date) -> String {
         let total = date.timeIntervalSince1970
+        // Past PostgreSQL's range (294276 AD) a date is infinite to it; converting it to Int64 would trap.
+        guard total.isFinite, abs(total) < 9.2e12 else { return total < 0 ? "-infinity" : "infinity" }
         var seconds = Int64(total.rounded(.down))
         var micros = Int64(((total - Double(seconds)) * 1_000_000).rounded())
         if micros >= 1_000_000 { seconds += 1; micros -= 1_000_000 }

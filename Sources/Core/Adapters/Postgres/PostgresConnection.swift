@@ -317,7 +317,11 @@ private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeP
 }
 
 private func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
-    let duplicated: [UnsafeMutablePointer<CChar>?] = strings.map { s in s.flatMap { strdup($0) } }
+    // PostgreSQL text cannot hold U+0000, and a C string would end at it (an array literal would be cut short
+    // and rejected): it becomes U+FFFD, as the webhook store does inside JSON.
+    let duplicated: [UnsafeMutablePointer<CChar>?] = strings.map { s in
+        s.flatMap { $0.utf8.contains(0) ? strdup($0.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}")) : strdup($0) }
+    }
     defer { duplicated.forEach { free($0) } }
     let constant = duplicated.map { UnsafePointer($0) }
     return constant.withUnsafeBufferPointer { body($0.baseAddress) }

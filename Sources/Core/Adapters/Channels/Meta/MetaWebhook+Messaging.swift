@@ -44,6 +44,7 @@ extension MetaWebhook {
 
         let mid = WebhookSupport.text(message["mid"]) ?? messagingID(event)
         var metadata: [String: String] = [:]
+        if event[standbyKey]?.boolValue == true { metadata["standby"] = "true" }
         metadata["recipientId"] = event["recipient"]?["id"]?.idString
         metadata["quickReplyPayload"] = WebhookSupport.text(message["quick_reply"]?["payload"])
         metadata["replyToMid"] = WebhookSupport.text(message["reply_to"]?["mid"])
@@ -56,7 +57,8 @@ extension MetaWebhook {
         let attachments = message["attachments"]?.arrayValue ?? []
         if let first = attachments.first {
             let described = describe(attachment: first)
-            kind = described.kind
+            // A text with a link preview (a `fallback` attachment) or a share is a text message with a link.
+            kind = text != nil && described.kind == InboundMessageType.unsupported ? InboundMessageType.text : described.kind
             content = text ?? described.placeholder
             mediaURL = described.mediaURL
             metadata.merge(described.metadata) { current, _ in current }

@@ -9,6 +9,8 @@ public enum MetaWebhook {
     /// the worker can find the entry's time, which a feed change without `created_time` falls back
     /// to. It is left out of `sha256:` ids because Meta restamps `entry.time` on a retry.
     public static let entryTimeKey = "_entry_time"
+    /// Added to a stored `standby` item: the message reached HubChat while another app controls the thread.
+    public static let standbyKey = "_standby"
 
     /// `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(raw body, app secret)>`, compared in constant
     /// time by swift-crypto. A missing header, another prefix (the legacy `sha1=`), non-hex or a
@@ -37,22 +39,34 @@ public enum MetaWebhook {
         return difference == 0 ? challenge : nil
     }
 
-    /// Splits a webhook body into one record per `entry[].messaging[]` and `entry[].changes[]`
-    /// item, keyed by the entry `id` (a string even when the JSON has a number). Other entry members
-    /// (`standby`, the handover protocol's copy for apps not in control) are not recorded.
+    /// A webhook body cut into its events, with every account its entries name (the accounts whose secret must
+    /// verify it, even when no entry carries an event HubChat records).
+    public struct Batch: Sendable, Equatable {
+        public let object: String
+        public let events: [WebhookEventRecord]
+        public let accounts: [String]
+    }
+
+    /// Splits a webhook body into one record per `entry[].messaging[]`, `entry[].standby[]` and
+    /// `entry[].changes[]` item, keyed by the entry `id` (a string even when the JSON has a number).
+    /// `standby` is the handover protocol's copy of a conversation another app controls (Page Inbox, a
+    /// chatbot): its messages are the customer's all the same, so they are recorded, marked with
+    /// `standbyKey`; a later `messaging` copy of the same `mid` collapses onto them.
     /// Throws `AppError` 400 `invalid_payload` for malformed JSON, a missing `object` or `entry`
     /// array, an entry without an id, or items that are not objects.
-    public static func parse(body: [UInt8]) throws -> (object: String, events: [WebhookEventRecord]) {
+    public static func parse(body: [UInt8]) throws -> Batch {
         let root = try WebhookSupport.rootObject(body, invalid: invalid)
         guard let object = WebhookSupport.text(root["object"]) else { throw invalid("object is missing or not a string.") }
         guard let entries = root["entry"]?.arrayValue else { throw invalid("entry is missing or not an array.") }
 
         var records: [WebhookEventRecord] = []
+        var accounts: Set<String> = []
         for (e, entry) in entries.enumerated() {
             guard case .object = entry else { throw invalid("entry[\(e)] is not an object.") }
             guard let account = entry["id"]?.idString, !account.isEmpty else { throw invalid("entry[\(e)].id is missing.") }
+            accounts.insert(account)
             let entryTime = entry["time"].flatMap { $0.doubleValue == nil ? nil : $0 }
-            for member in ["messaging", "changes"] {
+            for member in ["messaging", "standby", "changes"] {
                 guard let list = entry[member] else { continue }
                 guard let items = list.arrayValue else { throw invalid("entry[\(e)].\(member) is not an array.") }
                 for (i, item) in items.enumerated() {
@@ -61,15 +75,19 @@ public enum MetaWebhook {
                     }
                     let isChange = member == "changes"
                     let id = isChange ? changeID(item) : messagingID(item)
-                    let type = isChange ? changeType(item) : messagingType(item)
+                    var type = isChange ? changeType(item) : messagingType(item)
                     if let entryTime { members[entryTimeKey] = entryTime }
+                    if member == "standby" {
+                        members[standbyKey] = .bool(true)
+                        type = "standby." + type.dropFirst("messaging.".count)
+                    }
                     records.append(WebhookEventRecord(
                         accountExternalID: account, providerEventID: id, eventType: type,
                         payload: JSONValue.object(members).serialized()))
                 }
             }
         }
-        return (object, records)
+        return Batch(object: object, events: records, accounts: accounts.sorted())
     }
 
     /// A message's (or echo's) `mid`; otherwise a hash of the item. Reactions carry the mid of the
@@ -105,7 +123,7 @@ public enum MetaWebhook {
         }
         if let kind = messagingKinds.first(where: { item[$0] != nil }) { return "messaging." + kind }
         let others = (item.objectValue ?? [:]).keys
-            .filter { !["sender", "recipient", "timestamp", entryTimeKey].contains($0) }.sorted()
+            .filter { !["sender", "recipient", "timestamp", entryTimeKey, standbyKey].contains($0) }.sorted()
         return "messaging." + (others.first ?? "unknown")
     }
 
