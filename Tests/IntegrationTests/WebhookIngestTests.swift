@@ -129,6 +129,37 @@ final class WebhookIngestTests: XCTestCase {
         XCTAssertEqual(try TestStack.json(again)["stored"] as? Int, 0, "both still deduplicate")
     }
 
+    /// A LINE group chat is one customer: every member's message lands in the group's conversation and lead, the
+    /// member who spoke is kept on the message, and the name and picture come from the group summary.
+    func testALINEGroupIsOneConversationWhoeverSpeaks() throws {
+        let group = "C" + Self.hex(16)
+        let (first, second) = ("U" + Self.hex(16), "U" + Self.hex(16))
+        func said(_ user: String, _ id: String, _ text: String) -> String {
+            #"{"type":"message","webhookEventId":"\#(id)-\#(group)","timestamp":1795737925000,"source":{"type":"group","groupId":"\#(group)","userId":"\#(user)"},"message":{"id":"\#(id)-\#(group)","type":"text","text":"\#(text)"},"replyToken":"r-\#(id)","mode":"active"}"#
+        }
+        let body = Self.lineBody(destination: lineDestination, events: [
+            #"{"type":"join","webhookEventId":"j-\#(group)","timestamp":1795737924000,"source":{"type":"group","groupId":"\#(group)"},"replyToken":"r-j","mode":"active"}"#,
+            said(first, "g1", "ขอราคาส่งครับ"), said(second, "g2", "100 ชิ้นค่ะ"),
+        ])
+        let response = try postLINE(body, signature: Self.lineSignature(body, secret: lineSecret))
+        XCTAssertEqual(response.status, 200, response.text)
+        let conversation = try waitForConversation(thread: group) {
+            (try? $0.decode("unread_count", as: Int.self)) == 2 && ($0["participant_display_name"] ?? nil) != nil
+        }
+        XCTAssertEqual(conversation["participant_display_name"], "LINE group \(group.suffix(6))")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM leads WHERE tenant_id = $1 AND external_user_id = ANY($2)",
+                                 [tenant, [group, first, second]]), 1, "one lead, the group's")
+        let speakers = try db.query("SELECT metadata->>'senderUserId' AS who FROM messages WHERE conversation_id = $1 ORDER BY content",
+                                    [try conversation.decode("id", as: UUID.self)]).rows.map { $0["who"] ?? "" }
+        XCTAssertEqual(Set(speakers), [first, second])
+        XCTAssertTrue(TestStack.eventually(within: 5) {
+            (try? self.count("""
+                SELECT count(*) AS n FROM activity_logs a JOIN leads l ON l.id = a.lead_id
+                 WHERE l.external_user_id = $1 AND a.type = 'JOIN'
+                """, [group])) == 1
+        })
+    }
+
     func testTheConsoleVerifyPingIsAcknowledged() throws {
         let ping = Self.lineBody(destination: lineDestination, events: [])
         let response = try postLINE(ping, signature: Self.lineSignature(ping, secret: lineSecret))

@@ -23,6 +23,17 @@ final class HTTPProviderProfilesTests: XCTestCase {
         XCTAssertTrue(http.requests.first?.headers.contains { $0 == ("Authorization", "Bearer tok") } ?? false)
     }
 
+    func testAGroupChatsProfileIsItsSummaryAndARoomHasNone() throws {
+        let http = FakeHTTP(body: #"{"groupId":"Cabc","groupName":"ทีมจัดซื้อ","pictureUrl":"https://p/g"}"#)
+        let profiles = HTTPProviderProfiles(http: http, lineAPIBaseURL: "http://sim", graphBaseURL: "http://g", graphVersion: "v25.0")
+        XCTAssertEqual(try profiles.profile(channel: .line, externalUserID: "Cabc", accessToken: "tok"),
+                       ProviderProfile(displayName: "ทีมจัดซื้อ", pictureURL: "https://p/g"))
+        XCTAssertEqual(http.requests.map(\.url), ["http://sim/v2/bot/group/Cabc/summary"])
+        XCTAssertEqual(try profiles.profile(channel: .line, externalUserID: "Rabc", accessToken: "tok"),
+                       ProviderProfile(displayName: nil, pictureURL: nil))
+        XCTAssertEqual(http.requests.count, 1, "LINE has no room summary to ask for")
+    }
+
     func testGraphLookupsEscapeTheTokenAndRefuseOddIds() throws {
         let http = FakeHTTP(body: #"{"id":"1_2","message":"hello"}"#)
         let profiles = HTTPProviderProfiles(http: http, lineAPIBaseURL: "http://sim", graphBaseURL: "http://g", graphVersion: "v25.0")

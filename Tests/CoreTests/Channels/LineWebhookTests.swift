@@ -246,7 +246,8 @@ final class LineWebhookTests: XCTestCase {
     func testGroupMessageThreadsOnTheGroup() throws {
         let m = try message(7)
         XCTAssertEqual(m.threadID, "Ca56f94637c7b39d6a5e7ad4f3e5a2c1d")
-        XCTAssertEqual(m.externalUserID, Self.user)
+        XCTAssertEqual(m.externalUserID, "Ca56f94637c7b39d6a5e7ad4f3e5a2c1d", "every member's message lands on the group's lead")
+        XCTAssertEqual(m.metadata["senderUserId"], Self.user)
         XCTAssertEqual(m.text, "@bot ขอใบเสนอราคาด้วยครับ")
         XCTAssertEqual(m.metadata["sourceType"], "group")
         XCTAssertEqual(m.metadata["groupId"], "Ca56f94637c7b39d6a5e7ad4f3e5a2c1d")
@@ -271,11 +272,24 @@ final class LineWebhookTests: XCTestCase {
         let roomMessage = #"{"type":"message","timestamp":1692251666727,"source":{"type":"room","roomId":"Ra8dbf4673c","userId":"U1"},"message":{"id":"9","type":"text","text":"hi"}}"#
         guard case .message(let m) = try LineWebhook.normalize(eventJSON: roomMessage) else { return XCTFail() }
         XCTAssertEqual(m.threadID, "Ra8dbf4673c")
-        XCTAssertEqual(m.externalUserID, "U1")
+        XCTAssertEqual(m.externalUserID, "Ra8dbf4673c", "the room is the customer")
+        XCTAssertEqual(m.metadata["senderUserId"], "U1")
         let leave = #"{"type":"leave","timestamp":1692251666727,"source":{"type":"room","roomId":"Ra8dbf4673c"}}"#
         guard case .activity(let l) = try LineWebhook.normalize(eventJSON: leave) else { return XCTFail() }
         XCTAssertEqual(l.kind, "LEAVE")
         XCTAssertEqual(l.externalUserID, "Ra8dbf4673c")
+    }
+
+    func testMembersJoiningAndLeavingAGroupAreActivityOnTheGroup() throws {
+        let joined = #"{"type":"memberJoined","timestamp":1692251666727,"source":{"type":"group","groupId":"C4af4980629"},"joined":{"members":[{"type":"user","userId":"U1"},{"type":"user","userId":"U2"}]},"replyToken":"r"}"#
+        guard case .activity(let a) = try LineWebhook.normalize(eventJSON: joined) else { return XCTFail() }
+        XCTAssertEqual(a.kind, "MEMBER_JOINED")
+        XCTAssertEqual(a.externalUserID, "C4af4980629")
+        XCTAssertEqual(a.detail["memberUserIds"], "U1,U2")
+        let left = #"{"type":"memberLeft","timestamp":1692251666727,"source":{"type":"group","groupId":"C4af4980629"},"left":{"members":[{"type":"user","userId":"U2"}]}}"#
+        guard case .activity(let l) = try LineWebhook.normalize(eventJSON: left) else { return XCTFail() }
+        XCTAssertEqual(l.kind, "MEMBER_LEFT")
+        XCTAssertEqual(l.detail["memberUserIds"], "U2")
     }
 
     func testUnknownMessageTypesAreKeptAsUnsupported() throws {

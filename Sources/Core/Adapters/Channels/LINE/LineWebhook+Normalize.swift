@@ -3,8 +3,8 @@ import FoundationEssentials
 extension LineWebhook {
     /// One stored LINE event → message, activity or ignored. Message events of every type become a
     /// message (an unknown type is UNSUPPORTED with a placeholder, so that nothing a customer sent
-    /// disappears); follow, unfollow, join, leave and postback are activities; everything else
-    /// (unsend, videoPlayComplete, beacon, memberJoined, …) is ignored. Throws only when the text is
+    /// disappears); follow, unfollow, join, leave, memberJoined, memberLeft and postback are activities;
+    /// everything else (unsend, videoPlayComplete, beacon, …) is ignored. Throws only when the text is
     /// not a JSON object.
     public static func normalize(eventJSON: String) throws -> InboundNormalization {
         let event = try WebhookSupport.parseEvent(eventJSON)
@@ -17,16 +17,17 @@ extension LineWebhook {
         switch type {
         case "message":
             return message(event, source: source, occurredAt: occurredAt)
-        case "follow", "unfollow", "join", "leave", "postback":
+        case "follow", "unfollow", "join", "leave", "postback", "memberJoined", "memberLeft":
             return .activity(activity(type, event, source: source, occurredAt: occurredAt))
         default:
             return .ignored(reason: "LINE event type \(type.isEmpty ? "(none)" : type) is not handled")
         }
     }
 
-    /// Who sent the event and which conversation it belongs to. In a group or room the thread is
-    /// the group/room and the sender its member; a member who has not consented to share a userId
-    /// (or the bot joining) leaves only the group/room id, which then stands for the sender too.
+    /// Who the customer is and which conversation the event belongs to. A group or room chat is one customer
+    /// of its own: its id is the party (one lead, one conversation, the bot's joins and leaves on that lead), and
+    /// the member who spoke is kept as `senderUserId` (LINE leaves it out for members it does not identify).
+    /// Filing a group under whichever member spoke first would hide the others' messages in someone's lead.
     struct Source {
         let type: String
         let userID: String
@@ -34,24 +35,25 @@ extension LineWebhook {
         var detail: [String: String]
 
         init?(_ value: JSONValue?) {
-            let userID = WebhookSupport.text(value?["userId"])
+            let member = WebhookSupport.text(value?["userId"])
             let type = WebhookSupport.text(value?["type"]) ?? "user"
             var detail = ["sourceType": type]
-            let thread: String?
+            let chat: String?
             switch type {
             case "group":
-                thread = WebhookSupport.text(value?["groupId"])
-                detail["groupId"] = thread
+                chat = WebhookSupport.text(value?["groupId"])
+                detail["groupId"] = chat
             case "room":
-                thread = WebhookSupport.text(value?["roomId"])
-                detail["roomId"] = thread
+                chat = WebhookSupport.text(value?["roomId"])
+                detail["roomId"] = chat
             default:
-                thread = userID
+                chat = nil
             }
-            guard let threadID = thread ?? userID, let sender = userID ?? thread else { return nil }
+            if chat != nil { detail["senderUserId"] = member }
+            guard let party = chat ?? member else { return nil }
             self.type = type
-            self.userID = sender
-            self.threadID = threadID
+            self.userID = party
+            self.threadID = party
             self.detail = detail
         }
     }
@@ -144,6 +146,10 @@ extension LineWebhook {
         switch type {
         case "follow":
             if let unblocked = event["follow"]?["isUnblocked"]?.boolValue { detail["isUnblocked"] = String(unblocked) }
+        case "memberJoined", "memberLeft":
+            let members = (event[type == "memberJoined" ? "joined" : "left"]?["members"]?.arrayValue ?? [])
+                .compactMap { WebhookSupport.text($0["userId"]) }
+            if !members.isEmpty { detail["memberUserIds"] = members.joined(separator: ",") }
         case "postback":
             detail["data"] = WebhookSupport.scalarText(event["postback"]?["data"])
             // Datetime pickers and rich menu switches add params (date, time, datetime, newRichMenuAliasId, status).
@@ -153,7 +159,8 @@ extension LineWebhook {
         default:
             break
         }
-        return InboundActivity(channel: .line, externalUserID: source.userID, kind: type.uppercased(),
+        let kind = ["memberJoined": "MEMBER_JOINED", "memberLeft": "MEMBER_LEFT"][type] ?? type.uppercased()
+        return InboundActivity(channel: .line, externalUserID: source.userID, kind: kind,
                                occurredAt: occurredAt, detail: detail)
     }
 }

@@ -26,8 +26,14 @@ public struct HTTPProviderProfiles: ProviderProfiles {
         let id = try Self.pathSegment(externalUserID)
         switch channel {
         case .line:
-            let body = try get(lineAPIBaseURL + "/v2/bot/profile/" + id, headers: [("Authorization", "Bearer " + accessToken)])
-            return ProviderProfile(displayName: body["displayName"]?.stringValue, pictureURL: body["pictureUrl"]?.stringValue)
+            // A group chat is a customer of its own (LineWebhook.Source): its name and picture come from the group
+            // summary. LINE offers nothing of the kind for rooms (ids starting with "R").
+            if id.hasPrefix("R") { return ProviderProfile(displayName: nil, pictureURL: nil) }
+            let group = id.hasPrefix("C")
+            let body = try get(lineAPIBaseURL + (group ? "/v2/bot/group/\(id)/summary" : "/v2/bot/profile/" + id),
+                               headers: [("Authorization", "Bearer " + accessToken)])
+            return ProviderProfile(displayName: body[group ? "groupName" : "displayName"]?.stringValue,
+                                   pictureURL: body["pictureUrl"]?.stringValue)
         case .facebook, .instagram:
             let fields = channel == .facebook ? "name,first_name,last_name,profile_pic" : "name,username,profile_pic"
             let body = try get(graphURL(id, query: "fields=\(fields)", token: accessToken))
