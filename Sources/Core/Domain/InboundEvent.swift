@@ -36,11 +36,23 @@ extension WebhookEventRecord {
 public enum InboundNormalization: Sendable, Equatable {
     /// A customer message for the inbox.
     case message(InboundMessage)
+    /// One provider message that the inbox shows as several, in order (a Messenger or Instagram message with
+    /// several attachments: one message each, the text with the first). Each part has its own provider id
+    /// (`<mid>`, `<mid>#2`, …), so recording them again inserts nothing twice.
+    case messages([InboundMessage])
     /// Something a customer did that is worth logging but is not a message (follow, postback, …).
     case activity(InboundActivity)
     /// Nothing to do (echoes, reads, reactions, the page's own comments, unknown types); the reason
     /// goes to logs so that a dropped event can be explained.
     case ignored(reason: String)
+}
+
+extension InboundNormalization {
+    /// A message the inbox records in several steps (see `messages`).
+    public var hasSeveralParts: Bool {
+        if case .messages(let parts) = self { return parts.count > 1 }
+        return false
+    }
 }
 
 /// The values `messages.message_type` accepts that inbound normalization produces.

@@ -55,7 +55,6 @@ public struct ProcessInboundEvent {
         guard let event = try inbox.webhookEvent(id: payload.webhookEventId) else {
             throw PermanentJobFailure("webhook event \(payload.webhookEventId) does not exist")
         }
-        if event.processed { return .alreadyProcessed }
         let normalized: InboundNormalization
         do {
             switch event.channel {
@@ -65,34 +64,18 @@ public struct ProcessInboundEvent {
                                                        accountExternalID: payload.accountExternalId ?? event.accountExternalID ?? "")
             }
         } catch {
+            if event.processed { return .alreadyProcessed }
             try inbox.markProcessed(event: event, note: "unreadable event: \(error)")
             return .ignored("unreadable event")
         }
+        // The event row is marked processed with its (first) message. A message in several parts is recorded part
+        // by part, each idempotently, so a run cut short after its first part must still record the rest.
+        if event.processed, !normalized.hasSeveralParts { return .alreadyProcessed }
         switch normalized {
-        case .message(var message):
-            let context = try inbox.lookupContext(event: event, externalUserID: message.externalUserID)
-            let token = context.accessToken ?? defaultAccounts[message.channel]?.credentials.accessToken
-            fillCommentText(&message, event: event, token: token)
-            var media: InboundMedia?
-            if let lineImages, message.channel == .line, message.messageType == "IMAGE",
-               let contentID = message.lineContentMessageID, let token {
-                media = lineImages(tenantID: event.tenantID, lineMessageID: contentID, accessToken: token)
-                if let error = media?.error {
-                    logger.warning("LINE image kept without media", metadata: ["error": "\(error)", "tenantId": "\(event.tenantID)"])
-                }
-            }
-            let record = try inbox.recordMessage(message, event: event, media: media)
-            if record.inserted {  // after the commit, and only for what is new
-                realtime.publish(RealtimeEvent(type: "message.received", tenantID: event.tenantID,
-                                               conversationID: record.conversationID, messageID: record.messageID,
-                                               leadID: record.leadID))
-            }
-            try whenRecorded()
-            // The message is visible first; the sender's profile follows.
-            if let lookup = profileLookup(for: message, event: event, context: context, token: token, record: record) {
-                if let deferProfileLookup { deferProfileLookup(lookup) } else { try refreshProfile(lookup) }
-            }
-            return .recorded(record)
+        case .message(let message):
+            return try record([message], event: event, whenRecorded: whenRecorded)
+        case .messages(let parts):
+            return try record(parts, event: event, whenRecorded: whenRecorded)
         case .activity(let activity):
             try inbox.recordActivity(activity, event: event)
             return .activity
@@ -104,6 +87,39 @@ public struct ProcessInboundEvent {
 }
 
 extension ProcessInboundEvent {
+    /// Records a message (or the parts of one, in order): the visible message first, the sender's profile after.
+    func record(_ parts: [InboundMessage], event: StoredWebhookEvent, whenRecorded: () throws -> Void) throws -> Outcome {
+        guard var message = parts.first else { return .ignored("a message without parts") }
+        let context = try inbox.lookupContext(event: event, externalUserID: message.externalUserID)
+        let token = context.accessToken ?? defaultAccounts[message.channel]?.credentials.accessToken
+        fillCommentText(&message, event: event, token: token)
+        var first: InboundRecord?
+        for part in [message] + parts.dropFirst() {
+            var media: InboundMedia?
+            if let lineImages, part.channel == .line, part.messageType == "IMAGE",
+               let contentID = part.lineContentMessageID, let token {
+                media = lineImages(tenantID: event.tenantID, lineMessageID: contentID, accessToken: token)
+                if let error = media?.error {
+                    logger.warning("LINE image kept without media", metadata: ["error": "\(error)", "tenantId": "\(event.tenantID)"])
+                }
+            }
+            let record = try inbox.recordMessage(part, event: event, media: media)
+            if record.inserted {  // after the commit, and only for what is new
+                realtime.publish(RealtimeEvent(type: "message.received", tenantID: event.tenantID,
+                                               conversationID: record.conversationID, messageID: record.messageID,
+                                               leadID: record.leadID))
+            }
+            first = first ?? record
+        }
+        guard let first else { return .ignored("a message without parts") }
+        try whenRecorded()
+        // The message is visible first; the sender's profile follows.
+        if let lookup = profileLookup(for: message, event: event, context: context, token: token, record: first) {
+            if let deferProfileLookup { deferProfileLookup(lookup) } else { try refreshProfile(lookup) }
+        }
+        return .recorded(first)
+    }
+
     /// Best effort: a comment's text when the webhook left it out (it is the message's content).
     func fillCommentText(_ message: inout InboundMessage, event: StoredWebhookEvent, token: String?) {
         guard message.needsCommentTextLookup, let commentID = message.facebookCommentID, let profiles, let token else { return }

@@ -4,7 +4,7 @@ import XCTest
 
 /// The use case against in-memory ports: what it asks the inbox to do, and what it publishes.
 final class ProcessInboundEventTests: XCTestCase {
-    final class FakeInbox: InboxRecorder, @unchecked Sendable {
+    class FakeInbox: InboxRecorder, @unchecked Sendable {
         var event: StoredWebhookEvent
         var insertNext = true
         var recorded: [InboundMessage] = []
@@ -50,6 +50,36 @@ final class ProcessInboundEventTests: XCTestCase {
         inbox.insertNext = false
         _ = try process(jobPayload: #"{"webhookEventId":"\#(inbox.event.id.uuidString)"}"#)
         XCTAssertEqual(published.events.count, 1)
+    }
+
+    /// Three photos in one Messenger message are three messages; a run cut short after the first (which marks the
+    /// event processed) records the other two when the job runs again.
+    func testAMessageInPartsIsRecordedWholeEvenAfterAnInterruptedRun() throws {
+        let photos = #"{"sender":{"id":"123"},"recipient":{"id":"PAGE"},"timestamp":1795737925000,"message":{"mid":"m_3","text":"these","attachments":[{"type":"image","payload":{"url":"https://cdn.example/1.jpg"}},{"type":"image","payload":{"url":"https://cdn.example/2.jpg"}},{"type":"file","payload":{"url":"https://cdn.example/x/quote.pdf"}}]}}"#
+        final class Interrupted: FakeInbox, @unchecked Sendable {
+            var failAfter: Int? = 1
+            override func recordMessage(_ message: InboundMessage, event: StoredWebhookEvent, media: InboundMedia?) throws -> InboundRecord {
+                struct Crash: Error {}
+                if let failAfter, recorded.count >= failAfter { throw Crash() }
+                self.event = StoredWebhookEvent(id: event.id, tenantID: event.tenantID, channel: event.channel,
+                                                channelAccountID: event.channelAccountID,
+                                                accountExternalID: event.accountExternalID, payload: event.payload, processed: true)
+                return try super.recordMessage(message, event: event, media: media)
+            }
+        }
+        let inbox = Interrupted(event: event(photos, channel: .facebook))
+        let process = ProcessInboundEvent(inbox: inbox, logger: Logger(label: "test"))
+        let job = #"{"webhookEventId":"\#(inbox.event.id.uuidString)","accountExternalId":"PAGE"}"#
+        XCTAssertThrowsError(try process(jobPayload: job))
+        XCTAssertTrue(inbox.event.processed)
+        inbox.failAfter = nil
+        guard case .recorded = try process(jobPayload: job) else { return XCTFail() }
+        XCTAssertEqual(inbox.recorded.map(\.providerMessageID), ["m_3", "m_3", "m_3#2", "m_3#3"])
+        XCTAssertEqual(inbox.recorded.map(\.messageType), ["IMAGE", "IMAGE", "IMAGE", "FILE"])
+        XCTAssertEqual(inbox.recorded.map(\.text), ["these", "these", "[Image]", "[File] quote.pdf"])
+        XCTAssertEqual(inbox.recorded.last?.mediaURL, "https://cdn.example/x/quote.pdf")
+        XCTAssertEqual(inbox.recorded.last?.metadata["attachmentIndex"], "3")
+        XCTAssertLessThan(inbox.recorded[2].occurredAt, inbox.recorded[3].occurredAt, "the parts keep their order")
     }
 
     /// Records the order of what happens around a profile lookup.

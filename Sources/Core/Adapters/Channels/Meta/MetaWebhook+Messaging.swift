@@ -55,6 +55,7 @@ extension MetaWebhook {
         var content = text ?? "[Unsupported message]"
         var mediaURL: String?
         let attachments = message["attachments"]?.arrayValue ?? []
+        let shared = metadata  // what every part of a message with several attachments carries
         if let first = attachments.first {
             let described = describe(attachment: first)
             // A text with a link preview (a `fallback` attachment) or a share is a text message with a link.
@@ -62,20 +63,41 @@ extension MetaWebhook {
             content = text ?? described.placeholder
             mediaURL = described.mediaURL
             metadata.merge(described.metadata) { current, _ in current }
-            if attachments.count > 1 { metadata["attachmentCount"] = String(attachments.count) }
+            if attachments.count > 1 {
+                metadata["attachmentCount"] = String(attachments.count)
+                metadata["attachmentIndex"] = "1"
+            }
         } else if text == nil {
             kind = InboundMessageType.unsupported
             if message["is_unsupported"]?.boolValue == true { metadata["providerUnsupported"] = "true" }
         }
 
-        return .message(InboundMessage(
+        let first = InboundMessage(
             channel: channel, externalUserID: sender,
             threadID: channel == .instagram ? "ig:user:" + sender : sender,
             providerMessageID: mid, messageType: kind, text: content, mediaURL: mediaURL,
             occurredAt: occurredAt(event["timestamp"], event),
             threadType: channel == .facebook ? "MESSENGER_DM" : nil,
             facebookPageID: channel == .facebook ? accountExternalID : nil,
-            metadata: metadata))
+            metadata: metadata)
+        guard attachments.count > 1 else { return .message(first) }
+        // Three photos in one message are three images in the inbox, in the order sent.
+        var parts = [first]
+        for (index, attachment) in attachments.enumerated().dropFirst() {
+            let described = describe(attachment: attachment)
+            var part = first
+            part.providerMessageID = "\(mid)#\(index + 1)"
+            part.messageType = described.kind
+            part.text = described.placeholder
+            part.mediaURL = described.mediaURL
+            part.occurredAt = first.occurredAt.addingTimeInterval(Double(index) / 1_000_000)
+            part.metadata = shared.merging(described.metadata) { current, _ in current }
+            part.metadata["attachmentCount"] = String(attachments.count)
+            part.metadata["attachmentIndex"] = String(index + 1)
+            part.metadata["partOf"] = mid
+            parts.append(part)
+        }
+        return .messages(parts)
     }
 
     struct DescribedAttachment {
