@@ -11,3 +11,25 @@ LOG_DIR=$HUBCHAT_RUN_DIR/logs PID_DIR=$HUBCHAT_RUN_DIR/pids
 DURATION=${2:-$1}
 CONNECTIONS=${3:-32}
 trap 'stack_down >/dev/null 2>&1 || true' EXIT
+
+# BENCH_PG_STATEMENTS=1: where PostgreSQL spends its time during a measured phase (pg_stat_statements, nested
+# statements of the inbox functions included; added to the bench cluster's configuration the first time).
+#   pg_statements_begin   (after stack_up)   … measured work …   pg_statements_report   (to stderr)
+su_sql() { as_pg "$PG_BIN/psql" -X -q -tA -h "$PG_DATA" -p "$HUBCHAT_PG_PORT" -U postgres -d hubchat "$@"; }
+pg_statements_begin() {
+    [[ ${BENCH_PG_STATEMENTS:-} ]] || return 0
+    pg_data_dir
+    if ! grep -q '^shared_preload_libraries' "$PG_DATA/postgresql.conf"; then
+        printf "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n" >>"$PG_DATA/postgresql.conf"
+        pg_restart
+    fi
+    su_sql -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()" >/dev/null
+}
+pg_statements_report() {
+    [[ ${BENCH_PG_STATEMENTS:-} ]] || return 0
+    su_sql -F' | ' -c "
+        SELECT calls, round(total_exec_time::numeric, 0) AS exec_ms, round(total_plan_time::numeric, 0) AS plan_ms,
+               round((total_exec_time / greatest(calls, 1))::numeric, 3) AS ms_per_call,
+               left(regexp_replace(query, '\s+', ' ', 'g'), ${BENCH_PG_STATEMENTS_WIDTH:-90})
+          FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT ${BENCH_PG_STATEMENTS_TOP:-15}" >&2
+}

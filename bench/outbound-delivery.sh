@@ -35,15 +35,7 @@ conversations=$HUBCHAT_RUN_DIR/bench-conversations.csv
 sql -v tenant="$HUBCHAT_TENANT_ID" -v run="$run" -v accounts=4 -v conversations=5000 -v per_conversation="$PER_CONVERSATION" \
     -v conversations_file="$conversations" -f "$HUBCHAT_ROOT/bench/outbound/preload.sql"
 queued=$(sql -c "SELECT count(*) FROM messages WHERE delivery_status = 'QUEUED' AND content LIKE 'bench $run %'")
-# BENCH_PG_STATEMENTS=1 prints where PostgreSQL spent its time during the drain (pg_stat_statements, added to the
-# bench cluster's configuration the first time).
-pg_data_dir
-su_sql() { as_pg "$PG_BIN/psql" -X -q -tA -h "$PG_DATA" -p "$HUBCHAT_PG_PORT" -U postgres -d hubchat "$@"; }
-if [[ ${BENCH_PG_STATEMENTS:-} ]] && ! grep -q '^shared_preload_libraries' "$PG_DATA/postgresql.conf"; then
-    printf "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n" >>"$PG_DATA/postgresql.conf"
-    pg_restart
-fi
-[[ ${BENCH_PG_STATEMENTS:-} ]] && su_sql -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()" >/dev/null
+pg_statements_begin  # BENCH_PG_STATEMENTS=1: where PostgreSQL spent its time during the drain
 "$HUBCHAT_ROOT/scripts/ctl" worker-start
 worker_pid=$(cat "$HUBCHAT_RUN_DIR/pids/worker.pid")
 max_rss=0
@@ -66,10 +58,7 @@ read -r sent failed whole steady < <(sql -F' ' -c "
            round(((SELECT count(*) FROM s) / greatest(b - a, 0.001))::numeric),
            round(((SELECT count(*) FROM s WHERE t BETWEEN p10 AND p90) / greatest(p90 - p10, 0.001))::numeric)
       FROM q")
-[[ ${BENCH_PG_STATEMENTS:-} ]] && su_sql -F' | ' -c "
-    SELECT calls, round(total_exec_time::numeric, 0) AS exec_ms, round(total_plan_time::numeric, 0) AS plan_ms,
-           round((total_exec_time / greatest(calls, 1))::numeric, 3) AS ms_per_call, left(regexp_replace(query, '\s+', ' ', 'g'), 90)
-      FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 15" >&2
+pg_statements_report
 pushes=$(curl -fsS "$SIMULATOR_URL/__stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["byPath"].get("/v2/bot/message/push", 0))')
 
 # --- 2. latency --------------------------------------------------------------------------------------------------

@@ -10,6 +10,10 @@ RATE=${2:-500}
 stack_up >/dev/null
 set -a; . "$HUBCHAT_RUN_DIR/stack.env"; set +a
 find_pg_bin
+# Start from an empty pipeline (before the warm-up: a TRUNCATE invalidates every process's cached plans and
+# resets the tables' statistics, so right before the measured run it would measure a cold start again). The
+# warm-up's backlog is drained before the run starts (the sleep below), and the run's figures count its own events.
+PGOPTIONS='-c hubchat.scope=system' "$PG_BIN/psql" -q -X "$DATABASE_URL" -c "TRUNCATE webhook_events, outbox_events, queue_jobs"
 # Warm-up, as the wrk benches have: 3 s at the same rate from other customers, so the stack's processes and
 # connections are past their first requests (BENCH_COLD=1 skips it and measures from a fresh start). The measured
 # run still brings 200 customers the inbox has never seen, whose first events create their leads.
@@ -18,8 +22,7 @@ if [[ -z ${BENCH_COLD:-} ]]; then
         "$RATE" 3 "warm$(date +%s)" >/dev/null
     sleep 2
 fi
-# Start from an empty pipeline, so the worker's backlog is this run's alone.
-PGOPTIONS='-c hubchat.scope=system' "$PG_BIN/psql" -q -X "$DATABASE_URL" -c "TRUNCATE webhook_events, outbox_events, queue_jobs"
+pg_statements_begin  # BENCH_PG_STATEMENTS=1: where PostgreSQL spent its time during the run
 prefix=paced$(date +%s)
 sender=$(python3 "$HUBCHAT_ROOT/bench/webhook/paced-sender.py" "$HUBCHAT_URL" "$LINE_DESTINATION" "$LINE_CHANNEL_SECRET" \
     "$RATE" "$DURATION" "$prefix")
@@ -35,6 +38,15 @@ stats() {  # extra WHERE clause → "count processed p50 p99 max"
           FROM webhook_events
          WHERE provider_event_id LIKE '$prefix-%' $1"
 }
+pg_statements_report
+# BENCH_TIMELINE=1: how the first seconds went, per 250 ms of arrival (where a first-contact backlog shows).
+[[ ${BENCH_TIMELINE:-} ]] && PGOPTIONS='-c hubchat.scope=system' "$PG_BIN/psql" -X -q "$DATABASE_URL" -c "
+    WITH e AS (SELECT received_at, processed_at - received_at AS waited,
+                      min(received_at) OVER () AS t0 FROM webhook_events WHERE provider_event_id LIKE '$prefix-%')
+    SELECT floor(extract(epoch FROM received_at - t0) * 4) / 4 AS from_s, count(*) AS events,
+           round(1000 * extract(epoch FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY waited))::numeric, 1) AS p50_ms,
+           round(1000 * extract(epoch FROM max(waited))::numeric, 1) AS max_ms
+      FROM e GROUP BY 1 HAVING floor(extract(epoch FROM min(received_at) - min(t0)) * 4) / 4 < 4 ORDER BY 1" >&2
 read -r events processed p50 p99 max < <(stats "")
 read -r s_events s_processed s_p50 s_p99 s_max < <(stats "AND received_at >= (SELECT min(received_at) + interval '2 seconds'
                                                        FROM webhook_events WHERE provider_event_id LIKE '$prefix-%')")

@@ -1,6 +1,9 @@
 import Core
 import Dispatch
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Profile lookups handed over by the inbound lanes, run by lanes of their own: a provider's profile API (LINE's
 /// or Graph's, 100 ms or more in production) then never holds up the inbox, even when a burst of new customers
@@ -18,9 +21,29 @@ final class ProfileLookups: Sendable {
     /// Waiting lookups, and when each customer's lookup was last taken (nil while it waits or runs).
     private let state = Mutex<(waiting: [Lookup], customers: [String: ContinuousClock.Instant?])>(([], [:]))
 
+    /// Until when (DispatchTime nanoseconds) the inbound lanes have a backlog: lookups wait meanwhile.
+    private let inboundBusyUntil = Atomic<UInt64>(0)
+
     init(capacity: Int = 10_000, quietSeconds: Int = 60) {
         self.capacity = capacity
         self.quietSeconds = quietSeconds
+    }
+
+    /// An inbound lane claimed a full batch, so messages are waiting: for the next `holdMilliseconds`, profile
+    /// lookups (a provider call and three row updates each) leave the CPU and the database to the messages. A burst
+    /// of new customers is exactly when both arrive together, and the inbox comes first.
+    func inboundHasBacklog(holdMilliseconds: UInt64 = 100) {
+        inboundBusyUntil.store(DispatchTime.now().uptimeNanoseconds + holdMilliseconds * 1_000_000, ordering: .relaxed)
+    }
+
+    /// Waits while the inbound lanes have a backlog, at most `maxMilliseconds` (a lookup is late, never lost).
+    func yieldToInbound(maxMilliseconds: UInt64 = 2_000) {
+        let deadline = DispatchTime.now().uptimeNanoseconds + maxMilliseconds * 1_000_000
+        while ProcessSignals.stopRequested == 0 {
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard now < inboundBusyUntil.load(ordering: .relaxed), now < deadline else { return }
+            usleep(10_000)
+        }
     }
 
     func submit(_ lookup: Lookup) {
@@ -70,7 +93,9 @@ struct ProfileLane: Sendable {
             let process = ProcessInboundEvent(inbox: PostgresInbox(connection: db), profiles: profiles,
                                               realtime: realtime, logger: lane.logger)
             var done = 0
-            while ProcessSignals.stopRequested == 0, let lookup = lookups.next() {
+            while ProcessSignals.stopRequested == 0 {
+                lookups.yieldToInbound()
+                guard let lookup = lookups.next() else { break }
                 defer { lookups.finish(lookup) }
                 try process.refreshProfile(lookup)
                 done += 1

@@ -240,10 +240,12 @@ struct InboundLane: Sendable {
                 inbox: PostgresInbox(connection: db), profiles: profiles,
                 defaultAccounts: config.defaultChannelAccounts, lineImages: lineImages, realtime: realtime,
                 deferProfileLookup: lookups.submit, logger: lane.logger)
-            return try InboundProcessor(
+            let taken = try InboundProcessor(
                 queue: PostgresJobQueue(connection: db), process: process, batchSize: batchSize,
                 leaseSeconds: config.worker.outboxProcessingTimeoutSeconds, workerName: lane.name, logger: lane.logger,
                 metrics: metrics).runOnce()
+            if taken >= batchSize { lookups.inboundHasBacklog() }
+            return taken
         }
     }
 
