@@ -188,6 +188,39 @@ final class WebhookIngestTests: XCTestCase {
                                  [tenant, user]), 0)
     }
 
+    /// LINE gives one person the same user id at every channel of a provider: writing to two Official Accounts of
+    /// one tenant makes two conversations (each answered through its own account) on one lead.
+    func testOnePersonWritingToTwoLINEAccountsHasAConversationWithEach() throws {
+        let admin = AdministrationRepository(connection: db)
+        let second = "U" + Self.hex(16), secret = Self.hex(16)
+        try admin.upsertChannelAccount(tenantID: tenant, channel: "LINE", externalAccountID: second, displayName: "Second OA",
+                                       credentials: try PostgresJSON(encoding: ["channelSecret": secret]))
+        defer { _ = try? db.query("UPDATE channel_accounts SET is_active = false WHERE external_account_id = $1", [second]) }
+        let user = "U" + Self.hex(16)
+        let toFirst = Self.lineBody(destination: lineDestination, events: [
+            Self.lineMessage(user: user, id: "a1", message: #"{"id":"a1-\#(user)","type":"text","text":"to the first"}"#),
+        ])
+        let toSecond = Self.lineBody(destination: second, events: [
+            Self.lineMessage(user: user, id: "b1", message: #"{"id":"b1-\#(user)","type":"text","text":"to the second"}"#),
+        ])
+        XCTAssertEqual(try postLINE(toFirst, signature: Self.lineSignature(toFirst, secret: lineSecret)).status, 200)
+        XCTAssertEqual(try postLINE(toSecond, signature: Self.lineSignature(toSecond, secret: secret)).status, 200)
+        XCTAssertTrue(TestStack.eventually(within: 10) {
+            (try? self.count("SELECT count(*) AS n FROM conversations WHERE tenant_id = $1 AND channel_thread_id = $2",
+                             [self.tenant, user])) == 2
+        })
+        let rows = try db.query("""
+            SELECT c.unread_count, c.lead_id, a.external_account_id, c.last_message_preview
+              FROM conversations c LEFT JOIN channel_accounts a ON a.id = c.channel_account_id
+             WHERE c.tenant_id = $1 AND c.channel_thread_id = $2 ORDER BY c.last_message_preview
+            """, [tenant, user]).rows
+        XCTAssertEqual(rows.map { $0["last_message_preview"] ?? "" }, ["to the first", "to the second"])
+        XCTAssertEqual(rows[1]["external_account_id"], second, "the second account's conversation is its own")
+        XCTAssertNotEqual(rows[0]["external_account_id"], second)
+        XCTAssertEqual(Set(rows.map { $0["lead_id"] ?? "" }).count, 1, "one person, one lead")
+        XCTAssertEqual(rows.map { try? $0.decode("unread_count", as: Int.self) }, [1, 1])
+    }
+
     func testReprocessingAnEventRecordsNothingTwice() throws {
         let user = "U" + Self.hex(16)
         let body = Self.lineBody(destination: lineDestination, events: [
