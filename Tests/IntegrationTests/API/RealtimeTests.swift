@@ -86,6 +86,13 @@ final class RealtimeTests: XCTestCase {
         _ = smuggled
         let direct = try TestStack.http("GET", "/api/realtime/authorize")
         XCTAssertEqual(direct.status, 404, "the authorize route is internal to nginx")
+        // Refusals are JSON like every other error, and a malformed tenant id is a refusal, not a server error.
+        let forged = try TestStack.http("GET", "/api/realtime?tenant=\(a.tenantID.uuidString.lowercased())&access_token=forged")
+        XCTAssertEqual(forged.status, 401)
+        XCTAssertTrue(forged.text.contains(#""code":"unauthorized""#), forged.text)
+        let malformed = try TestStack.http("GET", "/api/realtime?tenant=not-a-uuid&access_token=\(try a.token("admin"))")
+        XCTAssertEqual(malformed.status, 403, malformed.text)
+        XCTAssertTrue(malformed.text.contains(#""code":"forbidden""#), malformed.text)
     }
 
     func testAnInboundMessageAndItsDeliveryReachTheDashboard() throws {
