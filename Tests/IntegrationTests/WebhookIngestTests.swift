@@ -221,6 +221,37 @@ final class WebhookIngestTests: XCTestCase {
         XCTAssertEqual(rows.map { try? $0.decode("unread_count", as: Int.self) }, [1, 1])
     }
 
+    /// A lead's last contact is kept to the minute: a message within a minute of it only reads the lead (no new row
+    /// version, no list re-sort); a later one moves it forward.
+    func testALeadsLastContactMovesAtMostOnceAMinute() throws {
+        let user = "U" + Self.hex(16)
+        let start = (Date().timeIntervalSince1970 - 600).rounded(.down)
+        func send(_ id: String, after seconds: Double) throws {
+            let event = #"{"type":"message","webhookEventId":"\#(id)-\#(user)","timestamp":\#(Int64((start + seconds) * 1000)),"source":{"type":"user","userId":"\#(user)"},"message":{"id":"\#(id)-\#(user)","type":"text","text":"\#(id)"},"mode":"active"}"#
+            let body = Self.lineBody(destination: lineDestination, events: [event])
+            XCTAssertEqual(try postLINE(body, signature: Self.lineSignature(body, secret: lineSecret)).status, 200)
+        }
+        func lead() throws -> (contact: Date, updated: Date) {
+            let row = try XCTUnwrap(try db.query("SELECT last_contact_at, updated_at FROM leads WHERE tenant_id = $1 AND external_user_id = $2",
+                                                 [tenant, user]).first)
+            return (try row.decode("last_contact_at"), try row.decode("updated_at"))
+        }
+        try send("m1", after: 0)
+        _ = try waitForConversation(thread: user) { (try? $0.decode("unread_count", as: Int.self)) == 1 }
+        let first = try lead()
+        XCTAssertEqual(first.contact.timeIntervalSince1970, start, accuracy: 0.001)
+        try send("m2", after: 30)
+        let conversation = try waitForConversation(thread: user) { (try? $0.decode("unread_count", as: Int.self)) == 2 }
+        let last: Date = try conversation.decode("last_inbound_at")
+        XCTAssertEqual(last.timeIntervalSince1970, start + 30, accuracy: 0.001, "the conversation stays exact")
+        XCTAssertEqual(try lead().contact, first.contact, "within a minute the lead is only read")
+        XCTAssertEqual(try lead().updated, first.updated)
+        try send("m3", after: 75)
+        _ = try waitForConversation(thread: user) { (try? $0.decode("unread_count", as: Int.self)) == 3 }
+        XCTAssertEqual(try lead().contact.timeIntervalSince1970, start + 75, accuracy: 0.001)
+        XCTAssertGreaterThan(try lead().updated, first.updated)
+    }
+
     func testReprocessingAnEventRecordsNothingTwice() throws {
         let user = "U" + Self.hex(16)
         let body = Self.lineBody(destination: lineDestination, events: [
