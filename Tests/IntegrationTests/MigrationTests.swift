@@ -32,6 +32,21 @@ final class MigrationTests: XCTestCase {
         }
     }
 
+    /// (On the test database's real schema.) Every inbound message looks its conversation up by (tenant, channel,
+    /// thread) and matches the account with IS NOT DISTINCT FROM, which no index can search on: the thread must come
+    /// before the account in the key, or the lookup reads all of a channel's conversations (0009 had it so, and the
+    /// worker fell seconds behind at 500 events/s).
+    func testTheConversationKeySearchesByThreadBeforeAccount() throws {
+        let definition: String = try XCTUnwrap(try db.query("""
+            SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint
+             WHERE conname = 'conversations_thread_key' AND conrelid = 'public.conversations'::regclass
+            """).first?.decode("def"))
+        let columns = definition.drop { $0 != "(" }.dropFirst().prefix { $0 != ")" }
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        XCTAssertEqual(columns, ["tenant_id", "channel", "channel_thread_id", "channel_account_id"], definition)
+        XCTAssertTrue(definition.contains("NULLS NOT DISTINCT"), definition)
+    }
+
     func testAFailingMigrationLeavesNothingBehind() throws {
         let dir = try Self.directory(with: [
             "0001_first.sql": "CREATE TABLE first_ok (id int);",
