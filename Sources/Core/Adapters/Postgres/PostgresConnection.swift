@@ -316,11 +316,17 @@ private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeP
     }
 }
 
+/// memchr over the string's UTF-8 (every parameter of every statement passes here; a webhook's is a kilobyte).
+private func hasNUL(_ s: String) -> Bool {
+    s.utf8.withContiguousStorageIfAvailable { bytes in bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false }
+        ?? s.utf8.contains(0)
+}
+
 private func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
     // PostgreSQL text cannot hold U+0000, and a C string would end at it (an array literal would be cut short
     // and rejected): it becomes U+FFFD, as the webhook store does inside JSON.
     let duplicated: [UnsafeMutablePointer<CChar>?] = strings.map { s in
-        s.flatMap { $0.utf8.contains(0) ? strdup($0.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}")) : strdup($0) }
+        s.flatMap { hasNUL($0) ? strdup($0.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}")) : strdup($0) }
     }
     defer { duplicated.forEach { free($0) } }
     let constant = duplicated.map { UnsafePointer($0) }
