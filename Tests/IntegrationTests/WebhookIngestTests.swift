@@ -120,6 +120,14 @@ final class WebhookIngestTests: XCTestCase {
         let response = try postLINE(body, signature: Self.lineSignature(body, secret: lineSecret))
         XCTAssertEqual(response.status, 200, response.text)
         XCTAssertEqual(try TestStack.json(response)["stored"] as? Int, 2)
+        // A sender id too long for any index (random, so it does not compress): stored, acknowledged, not recorded.
+        let huge = "U" + Self.hex(3_000)
+        let forged = Self.lineBody(destination: lineDestination, events: [
+            Self.lineMessage(user: huge, id: "h1", message: #"{"id":"h1-\#(user)","type":"text","text":"huge"}"#),
+        ])
+        let forgedResponse = try postLINE(forged, signature: Self.lineSignature(forged, secret: lineSecret))
+        XCTAssertEqual(forgedResponse.status, 200, forgedResponse.text)
+        XCTAssertEqual(try TestStack.json(forgedResponse)["stored"] as? Int, 1)
         let conversation = try waitForConversation(thread: user) { (try? $0.decode("unread_count", as: Int.self)) == 2 }
         XCTAssertEqual(try messageCount(conversation: try conversation.decode("id")), 2)
         let latest: Date = try conversation.decode("last_message_at")
@@ -127,6 +135,11 @@ final class WebhookIngestTests: XCTestCase {
         XCTAssertEqual(try count("SELECT count(*) AS n FROM webhook_events WHERE provider_event_id = $1", ["nul\u{FFFD}-\(user)"]), 1)
         let again = try postLINE(body, signature: Self.lineSignature(body, secret: lineSecret))
         XCTAssertEqual(try TestStack.json(again)["stored"] as? Int, 0, "both still deduplicate")
+        let forgedKey = "sha256:" + SHA256.hash(data: Data("h1-\(huge)".utf8)).map { String(format: "%02x", $0) }.joined()
+        XCTAssertTrue(TestStack.eventually(within: 5) {
+            (try? self.db.query("SELECT last_error FROM webhook_events WHERE provider_event_id = $1 AND processed_at IS NOT NULL",
+                                [forgedKey]).first?["last_error"] ?? nil)?.contains("longer than any provider") == true
+        }, "the forged event is marked, not retried")
     }
 
     /// A LINE group chat is one customer: every member's message lands in the group's conversation and lead, the

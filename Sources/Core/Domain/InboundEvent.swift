@@ -48,6 +48,23 @@ public enum InboundNormalization: Sendable, Equatable {
 }
 
 extension InboundNormalization {
+    /// The name of an id the inbox would key on that is longer than `WebhookEventRecord.maxKeyLength`, if any.
+    public var oversizedID: String? {
+        func check(_ ids: [(String, String?)]) -> String? {
+            ids.first { ($0.1?.utf8.count ?? 0) > WebhookEventRecord.maxKeyLength }?.0
+        }
+        switch self {
+        case .message(let m):
+            return check([("the sender id", m.externalUserID), ("the thread id", m.threadID), ("the message id", m.providerMessageID)])
+        case .messages(let parts):
+            return parts.lazy.compactMap { InboundNormalization.message($0).oversizedID }.first
+        case .activity(let a):
+            return check([("the sender id", a.externalUserID)])
+        case .ignored:
+            return nil
+        }
+    }
+
     /// A message the inbox records in several steps (see `messages`).
     public var hasSeveralParts: Bool {
         if case .messages(let parts) = self { return parts.count > 1 }

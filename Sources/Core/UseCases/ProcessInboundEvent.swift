@@ -68,6 +68,12 @@ public struct ProcessInboundEvent {
             try inbox.markProcessed(event: event, note: "unreadable event: \(error)")
             return .ignored("unreadable event")
         }
+        // No provider's ids come near 200 bytes (LINE's are 33 characters, Meta's about 20 digits); a forged one that
+        // did would fail the inbox's unique indexes on every retry. It stays stored, marked, and is not recorded.
+        if let oversized = normalized.oversizedID {
+            try inbox.markProcessed(event: event, note: "\(oversized) is longer than any provider's")
+            return .ignored("an id longer than any provider's")
+        }
         // The event row is marked processed with its (first) message. A message in several parts is recorded part
         // by part, each idempotently, so a run cut short after its first part must still record the rest.
         if event.processed, !normalized.hasSeveralParts { return .alreadyProcessed }

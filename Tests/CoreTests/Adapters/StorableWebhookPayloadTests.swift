@@ -7,6 +7,15 @@ final class StorableWebhookPayloadTests: XCTestCase {
         let thai = #"{"text":"สวัสดี \"quoted\" \\u0041"}"#
         XCTAssertEqual(PostgresWebhookEventStore.storable(thai), thai)
         XCTAssertEqual(PostgresWebhookEventStore.storable(""), "")
+        // A literal backslash before "u0000" is text, not an escape: it stays.
+        let literal = #"{"text":"C:\\u0000 and \\\u0000"}"#
+        XCTAssertEqual(PostgresWebhookEventStore.storable(literal), #"{"text":"C:\\u0000 and \\\ufffd"}"#)
+    }
+
+    func testEncodedJSONParametersNeverCarryANULEscape() throws {
+        let encoded = try PostgresJSON(encoding: ["note": "a\u{0}b", "path": "C:\\u0000"])
+        XCTAssertFalse(encoded.text.contains(#"a\u0000b"#), encoded.text)
+        XCTAssertEqual(try encoded.decode([String: String].self), ["note": "a\u{FFFD}b", "path": "C:\\u0000"])
     }
 
     func testTextArraysQuoteAndKeepNulls() {

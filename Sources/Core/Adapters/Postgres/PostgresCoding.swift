@@ -94,7 +94,42 @@ public struct PostgresJSON: PostgresEncodable, PostgresDecodable, Sendable, Equa
     public var postgresText: String { text }
     public init<T: Encodable>(encoding value: T) throws {
         let data = try JSONEncoder().encode(value)
-        self.text = String(decoding: data, as: UTF8.self)
+        self.text = Self.withoutNULEscapes(String(decoding: data, as: UTF8.self))
+    }
+
+    /// jsonb refuses the escape `\u0000` (PostgreSQL text cannot hold U+0000): JSON text with one gets `\ufffd`
+    /// instead, so a NUL a client or provider sent never fails the statement. Escape-aware: a literal backslash
+    /// followed by "u0000" (`\\u0000` in the JSON) is left alone. Almost no text has one; the check is a byte scan.
+    public static func withoutNULEscapes(_ text: String) -> String {
+        let utf8 = text.utf8
+        guard utf8.count >= 6, utf8.withContiguousStorageIfAvailable({ Self.hasNULEscape($0) }) ?? true else { return text }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count)
+        let bytes = Array(utf8)
+        var i = 0
+        while i < bytes.count {
+            guard bytes[i] == UInt8(ascii: "\\"), i + 1 < bytes.count else { out.append(bytes[i]); i += 1; continue }
+            if bytes[i + 1] == UInt8(ascii: "u"), i + 5 < bytes.count, bytes[(i + 2)...(i + 5)].elementsEqual("0000".utf8) {
+                out.append(contentsOf: "\\ufffd".utf8)
+                i += 6
+            } else {
+                out.append(bytes[i]); out.append(bytes[i + 1])  // any other escape, kept whole
+                i += 2
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Whether the bytes contain "u0000" right after a backslash (a cheap pre-check; the rewrite decides exactly).
+    private static func hasNULEscape(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count >= 6 else { return false }
+        var i = 0
+        while i + 5 < bytes.count {
+            if bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u"), bytes[i + 2] == 0x30, bytes[i + 3] == 0x30,
+               bytes[i + 4] == 0x30, bytes[i + 5] == 0x30 { return true }
+            i += 1
+        }
+        return false
     }
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
         try JSONDecoder().decode(type, from: Data(text.utf8))

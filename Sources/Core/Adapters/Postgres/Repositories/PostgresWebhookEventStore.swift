@@ -23,11 +23,13 @@ public struct PostgresWebhookEventStore: WebhookEventStore {
                jsonb_build_object('webhookEventId', s.id, 'channel', s.channel,
                                   'accountExternalId', i.account_external_id),
                s.channel || ':' || s.provider_event_id,
-               -- One customer's (or group's) events are processed one at a time, in order.
-               s.channel || ':' || coalesce(i.payload #>> '{source,groupId}', i.payload #>> '{source,roomId}',
-                                            i.payload #>> '{source,userId}', i.payload #>> '{sender,id}',
-                                            i.payload #>> '{value,from,id}', s.provider_event_id)
+               -- One customer's (or group's) events are processed one at a time, in order. The key is indexed:
+               -- a forged id too long for an index entry is keyed by its hash, as provider event ids are.
+               CASE WHEN octet_length(k.key) <= 200 THEN k.key ELSE 'sha256:' || encode(sha256(convert_to(k.key, 'UTF8')), 'hex') END
           FROM stored s JOIN incoming i USING (tenant_id, channel, provider_event_id)
+          CROSS JOIN LATERAL (SELECT s.channel || ':' || coalesce(
+                  i.payload #>> '{source,groupId}', i.payload #>> '{source,roomId}', i.payload #>> '{source,userId}',
+                  i.payload #>> '{sender,id}', i.payload #>> '{value,from,id}', s.provider_event_id) AS key) k
         """)
 
     let connection: PostgresConnection
@@ -35,15 +37,8 @@ public struct PostgresWebhookEventStore: WebhookEventStore {
     public init(connection: PostgresConnection) { self.connection = connection }
 
     /// jsonb refuses U+0000 in strings, but a signed payload carrying one must still be stored:
-    /// its `\u0000` escapes become U+FFFD. The scan is on bytes; almost no payload has one.
-    static func storable(_ payload: String) -> String {
-        let needle = Array("\\u0000".utf8)
-        let bytes = Array(payload.utf8)
-        guard bytes.count >= needle.count,
-              (0...(bytes.count - needle.count)).contains(where: { bytes[$0..<($0 + needle.count)].elementsEqual(needle) })
-        else { return payload }
-        return payload.replacingOccurrences(of: "\\u0000", with: "\\ufffd")
-    }
+    /// its `\u0000` escapes become U+FFFD (see `PostgresJSON.withoutNULEscapes`).
+    static func storable(_ payload: String) -> String { PostgresJSON.withoutNULEscapes(payload) }
 
     public func store(_ events: [IncomingWebhookEvent]) throws -> Int {
         let result = try connection.query(Self.storeBatch, [
