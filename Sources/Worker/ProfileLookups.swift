@@ -92,15 +92,13 @@ struct ProfileLane: Sendable {
         lane.run { db in
             let process = ProcessInboundEvent(inbox: PostgresInbox(connection: db), profiles: profiles,
                                               realtime: realtime, logger: lane.logger)
-            var done = 0
-            while ProcessSignals.stopRequested == 0 {
-                lookups.yieldToInbound()
-                guard let lookup = lookups.next() else { break }
-                defer { lookups.finish(lookup) }
-                try process.refreshProfile(lookup)
-                done += 1
-            }
-            return done
+            // One lookup per cycle, so the lane's heartbeat (ticked every cycle) keeps going while lookups wait on
+            // the inbound lanes: a long burst would otherwise leave it silent long enough to fail /ready.
+            guard let lookup = lookups.next() else { return 0 }
+            defer { lookups.finish(lookup) }
+            lookups.yieldToInbound()
+            try process.refreshProfile(lookup)
+            return 1
         }
     }
 }
