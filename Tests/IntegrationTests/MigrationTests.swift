@@ -47,6 +47,40 @@ final class MigrationTests: XCTestCase {
         XCTAssertTrue(definition.contains("NULLS NOT DISTINCT"), definition)
     }
 
+    /// 0012: a LINE group conversation recorded on the lead of the member who spoke first moves onto the group's lead.
+    func testAGroupConversationOnAMembersLeadMovesToTheGroupsLead() throws {
+        let all = try Migrator.load(directory: try TestStack.schemaDir)
+        try Migrator(connection: db).apply(all.filter { $0.version < "0012" })
+        try db.runScript("SELECT set_config('hubchat.scope', 'system', false)")
+        defer { _ = try? db.runScript("SELECT set_config('hubchat.scope', '', false)") }
+        let group = "C" + String(repeating: "a1", count: 16), member = "U" + String(repeating: "b2", count: 16)
+        let tenant = UUID(), contact = UUID(), identity = UUID(), lead = UUID(), conversation = UUID()
+        try db.query("INSERT INTO tenants (id, name) VALUES ($1, 'Group shop')", [tenant])
+        try db.query("INSERT INTO contacts (id, tenant_id, display_name) VALUES ($1, $2, 'Member')", [contact, tenant])
+        try db.query("""
+            INSERT INTO contact_identities (id, tenant_id, contact_id, channel, external_user_id) VALUES ($1, $2, $3, 'LINE', $4)
+            """, [identity, tenant, contact, member])
+        try db.query("""
+            INSERT INTO leads (id, tenant_id, contact_id, source_channel, external_user_id) VALUES ($1, $2, $3, 'LINE', $4)
+            """, [lead, tenant, contact, member])
+        try db.query("""
+            INSERT INTO conversations (id, tenant_id, lead_id, contact_id, contact_identity_id, channel, channel_thread_id,
+                                       provider_external_user_id, last_message_at)
+            VALUES ($1, $2, $3, $4, $5, 'LINE', $6, $7, now())
+            """, [conversation, tenant, lead, contact, identity, group, member])
+        try Migrator(connection: db).apply(all)
+        let moved = try XCTUnwrap(try db.query("""
+            SELECT l.external_user_id, c.provider_external_user_id, i.external_user_id AS identity
+              FROM conversations c JOIN leads l ON l.id = c.lead_id JOIN contact_identities i ON i.id = c.contact_identity_id
+             WHERE c.id = $1
+            """, [conversation]).first)
+        XCTAssertEqual(moved["external_user_id"], group)
+        XCTAssertEqual(moved["identity"], group)
+        XCTAssertEqual(moved["provider_external_user_id"], group)
+        XCTAssertEqual(try db.query("SELECT count(*) AS n FROM leads WHERE id = $1", [lead]).first?.decode("n", as: Int.self), 1,
+                       "the member keeps their lead")
+    }
+
     func testAFailingMigrationLeavesNothingBehind() throws {
         let dir = try Self.directory(with: [
             "0001_first.sql": "CREATE TABLE first_ok (id int);",
