@@ -166,6 +166,12 @@ struct WorkerLoop {
                 if count > 0 {
                     lastActivity = .now
                     wakeLanes(relayed)
+                    // A short batch took everything there was: claim again after the linger poll (or a
+                    // notification), not at once. Under a steady flow an immediate claim found nothing, and made
+                    // half of the relay's statements (each walks the claim index) for no event.
+                    if count < config.worker.outboxBatchSize {
+                        _ = try listener!.waitForNotifications(timeoutMilliseconds: WorkerWakeUpTiming.lingerPollMilliseconds)
+                    }
                 } else {
                     // Nothing to relay: sleep until a producer notifies, or the backstop fires. Producers coalesce
                     // their wake-ups, so for a while after activity poll briefly instead (WorkerWakeUpTiming).
