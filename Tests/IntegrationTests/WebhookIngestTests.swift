@@ -265,6 +265,39 @@ final class WebhookIngestTests: XCTestCase {
         XCTAssertGreaterThan(try lead().updated, first.updated)
     }
 
+    /// LINE asks that an unsent message's content be removed: the row stays (the thread keeps its shape), what it said
+    /// and its raw payload go, the preview follows, and the lead's activity says so, once.
+    func testAnUnsentMessageLosesWhatItSaid() throws {
+        let user = "U" + Self.hex(16)
+        let body = Self.lineBody(destination: lineDestination, events: [
+            Self.lineMessage(user: user, id: "s1", message: #"{"id":"s1-\#(user)","type":"text","text":"my phone is 081-234-5678"}"#),
+        ])
+        XCTAssertEqual(try postLINE(body, signature: Self.lineSignature(body, secret: lineSecret)).status, 200)
+        _ = try waitForConversation(thread: user) { ($0["last_message_preview"] ?? nil)?.contains("081") == true }
+        let unsend = Self.lineBody(destination: lineDestination, events: [
+            #"{"type":"unsend","webhookEventId":"u1-\#(user)","timestamp":1795737926000,"source":{"type":"user","userId":"\#(user)"},"unsend":{"messageId":"s1-\#(user)"},"mode":"active"}"#,
+        ])
+        XCTAssertEqual(try postLINE(unsend, signature: Self.lineSignature(unsend, secret: lineSecret)).status, 200)
+        let conversation = try waitForConversation(thread: user) { $0["last_message_preview"] == "[Unsent by the customer]" }
+        let message = try XCTUnwrap(try db.query("""
+            SELECT content, raw_payload::text AS raw, metadata->>'unsent' AS unsent FROM messages WHERE provider_message_id = $1
+            """, ["s1-\(user)"]).first)
+        XCTAssertEqual(message["content"], "[Unsent by the customer]")
+        XCTAssertNil(message["raw"] ?? nil, "the raw payload held the text too")
+        XCTAssertEqual(message["unsent"], "true")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM activity_logs WHERE conversation_id = $1 AND type = 'MESSAGE_UNSENT'",
+                                 [try conversation.decode("id", as: UUID.self)]), 1)
+        // A second unsend of the same message (another event id) changes nothing.
+        let again = Array(String(decoding: unsend, as: UTF8.self).replacingOccurrences(of: "u1-", with: "u2-").utf8)
+        XCTAssertEqual(try postLINE(again, signature: Self.lineSignature(again, secret: lineSecret)).status, 200)
+        XCTAssertTrue(TestStack.eventually(within: 5) {
+            (try? self.count("SELECT count(*) AS n FROM webhook_events WHERE provider_event_id = $1 AND processed_at IS NOT NULL",
+                             ["u2-\(user)"])) == 1
+        })
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM activity_logs WHERE conversation_id = $1 AND type = 'MESSAGE_UNSENT'",
+                                 [try conversation.decode("id", as: UUID.self)]), 1)
+    }
+
     func testReprocessingAnEventRecordsNothingTwice() throws {
         let user = "U" + Self.hex(16)
         let body = Self.lineBody(destination: lineDestination, events: [

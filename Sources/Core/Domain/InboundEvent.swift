@@ -42,6 +42,8 @@ public enum InboundNormalization: Sendable, Equatable {
     case messages([InboundMessage])
     /// Something a customer did that is worth logging but is not a message (follow, postback, …).
     case activity(InboundActivity)
+    /// The customer took back a message they had sent (LINE `unsend`, Instagram/Messenger `is_deleted`).
+    case unsent(InboundUnsend)
     /// Nothing to do (echoes, reads, reactions, the page's own comments, unknown types); the reason
     /// goes to logs so that a dropped event can be explained.
     case ignored(reason: String)
@@ -60,6 +62,8 @@ extension InboundNormalization {
             return parts.lazy.compactMap { InboundNormalization.message($0).oversizedID }.first
         case .activity(let a):
             return check([("the sender id", a.externalUserID)])
+        case .unsent(let u):
+            return check([("the sender id", u.externalUserID), ("the message id", u.providerMessageID)])
         case .ignored:
             return nil
         }
@@ -146,6 +150,24 @@ public struct InboundMessage: Sendable, Equatable {
 }
 
 /// A non-message customer event (LINE follow/unfollow/join/leave/postback).
+/// A message its sender took back. LINE asks that the content then be removed out of respect for the user's
+/// intention; the inbox keeps the row (and the thread's shape) but not what it said.
+public struct InboundUnsend: Sendable, Equatable {
+    public var channel: Channel
+    public var externalUserID: String
+    /// The provider's id of the message taken back (LINE `unsend.messageId`, Meta `mid`); its parts (`<id>#2`, …) go
+    /// with it.
+    public var providerMessageID: String
+    public var occurredAt: Date
+
+    public init(channel: Channel, externalUserID: String, providerMessageID: String, occurredAt: Date) {
+        self.channel = channel
+        self.externalUserID = externalUserID
+        self.providerMessageID = providerMessageID
+        self.occurredAt = occurredAt
+    }
+}
+
 public struct InboundActivity: Sendable, Equatable {
     public var channel: Channel
     /// LINE userId; for join/leave (the bot entering a group) the groupId or roomId.

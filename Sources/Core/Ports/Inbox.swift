@@ -33,6 +33,10 @@ public protocol InboxRecorder {
     /// and the conversations' snapshots; the fetch time is recorded. True when an identity was found.
     func updateProfile(event: StoredWebhookEvent, externalUserID: String, profile: ProviderProfile) throws -> Bool
     func recordActivity(_ activity: InboundActivity, event: StoredWebhookEvent) throws
+    /// Removes what a taken-back message said (content, media, raw payload; the conversation's preview when it was
+    /// the latest), logs it on the lead, and marks the event processed. Nil when no message of that id was unsent
+    /// now (unknown, or already done: a re-run changes nothing).
+    func recordUnsend(_ unsend: InboundUnsend, event: StoredWebhookEvent) throws -> InboundRecord?
     func markProcessed(event: StoredWebhookEvent, note: String?) throws
 }
 

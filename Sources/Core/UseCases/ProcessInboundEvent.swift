@@ -85,6 +85,12 @@ public struct ProcessInboundEvent {
         case .activity(let activity):
             try inbox.recordActivity(activity, event: event)
             return .activity
+        case .unsent(let unsend):
+            guard let record = try inbox.recordUnsend(unsend, event: event) else { return .ignored("nothing to unsend") }
+            realtime.publish(RealtimeEvent(type: "conversation.updated", tenantID: event.tenantID,
+                                           conversationID: record.conversationID, messageID: record.messageID,
+                                           leadID: record.leadID))
+            return .recorded(record)
         case .ignored(let reason):
             try inbox.markProcessed(event: event, note: reason)
             return .ignored(reason)

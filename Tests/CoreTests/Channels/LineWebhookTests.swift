@@ -300,9 +300,17 @@ final class LineWebhookTests: XCTestCase {
         XCTAssertEqual(m.providerMessageID, "77")
     }
 
+    func testUnsendTakesBackTheMessageItNames() throws {
+        let event = #"{"type":"unsend","timestamp":1692251666727,"source":{"type":"user","userId":"U1"},"unsend":{"messageId":"325708"},"mode":"active","webhookEventId":"01H"}"#
+        guard case .unsent(let u) = try LineWebhook.normalize(eventJSON: event) else { return XCTFail() }
+        XCTAssertEqual(u, InboundUnsend(channel: .line, externalUserID: "U1", providerMessageID: "325708",
+                                        occurredAt: Date(timeIntervalSince1970: 1_692_251_666.727)))
+        let withoutID = #"{"type":"unsend","timestamp":1692251666727,"source":{"type":"user","userId":"U1"},"unsend":{}}"#
+        guard case .ignored = try LineWebhook.normalize(eventJSON: withoutID) else { return XCTFail() }
+    }
+
     func testOtherEventsAreIgnored() throws {
         let events = [
-            #"{"type":"unsend","timestamp":1,"source":{"type":"user","userId":"U1"},"unsend":{"messageId":"325708"}}"#,
             #"{"type":"videoPlayComplete","timestamp":1,"source":{"type":"user","userId":"U1"},"videoPlayComplete":{"trackingId":"t"}}"#,
             #"{"type":"beacon","timestamp":1,"source":{"type":"user","userId":"U1"},"beacon":{"hwid":"d41d8cd98f","type":"enter"}}"#,
             #"{"type":"somethingNew","timestamp":1,"source":{"type":"user","userId":"U1"}}"#,

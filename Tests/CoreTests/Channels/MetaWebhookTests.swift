@@ -239,6 +239,19 @@ final class MetaWebhookTests: XCTestCase {
         XCTAssertEqual(batch.accounts, ["104"], "its secret must verify the body before the 200")
     }
 
+    func testADeletedMessageIsKeyedApartAndTakesTheOriginalBack() throws {
+        let original = #"{"sender":{"id":"1193847562019384"},"recipient":{"id":"17841400000000001"},"timestamp":1718000000000,"message":{"mid":"aWdfZAG1","text":"oops"}}"#
+        let deleted = #"{"sender":{"id":"1193847562019384"},"recipient":{"id":"17841400000000001"},"timestamp":1718000005000,"message":{"mid":"aWdfZAG1","is_deleted":true}}"#
+        let body = #"{"object":"instagram","entry":[{"id":"17841400000000001","time":1718000005500,"messaging":[\#(original),\#(deleted)]}]}"#
+        let events = try MetaWebhook.parse(body: Array(body.utf8)).events
+        XCTAssertEqual(events.map(\.providerEventID), ["aWdfZAG1", "deleted:aWdfZAG1"], "the deletion must not collapse onto the message")
+        guard case .unsent(let u) = try MetaWebhook.normalize(eventJSON: events[1].payload, channel: .instagram,
+                                                              accountExternalID: "17841400000000001") else { return XCTFail() }
+        XCTAssertEqual(u.providerMessageID, "aWdfZAG1")
+        XCTAssertEqual(u.externalUserID, "1193847562019384")
+        XCTAssertEqual(u.channel, .instagram)
+    }
+
     func testImplausibleTimestampsFallBackToNow() throws {
         for stamp in ["1e22", #""inf""#, #""1e400""#, "1718000000000000", "-5", "12"] {
             let event = #"{"sender":{"id":"1"},"recipient":{"id":"2"},"timestamp":\#(stamp),"message":{"mid":"m_1","text":"hi"}}"#

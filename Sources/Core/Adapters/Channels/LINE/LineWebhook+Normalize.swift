@@ -3,8 +3,8 @@ import FoundationEssentials
 extension LineWebhook {
     /// One stored LINE event → message, activity or ignored. Message events of every type become a
     /// message (an unknown type is UNSUPPORTED with a placeholder, so that nothing a customer sent
-    /// disappears); follow, unfollow, join, leave, memberJoined, memberLeft and postback are activities;
-    /// everything else (unsend, videoPlayComplete, beacon, …) is ignored. Throws only when the text is
+    /// disappears); follow, unfollow, join, leave, memberJoined, memberLeft and postback are activities; unsend
+    /// takes a message back; everything else (videoPlayComplete, beacon, …) is ignored. Throws only when the text is
     /// not a JSON object.
     public static func normalize(eventJSON: String) throws -> InboundNormalization {
         let event = try WebhookSupport.parseEvent(eventJSON)
@@ -17,6 +17,12 @@ extension LineWebhook {
         switch type {
         case "message":
             return message(event, source: source, occurredAt: occurredAt)
+        case "unsend":
+            guard let id = WebhookSupport.text(event["unsend"]?["messageId"]) else {
+                return .ignored(reason: "LINE unsend without a message id")
+            }
+            return .unsent(InboundUnsend(channel: .line, externalUserID: source.userID, providerMessageID: id,
+                                         occurredAt: occurredAt))
         case "follow", "unfollow", "join", "leave", "postback", "memberJoined", "memberLeft":
             return .activity(activity(type, event, source: source, occurredAt: occurredAt))
         default:

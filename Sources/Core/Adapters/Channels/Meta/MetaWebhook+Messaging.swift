@@ -39,7 +39,9 @@ extension MetaWebhook {
             return .ignored(reason: "\(name) message sent by the account itself")
         }
         if message["is_deleted"]?.boolValue == true {
-            return .ignored(reason: "\(name) message was unsent")
+            guard let mid = WebhookSupport.text(message["mid"]) else { return .ignored(reason: "\(name) unsend without a mid") }
+            return .unsent(InboundUnsend(channel: channel, externalUserID: sender, providerMessageID: mid,
+                                         occurredAt: occurredAt(event["timestamp"], event)))
         }
 
         let mid = WebhookSupport.text(message["mid"]) ?? messagingID(event)

@@ -93,7 +93,10 @@ public enum MetaWebhook {
     /// A message's (or echo's) `mid`; otherwise a hash of the item. Reactions carry the mid of the
     /// message reacted to, so they must not use it.
     static func messagingID(_ item: JSONValue) -> String {
-        if let mid = WebhookSupport.text(item["message"]?["mid"]) { return mid }
+        // A deletion carries the mid of the message it takes back: keyed apart, or it would collapse onto it.
+        if let mid = WebhookSupport.text(item["message"]?["mid"]) {
+            return item["message"]?["is_deleted"]?.boolValue == true ? "deleted:" + mid : mid
+        }
         return WebhookSupport.hashID(withoutEntryTime(item))
     }
 

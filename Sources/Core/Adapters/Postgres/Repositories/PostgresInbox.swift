@@ -118,6 +118,58 @@ public struct PostgresInbox: InboxRecorder {
         ])
     }
 
+    /// The message and its parts (`<id>#2` …, a message with several attachments) lose what they said; the
+    /// conversation's preview too when the message was its latest; one MESSAGE_UNSENT activity; the event is marked.
+    /// One statement. Messages already unsent are left alone, so a re-run changes nothing.
+    static let recordUnsend = PreparedStatement("inbox_record_unsend", """
+        WITH target AS (
+            SELECT m.id, m.conversation_id, m.created_at FROM messages m
+             WHERE m.tenant_id = $1 AND m.channel = $2 AND m.direction = 'INBOUND'
+               AND m.provider_message_id = ANY(array_prepend($3, ARRAY(SELECT $3 || '#' || g FROM generate_series(2, 30) g)))
+               AND NOT coalesce((m.metadata->>'unsent')::boolean, false)
+        ), unsent AS (
+            UPDATE messages m
+               SET content = $5, media_url = NULL, preview_url = NULL, raw_payload = NULL, mime_type = NULL,
+                   file_name = NULL, file_size_bytes = NULL, width = NULL, height = NULL,
+                   metadata = jsonb_build_object('unsent', true, 'unsentAt', $4::timestamptz,
+                                                 'lineMessageType', m.metadata->'lineMessageType',
+                                                 'attachmentIndex', m.metadata->'attachmentIndex')
+              FROM target t
+             WHERE m.tenant_id = $1 AND m.id = t.id
+            RETURNING m.id, m.conversation_id, t.created_at
+        ), preview AS (
+            UPDATE conversations c SET last_message_preview = $5
+              FROM (SELECT conversation_id, max(created_at) AS latest FROM unsent GROUP BY 1) u
+             WHERE c.tenant_id = $1 AND c.id = u.conversation_id AND c.last_message_at <= u.latest
+               AND c.last_message_direction = 'INBOUND'
+        ), first AS (
+            SELECT u.id, u.conversation_id, c.lead_id FROM unsent u
+              JOIN conversations c ON c.tenant_id = $1 AND c.id = u.conversation_id
+             ORDER BY u.created_at LIMIT 1
+        ), activity AS (
+            INSERT INTO activity_logs (tenant_id, lead_id, conversation_id, message_id, actor_type, type, metadata)
+            SELECT $1, f.lead_id, f.conversation_id, f.id, 'CUSTOMER', 'MESSAGE_UNSENT',
+                   jsonb_build_object('channel', $2, 'providerMessageId', $3, 'webhookEventId', $6::uuid::text)
+              FROM first f
+        ), processed AS (
+            UPDATE webhook_events SET processed_at = coalesce(processed_at, clock_timestamp()), last_error = NULL
+             WHERE id = $6::uuid
+        )
+        SELECT id AS message_id, conversation_id, lead_id FROM first
+        """)
+
+    /// What an unsent message shows instead of what it said.
+    public static let unsentPlaceholder = "[Unsent by the customer]"
+
+    public func recordUnsend(_ unsend: InboundUnsend, event: StoredWebhookEvent) throws -> InboundRecord? {
+        guard let row = try connection.query(Self.recordUnsend, [
+            event.tenantID, unsend.channel.rawValue, unsend.providerMessageID, unsend.occurredAt, Self.unsentPlaceholder,
+            event.id,
+        ]).first else { return nil }
+        return InboundRecord(conversationID: try row.decode("conversation_id"), leadID: try row.decode("lead_id"),
+                             messageID: try row.decode("message_id"), inserted: false)
+    }
+
     public func markProcessed(event: StoredWebhookEvent, note: String?) throws {
         try connection.query(Self.markProcessed, [event.id, note])
     }
