@@ -298,6 +298,36 @@ final class WebhookIngestTests: XCTestCase {
                                  [try conversation.decode("id", as: UUID.self)]), 1)
     }
 
+    /// Messenger's message_edit: the message says its new text, the preview follows, one MESSAGE_EDITED activity.
+    func testAnEditedMessengerMessageSaysItsNewText() throws {
+        let page = try TestStack.value("FACEBOOK_PAGE_ID")
+        let secret = try TestStack.value("FACEBOOK_APP_SECRET")
+        let psid = "7" + String(Int.random(in: 100_000_000...999_999_999))
+        func post(_ item: String) throws {
+            let body = Array(#"{"object":"page","entry":[{"id":"\#(page)","time":1795737925000,"messaging":[\#(item)]}]}"#.utf8)
+            let response = try TestStack.http("POST", "/api/webhook/facebook", body: body, headers: [
+                ("Content-Type", "application/json"), ("X-Hub-Signature-256", "sha256=" + Self.hmacHex(body, secret: secret)),
+            ])
+            XCTAssertEqual(response.status, 200, response.text)
+        }
+        try post(#"{"sender":{"id":"\#(psid)"},"recipient":{"id":"\#(page)"},"timestamp":1795737925000,"message":{"mid":"m_\#(psid)_e","text":"100 pcs"}}"#)
+        _ = try waitForConversation(thread: psid) { $0["last_message_preview"] == "100 pcs" }
+        let edit = #"{"sender":{"id":"\#(psid)"},"recipient":{"id":"\#(page)"},"timestamp":1795737930000,"message_edit":{"mid":"m_\#(psid)_e","text":"200 pcs","num_edit":1}}"#
+        try post(edit)
+        let conversation = try waitForConversation(thread: psid) { $0["last_message_preview"] == "200 pcs" }
+        let message = try XCTUnwrap(try db.query(
+            "SELECT content, metadata->>'edited' AS edited, metadata->>'editCount' AS n FROM messages WHERE provider_message_id = $1",
+            ["m_\(psid)_e"]).first)
+        XCTAssertEqual(message["content"], "200 pcs")
+        XCTAssertEqual(message["edited"], "true")
+        XCTAssertEqual(message["n"], "1")
+        try post(edit)  // a redelivery of the edit changes nothing
+        usleep(500_000)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM activity_logs WHERE conversation_id = $1 AND type = 'MESSAGE_EDITED'",
+                                 [try conversation.decode("id", as: UUID.self)]), 1)
+        XCTAssertEqual(try messageCount(conversation: try conversation.decode("id")), 1)
+    }
+
     func testReprocessingAnEventRecordsNothingTwice() throws {
         let user = "U" + Self.hex(16)
         let body = Self.lineBody(destination: lineDestination, events: [

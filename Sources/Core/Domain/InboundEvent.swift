@@ -42,8 +42,9 @@ public enum InboundNormalization: Sendable, Equatable {
     case messages([InboundMessage])
     /// Something a customer did that is worth logging but is not a message (follow, postback, …).
     case activity(InboundActivity)
-    /// The customer took back a message they had sent (LINE `unsend`, Instagram/Messenger `is_deleted`).
-    case unsent(InboundUnsend)
+    /// The customer took back or edited a message they had sent (LINE `unsend`, Meta `is_deleted`, Meta
+    /// `message_edit`).
+    case revised(InboundRevision)
     /// Nothing to do (echoes, reads, reactions, the page's own comments, unknown types); the reason
     /// goes to logs so that a dropped event can be explained.
     case ignored(reason: String)
@@ -62,8 +63,8 @@ extension InboundNormalization {
             return parts.lazy.compactMap { InboundNormalization.message($0).oversizedID }.first
         case .activity(let a):
             return check([("the sender id", a.externalUserID)])
-        case .unsent(let u):
-            return check([("the sender id", u.externalUserID), ("the message id", u.providerMessageID)])
+        case .revised(let r):
+            return check([("the sender id", r.externalUserID), ("the message id", r.providerMessageID)])
         case .ignored:
             return nil
         }
@@ -150,20 +151,28 @@ public struct InboundMessage: Sendable, Equatable {
 }
 
 /// A non-message customer event (LINE follow/unfollow/join/leave/postback).
-/// A message its sender took back. LINE asks that the content then be removed out of respect for the user's
-/// intention; the inbox keeps the row (and the thread's shape) but not what it said.
-public struct InboundUnsend: Sendable, Equatable {
+/// A message its sender changed after sending it.
+public struct InboundRevision: Sendable, Equatable {
+    public enum Change: Sendable, Equatable {
+        /// Taken back. LINE asks that the content then be removed out of respect for the user's intention; the inbox
+        /// keeps the row (and the thread's shape) but not what it said. The message's parts (`<id>#2`, …) go with it.
+        case unsent
+        /// Edited: the message now says `text` (Messenger allows five edits; `count` is the provider's `num_edit`).
+        case edited(text: String, count: Int?)
+    }
+
     public var channel: Channel
     public var externalUserID: String
-    /// The provider's id of the message taken back (LINE `unsend.messageId`, Meta `mid`); its parts (`<id>#2`, …) go
-    /// with it.
+    /// The provider's id of the message (LINE `unsend.messageId`, Meta `mid`).
     public var providerMessageID: String
+    public var change: Change
     public var occurredAt: Date
 
-    public init(channel: Channel, externalUserID: String, providerMessageID: String, occurredAt: Date) {
+    public init(channel: Channel, externalUserID: String, providerMessageID: String, change: Change, occurredAt: Date) {
         self.channel = channel
         self.externalUserID = externalUserID
         self.providerMessageID = providerMessageID
+        self.change = change
         self.occurredAt = occurredAt
     }
 }

@@ -33,10 +33,11 @@ public protocol InboxRecorder {
     /// and the conversations' snapshots; the fetch time is recorded. True when an identity was found.
     func updateProfile(event: StoredWebhookEvent, externalUserID: String, profile: ProviderProfile) throws -> Bool
     func recordActivity(_ activity: InboundActivity, event: StoredWebhookEvent) throws
-    /// Removes what a taken-back message said (content, media, raw payload; the conversation's preview when it was
-    /// the latest), logs it on the lead, and marks the event processed. Nil when no message of that id was unsent
-    /// now (unknown, or already done: a re-run changes nothing).
-    func recordUnsend(_ unsend: InboundUnsend, event: StoredWebhookEvent) throws -> InboundRecord?
+    /// Applies a revision: an unsent message loses what it said (content, media, raw payload), an edited one says
+    /// its new text; the conversation's preview follows when it was the latest; one activity on the lead; the event
+    /// is marked processed. Nil when no message of that id changed now (unknown, already unsent, or the same text:
+    /// a re-run changes nothing).
+    func recordRevision(_ revision: InboundRevision, event: StoredWebhookEvent) throws -> InboundRecord?
     func markProcessed(event: StoredWebhookEvent, note: String?) throws
 }
 

@@ -85,8 +85,11 @@ public struct ProcessInboundEvent {
         case .activity(let activity):
             try inbox.recordActivity(activity, event: event)
             return .activity
-        case .unsent(let unsend):
-            guard let record = try inbox.recordUnsend(unsend, event: event) else { return .ignored("nothing to unsend") }
+        case .revised(let revision):
+            guard let record = try inbox.recordRevision(revision, event: event) else {
+                try inbox.markProcessed(event: event, note: "no message to revise")
+                return .ignored("no message to revise")
+            }
             realtime.publish(RealtimeEvent(type: "conversation.updated", tenantID: event.tenantID,
                                            conversationID: record.conversationID, messageID: record.messageID,
                                            leadID: record.leadID))

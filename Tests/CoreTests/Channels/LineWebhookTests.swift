@@ -302,9 +302,9 @@ final class LineWebhookTests: XCTestCase {
 
     func testUnsendTakesBackTheMessageItNames() throws {
         let event = #"{"type":"unsend","timestamp":1692251666727,"source":{"type":"user","userId":"U1"},"unsend":{"messageId":"325708"},"mode":"active","webhookEventId":"01H"}"#
-        guard case .unsent(let u) = try LineWebhook.normalize(eventJSON: event) else { return XCTFail() }
-        XCTAssertEqual(u, InboundUnsend(channel: .line, externalUserID: "U1", providerMessageID: "325708",
-                                        occurredAt: Date(timeIntervalSince1970: 1_692_251_666.727)))
+        guard case .revised(let u) = try LineWebhook.normalize(eventJSON: event) else { return XCTFail() }
+        XCTAssertEqual(u, InboundRevision(channel: .line, externalUserID: "U1", providerMessageID: "325708", change: .unsent,
+                                          occurredAt: Date(timeIntervalSince1970: 1_692_251_666.727)))
         let withoutID = #"{"type":"unsend","timestamp":1692251666727,"source":{"type":"user","userId":"U1"},"unsend":{}}"#
         guard case .ignored = try LineWebhook.normalize(eventJSON: withoutID) else { return XCTFail() }
     }

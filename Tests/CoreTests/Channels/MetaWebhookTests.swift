@@ -245,11 +245,24 @@ final class MetaWebhookTests: XCTestCase {
         let body = #"{"object":"instagram","entry":[{"id":"17841400000000001","time":1718000005500,"messaging":[\#(original),\#(deleted)]}]}"#
         let events = try MetaWebhook.parse(body: Array(body.utf8)).events
         XCTAssertEqual(events.map(\.providerEventID), ["aWdfZAG1", "deleted:aWdfZAG1"], "the deletion must not collapse onto the message")
-        guard case .unsent(let u) = try MetaWebhook.normalize(eventJSON: events[1].payload, channel: .instagram,
+        guard case .revised(let u) = try MetaWebhook.normalize(eventJSON: events[1].payload, channel: .instagram,
                                                               accountExternalID: "17841400000000001") else { return XCTFail() }
         XCTAssertEqual(u.providerMessageID, "aWdfZAG1")
         XCTAssertEqual(u.externalUserID, "1193847562019384")
         XCTAssertEqual(u.channel, .instagram)
+        XCTAssertEqual(u.change, .unsent)
+    }
+
+    func testAMessengerEditRevisesTheMessage() throws {
+        let edit = #"{"sender":{"id":"6284739201847563"},"recipient":{"id":"104857392018475"},"timestamp":1718000009000,"message_edit":{"mid":"m_abc","text":"ราคา 500 บาทใช่ไหม","num_edit":1}}"#
+        let body = #"{"object":"page","entry":[{"id":"104857392018475","time":1718000009500,"messaging":[\#(edit)]}]}"#
+        let record = try XCTUnwrap(try MetaWebhook.parse(body: Array(body.utf8)).events.first)
+        XCTAssertEqual(record.eventType, "messaging.message_edit")
+        XCTAssertNotEqual(record.providerEventID, "m_abc", "an edit must not collapse onto the message it edits")
+        guard case .revised(let r) = try MetaWebhook.normalize(eventJSON: record.payload, channel: .facebook,
+                                                               accountExternalID: "104857392018475") else { return XCTFail() }
+        XCTAssertEqual(r.providerMessageID, "m_abc")
+        XCTAssertEqual(r.change, .edited(text: "ราคา 500 บาทใช่ไหม", count: 1))
     }
 
     func testImplausibleTimestampsFallBackToNow() throws {

@@ -20,9 +20,9 @@ final class ProcessInboundEventTests: XCTestCase {
             return InboundRecord(conversationID: UUID(), leadID: UUID(), messageID: insertNext ? UUID() : nil, inserted: insertNext)
         }
         func recordActivity(_ activity: InboundActivity, event: StoredWebhookEvent) throws {}
-        var unsent: [InboundUnsend] = []
-        func recordUnsend(_ unsend: InboundUnsend, event: StoredWebhookEvent) throws -> InboundRecord? {
-            unsent.append(unsend)
+        var revisions: [InboundRevision] = []
+        func recordRevision(_ revision: InboundRevision, event: StoredWebhookEvent) throws -> InboundRecord? {
+            revisions.append(revision)
             return InboundRecord(conversationID: UUID(), leadID: UUID(), messageID: UUID(), inserted: false)
         }
         func markProcessed(event: StoredWebhookEvent, note: String?) throws { processedNotes.append(note) }

@@ -21,8 +21,8 @@ extension LineWebhook {
             guard let id = WebhookSupport.text(event["unsend"]?["messageId"]) else {
                 return .ignored(reason: "LINE unsend without a message id")
             }
-            return .unsent(InboundUnsend(channel: .line, externalUserID: source.userID, providerMessageID: id,
-                                         occurredAt: occurredAt))
+            return .revised(InboundRevision(channel: .line, externalUserID: source.userID, providerMessageID: id,
+                                            change: .unsent, occurredAt: occurredAt))
         case "follow", "unfollow", "join", "leave", "postback", "memberJoined", "memberLeft":
             return .activity(activity(type, event, source: source, occurredAt: occurredAt))
         default:

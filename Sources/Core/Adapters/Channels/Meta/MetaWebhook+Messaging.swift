@@ -22,6 +22,13 @@ extension MetaWebhook {
     static func messaging(_ event: JSONValue, channel: Channel, accountExternalID: String) -> InboundNormalization {
         let name = channel == .instagram ? "Instagram" : "Messenger"
         guard let message = event["message"] else {
+            if let edit = event["message_edit"], let sender = event["sender"]?["id"]?.idString, sender != accountExternalID,
+               let mid = WebhookSupport.text(edit["mid"]), let text = WebhookSupport.text(edit["text"]) {
+                let count = WebhookSupport.scalarText(edit["num_edit"]).flatMap { Int($0) }
+                return .revised(InboundRevision(channel: channel, externalUserID: sender, providerMessageID: mid,
+                                                change: .edited(text: text, count: count),
+                                                occurredAt: occurredAt(event["timestamp"], event)))
+            }
             if event["postback"] != nil, let sender = event["sender"]?["id"]?.idString, sender != accountExternalID {
                 return .activity(postback(event, channel: channel, sender: sender))
             }
@@ -40,8 +47,8 @@ extension MetaWebhook {
         }
         if message["is_deleted"]?.boolValue == true {
             guard let mid = WebhookSupport.text(message["mid"]) else { return .ignored(reason: "\(name) unsend without a mid") }
-            return .unsent(InboundUnsend(channel: channel, externalUserID: sender, providerMessageID: mid,
-                                         occurredAt: occurredAt(event["timestamp"], event)))
+            return .revised(InboundRevision(channel: channel, externalUserID: sender, providerMessageID: mid,
+                                            change: .unsent, occurredAt: occurredAt(event["timestamp"], event)))
         }
 
         let mid = WebhookSupport.text(message["mid"]) ?? messagingID(event)

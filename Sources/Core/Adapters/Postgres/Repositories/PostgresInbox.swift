@@ -142,13 +142,21 @@ public struct PostgresInbox: InboxRecorder {
               FROM (SELECT conversation_id, max(created_at) AS latest FROM unsent GROUP BY 1) u
              WHERE c.tenant_id = $1 AND c.id = u.conversation_id AND c.last_message_at <= u.latest
                AND c.last_message_direction = 'INBOUND'
-        ), first AS (
-            SELECT u.id, u.conversation_id, c.lead_id FROM unsent u
-              JOIN conversations c ON c.tenant_id = $1 AND c.id = u.conversation_id
-             ORDER BY u.created_at LIMIT 1
+        ), \(revisionTail(changed: "unsent", activity: "MESSAGE_UNSENT"))
+        """)
+
+    /// The end both revision statements share, after the CTE `changed` that returns the revised messages (id,
+    /// conversation_id, created_at): the first of them, one activity of `activity` on its lead, the event marked
+    /// processed. Parameters: $1 tenant, $2 channel, $3 provider message id, $6 webhook event id.
+    static func revisionTail(changed: String, activity: String) -> String {
+        """
+        first AS (
+            SELECT r.id, r.conversation_id, c.lead_id FROM \(changed) r
+              JOIN conversations c ON c.tenant_id = $1 AND c.id = r.conversation_id
+             ORDER BY r.created_at LIMIT 1
         ), activity AS (
             INSERT INTO activity_logs (tenant_id, lead_id, conversation_id, message_id, actor_type, type, metadata)
-            SELECT $1, f.lead_id, f.conversation_id, f.id, 'CUSTOMER', 'MESSAGE_UNSENT',
+            SELECT $1, f.lead_id, f.conversation_id, f.id, 'CUSTOMER', '\(activity)',
                    jsonb_build_object('channel', $2, 'providerMessageId', $3, 'webhookEventId', $6::uuid::text)
               FROM first f
         ), processed AS (
@@ -156,16 +164,47 @@ public struct PostgresInbox: InboxRecorder {
              WHERE id = $6::uuid
         )
         SELECT id AS message_id, conversation_id, lead_id FROM first
-        """)
+        """
+    }
 
     /// What an unsent message shows instead of what it said.
     public static let unsentPlaceholder = "[Unsent by the customer]"
 
-    public func recordUnsend(_ unsend: InboundUnsend, event: StoredWebhookEvent) throws -> InboundRecord? {
-        guard let row = try connection.query(Self.recordUnsend, [
-            event.tenantID, unsend.channel.rawValue, unsend.providerMessageID, unsend.occurredAt, Self.unsentPlaceholder,
-            event.id,
-        ]).first else { return nil }
+    /// An edited message says its new text (only the message itself: its other parts are attachments); the preview
+    /// follows when it was the latest; one MESSAGE_EDITED activity; the event is marked. The same text again (a
+    /// re-run, a redelivery) changes nothing; an unsent message stays unsent.
+    static let recordEdit = PreparedStatement("inbox_record_edit", """
+        WITH edited AS (
+            UPDATE messages m
+               SET content = $5,
+                   metadata = m.metadata || jsonb_build_object('edited', true, 'editedAt', $4::timestamptz,
+                                                               'editCount', $7::integer)
+             WHERE m.tenant_id = $1 AND m.channel = $2 AND m.direction = 'INBOUND' AND m.provider_message_id = $3
+               AND m.content IS DISTINCT FROM $5 AND NOT coalesce((m.metadata->>'unsent')::boolean, false)
+            RETURNING m.id, m.conversation_id, m.created_at
+        ), preview AS (
+            UPDATE conversations c SET last_message_preview = left($5, 120)
+              FROM edited e
+             WHERE c.tenant_id = $1 AND c.id = e.conversation_id AND c.last_message_at <= e.created_at
+               AND c.last_message_direction = 'INBOUND'
+        ), \(revisionTail(changed: "edited", activity: "MESSAGE_EDITED"))
+        """)
+
+    public func recordRevision(_ revision: InboundRevision, event: StoredWebhookEvent) throws -> InboundRecord? {
+        let result: PostgresResult
+        switch revision.change {
+        case .unsent:
+            result = try connection.query(Self.recordUnsend, [
+                event.tenantID, revision.channel.rawValue, revision.providerMessageID, revision.occurredAt,
+                Self.unsentPlaceholder, event.id,
+            ])
+        case .edited(let text, let count):
+            result = try connection.query(Self.recordEdit, [
+                event.tenantID, revision.channel.rawValue, revision.providerMessageID, revision.occurredAt, text, event.id,
+                count,
+            ])
+        }
+        guard let row = result.first else { return nil }
         return InboundRecord(conversationID: try row.decode("conversation_id"), leadID: try row.decode("lead_id"),
                              messageID: try row.decode("message_id"), inserted: false)
     }
