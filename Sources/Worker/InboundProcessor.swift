@@ -41,18 +41,27 @@ struct InboundProcessor {
                 // Only the best-effort profile update failed; the message is in and the job is done.
                 metrics.jobFinished()
                 log.warning("profile update failed after the message was recorded", metadata: ["error": "\(error)"])
-            } catch let error as PermanentJobFailure {
-                log.error("inbound job dead-lettered", metadata: ["error": "\(error)"])
-                try queue.deadLetter(job, error: error.description)
-                metrics.jobsDeadLettered.increment()
             } catch {
-                let dead = try queue.retry(job, delaySeconds: Backoff.delay(afterAttempt: job.attempts), error: "\(error)")
-                metrics.jobsFailed.increment()
-                if dead { metrics.jobsDeadLettered.increment() } else { metrics.jobsRetried.increment() }
-                log.warning(dead ? "inbound job dead-lettered after its last attempt" : "inbound job failed; will retry",
-                            metadata: ["error": "\(error)", "attempt": "\(job.attempts)"])
+                try settleFailedJob(job, error: error, queue: queue, metrics: metrics, log: log, kind: "inbound")
             }
         }
         return jobs.count
     }
+}
+
+/// A job that failed: dead-lettered at once when it can never succeed (PermanentJobFailure), otherwise retried with
+/// backoff until its attempts run out.
+func settleFailedJob(_ job: QueueJob, error: any Error, queue: any JobQueue, metrics: WorkerMetrics, log: Logger,
+                     kind: String) throws {
+    if let permanent = error as? PermanentJobFailure {
+        log.error("\(kind) job dead-lettered", metadata: ["error": "\(permanent)"])
+        try queue.deadLetter(job, error: permanent.description)
+        metrics.jobsDeadLettered.increment()
+        return
+    }
+    let dead = try queue.retry(job, delaySeconds: Backoff.delay(afterAttempt: job.attempts), error: "\(error)")
+    metrics.jobsFailed.increment()
+    if dead { metrics.jobsDeadLettered.increment() } else { metrics.jobsRetried.increment() }
+    log.warning(dead ? "\(kind) job dead-lettered after its last attempt" : "\(kind) job failed; will retry",
+                metadata: ["error": "\(error)", "attempt": "\(job.attempts)"])
 }

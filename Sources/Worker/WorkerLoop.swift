@@ -1,4 +1,5 @@
 import Core
+import Foundation
 import VipsImages
 import Dispatch
 import Logging
@@ -48,6 +49,13 @@ struct WorkerLoop {
         let housekeepingLane = lane(named: "housekeeping", wake: DispatchSemaphore(value: 0))
         finished.enter()
         Thread { housekeeping(housekeepingLane); finished.leave() }.start()
+        let imageWake = DispatchSemaphore(value: 0)
+        for index in 0..<Self.imageLanes {
+            let worker = LineImageLane(config: config, lane: lane(named: "images\(index)", wake: imageWake), metrics: metrics,
+                                       realtime: realtime)
+            finished.enter()
+            Thread { worker.run(); finished.leave() }.start()
+        }
         let lookups = ProfileLookups()
         for index in 0..<Self.profileLanes {
             let worker = ProfileLane(config: config, lane: lane(named: "profiles\(index)", wake: lookups.ready),
@@ -57,7 +65,7 @@ struct WorkerLoop {
         }
         for index in 0..<inbound {
             let worker = InboundLane(config: config, lane: lane(named: "in\(index)", wake: inboundWake), metrics: metrics,
-                                     realtime: realtime, lookups: lookups)
+                                     realtime: realtime, lookups: lookups, imageWake: imageWake)
             finished.enter()
             Thread { worker.run(); finished.leave() }.start()
         }
@@ -89,6 +97,7 @@ struct WorkerLoop {
         for _ in 0..<inbound { inboundWake.signal() }
         for _ in 0..<outbound { outboundWake.signal() }
         for _ in 0..<Self.profileLanes { lookups.ready.signal() }
+        for _ in 0..<Self.imageLanes { imageWake.signal() }
         finished.wait()
         (realtime as? BackgroundRealtimePublisher)?.flush()
         logger.info("worker stopped")
@@ -96,6 +105,9 @@ struct WorkerLoop {
 
     /// Lanes that look up customers' profiles for the inbound lanes (see ProfileLookups).
     static let profileLanes = 2
+    /// Lanes that fetch, re-encode and store inbound LINE images (see AttachInboundLineImage): two, so one slow
+    /// download does not hold up the next, and no more, so libvips never takes more than two threads of CPU.
+    static let imageLanes = 2
 
     /// Lease heartbeats, rescue of expired leases, pruning and the pipeline's numbers for `/metrics`, on a thread
     /// and connection of their own: inline in the relay they held up every wake-up for the 10–30 ms their counts
@@ -220,14 +232,16 @@ struct WorkerLoop {
     }
 }
 
-/// One inbound thread: its own connection, HTTP client and image pipeline; claims
-/// `webhook.received` jobs until there are none, then waits to be woken (or the poll interval).
+/// One inbound thread: its own connection and HTTP client; claims `webhook.received` jobs until there are none, then
+/// waits to be woken (or the poll interval). Profile lookups and LINE images are handed to lanes of their own.
 struct InboundLane: Sendable {
     let config: HubChatConfig
     let lane: Lane
     let metrics: WorkerMetrics
     let realtime: any RealtimePublisher & Sendable
     let lookups: ProfileLookups
+    /// Wakes the image lanes when a LINE image's fetch is handed over.
+    let imageWake: DispatchSemaphore
 
     /// The lanes share WORKER_INBOUND_BATCH_SIZE: a lane that claimed a whole batch would make
     /// the last job of it wait for every job before it while other lanes sit idle.
@@ -236,7 +250,6 @@ struct InboundLane: Sendable {
     }
 
     func run() {
-        let lineImages = makeLineImageStore()
         let profiles: (any ProviderProfiles)? = (try? CurlHTTPClient()).map {
             HTTPProviderProfiles(http: $0, lineAPIBaseURL: config.providers.lineAPIBaseURL,
                                  graphBaseURL: config.providers.metaGraphBaseURL, graphVersion: config.providers.metaGraphVersion)
@@ -244,8 +257,12 @@ struct InboundLane: Sendable {
         lane.run { db in
             let process = ProcessInboundEvent(
                 inbox: PostgresInbox(connection: db), profiles: profiles,
-                defaultAccounts: config.defaultChannelAccounts, lineImages: lineImages, realtime: realtime,
-                deferProfileLookup: lookups.submit, logger: lane.logger)
+                defaultAccounts: config.defaultChannelAccounts, realtime: realtime,
+                deferProfileLookup: lookups.submit,
+                deferLineImage: { request in
+                    try PostgresJobQueue(connection: db).enqueue([try request.job()])
+                    imageWake.signal()
+                }, logger: lane.logger)
             let taken = try InboundProcessor(
                 queue: PostgresJobQueue(connection: db), process: process, batchSize: batchSize,
                 leaseSeconds: config.worker.outboxProcessingTimeoutSeconds, workerName: lane.name, logger: lane.logger,
@@ -254,23 +271,21 @@ struct InboundLane: Sendable {
             return taken
         }
     }
-
-    /// Inbound LINE images: libvips, the local media directory, LINE's content API.
-    private func makeLineImageStore() -> StoreInboundLineImage? {
-        do {
-            let media = config.media
-            return StoreInboundLineImage(
-                http: try CurlHTTPClient(), images: try VipsImageProcessor(),
-                storage: LocalMediaStorage(root: media.directory, publicBaseURL: media.publicBaseURL,
-                                           signingSecret: media.signingSecret),
-                settings: .init(dataAPIBaseURL: config.providers.lineDataAPIBaseURL, bucket: media.inboundBucket,
-                                urlMode: media.inboundURLMode, signedURLTTLSeconds: media.inboundSignedURLTTLSeconds,
-                                maxBytes: media.inboundMaxBytes))
-        } catch {
-            lane.logger.error("inbound images are disabled", metadata: ["error": "\(error)"])
-            return nil
-        }
-    }
 }
 
-import Foundation
+/// Inbound LINE images: libvips, the local media directory, LINE's content API.
+func makeLineImageStore(_ config: HubChatConfig, lane: Lane) -> StoreInboundLineImage? {
+    do {
+        let media = config.media
+        return StoreInboundLineImage(
+            http: try CurlHTTPClient(), images: try VipsImageProcessor(),
+            storage: LocalMediaStorage(root: media.directory, publicBaseURL: media.publicBaseURL,
+                                       signingSecret: media.signingSecret),
+            settings: .init(dataAPIBaseURL: config.providers.lineDataAPIBaseURL, bucket: media.inboundBucket,
+                            urlMode: media.inboundURLMode, signedURLTTLSeconds: media.inboundSignedURLTTLSeconds,
+                            maxBytes: media.inboundMaxBytes))
+    } catch {
+        lane.logger.error("inbound images are disabled", metadata: ["error": "\(error)"])
+        return nil
+    }
+}

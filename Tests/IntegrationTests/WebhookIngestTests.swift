@@ -57,11 +57,17 @@ final class WebhookIngestTests: XCTestCase {
                 """, [user])) == 1
         })
 
-        // The image was fetched from LINE's content API, stored as original + thumbnail, and is
-        // served by nginx at the stored URLs.
-        let image = try XCTUnwrap(try db.query(
-            "SELECT media_url, preview_url, width, height, mime_type, metadata::text AS metadata FROM messages WHERE provider_message_id = $1",
-            [imageID]).first)
+        // The image was fetched from LINE's content API (by an image lane, after the message was in), stored as
+        // original + thumbnail, and is served by nginx at the stored URLs.
+        var found: PostgresRow?
+        XCTAssertTrue(TestStack.eventually(within: 10) {
+            found = try? self.db.query("""
+                SELECT media_url, preview_url, width, height, mime_type, metadata::text AS metadata
+                  FROM messages WHERE provider_message_id = $1 AND metadata->>'mediaStatus' IS NULL
+                """, [imageID]).first
+            return found != nil
+        })
+        let image = try XCTUnwrap(found)
         let tenantPath = tenant.uuidString.lowercased()
         XCTAssertEqual(image["media_url"], try TestStack.baseURL + "/media/inbound-media/inbound/\(tenantPath)/line/original/\(imageID).jpg",
                        image["metadata"] ?? "")
@@ -107,6 +113,31 @@ final class WebhookIngestTests: XCTestCase {
         XCTAssertEqual(unknownResponse.status, 404)
         XCTAssertEqual((try TestStack.json(unknownResponse)["error"] as? [String: Any])?["code"] as? String,
                        "unknown_channel_account")
+    }
+
+    /// A slow LINE content API holds up nothing but the image: the image's message is in at once (its media pending),
+    /// another customer's text right behind it too, and the image is attached when the download ends.
+    func testASlowContentAPIHoldsUpOnlyTheImage() throws {
+        let simulator = try TestStack.value("SIMULATOR_URL")
+        defer { _ = try? CurlHTTPClient().send(HTTPRequest(method: "DELETE", url: simulator + "/__faults")) }
+        let imageID = String(UInt64.random(in: 100_000_000_000...999_999_999_999))
+        _ = try CurlHTTPClient().send(HTTPRequest(method: "POST", url: simulator + "/__faults", headers: [("Content-Type", "application/json")],
+                                                  body: Array(#"{"pathPrefix":"/v2/bot/message/\#(imageID)/content","delayMs":5000}"#.utf8)))
+        let (photographer, writer) = ("U" + Self.hex(16), "U" + Self.hex(16))
+        let body = Self.lineBody(destination: lineDestination, events: [
+            Self.lineMessage(user: photographer, id: "p1", message: #"{"id":"\#(imageID)","type":"image","contentProvider":{"type":"line"}}"#),
+            Self.lineMessage(user: writer, id: "w1", message: #"{"id":"w1-\#(writer)","type":"text","text":"hello"}"#),
+        ])
+        XCTAssertEqual(try postLINE(body, signature: Self.lineSignature(body, secret: lineSecret)).status, 200)
+        _ = try waitForConversation(thread: writer)
+        _ = try waitForConversation(thread: photographer)
+        XCTAssertEqual(try db.query("SELECT metadata->>'mediaStatus' AS s FROM messages WHERE provider_message_id = $1",
+                                    [imageID]).first?["s"], "pending", "the message is in while its download still runs")
+        XCTAssertTrue(TestStack.eventually(within: 10) {
+            (try? self.db.query("SELECT media_url FROM messages WHERE provider_message_id = $1", [imageID]).first?["media_url"] ?? nil) != nil
+        }, "the image arrives once the download ends")
+        XCTAssertNil(try db.query("SELECT metadata->>'mediaStatus' AS s FROM messages WHERE provider_message_id = $1",
+                                  [imageID]).first?["s"] ?? nil)
     }
 
     /// Fields no real delivery has, but a forged-looking or buggy one can: a NUL inside an id, an id too long for a

@@ -39,6 +39,11 @@ public protocol InboxRecorder {
     /// a re-run changes nothing).
     func recordRevision(_ revision: InboundRevision, event: StoredWebhookEvent) throws -> InboundRecord?
     func markProcessed(event: StoredWebhookEvent, note: String?) throws
+    /// The channel account's access token (nil: no such account, or none stored).
+    func accessToken(tenantID: UUID, channelAccountID: UUID?) throws -> String?
+    /// Attaches a fetched LINE image (or the error that kept it) to its message while the message still waits for it
+    /// (`mediaStatus: pending`). Nil when none does (unsent meanwhile, or attached before).
+    func attachLineImage(tenantID: UUID, lineMessageID: String, media: InboundMedia) throws -> InboundRecord?
 }
 
 public struct InboundLookupContext: Sendable, Equatable {

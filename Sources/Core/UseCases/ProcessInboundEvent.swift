@@ -22,13 +22,18 @@ public struct ProcessInboundEvent {
     /// When set, a needed profile lookup is handed over here (the worker runs them on threads of their own) instead
     /// of being done inline, so a provider's profile API never holds up the inbox.
     let deferProfileLookup: (@Sendable (ProfileLookup) -> Void)?
+    /// When set, a LINE image's message is recorded at once and its content fetched by a job handed over here
+    /// (AttachInboundLineImage), instead of inline.
+    let deferLineImage: ((AttachInboundLineImage.Request) throws -> Void)?
     let logger: Logger
 
     public init(inbox: any InboxRecorder, profiles: (any ProviderProfiles)? = nil,
                 defaultAccounts: [Channel: ChannelAccount] = [:], profileTTLSeconds: Double = 86_400,
                 lineImages: StoreInboundLineImage? = nil, realtime: any RealtimePublisher = NoRealtimePublisher(),
-                deferProfileLookup: (@Sendable (ProfileLookup) -> Void)? = nil, logger: Logger) {
+                deferProfileLookup: (@Sendable (ProfileLookup) -> Void)? = nil,
+                deferLineImage: ((AttachInboundLineImage.Request) throws -> Void)? = nil, logger: Logger) {
         self.deferProfileLookup = deferProfileLookup
+        self.deferLineImage = deferLineImage
         self.lineImages = lineImages
         self.realtime = realtime
         self.inbox = inbox
@@ -109,13 +114,19 @@ extension ProcessInboundEvent {
         let token = context.accessToken ?? defaultAccounts[message.channel]?.credentials.accessToken
         fillCommentText(&message, event: event, token: token)
         var first: InboundRecord?
-        for part in [message] + parts.dropFirst() {
+        var images: [AttachInboundLineImage.Request] = []
+        for var part in [message] + parts.dropFirst() {
             var media: InboundMedia?
-            if let lineImages, part.channel == .line, part.messageType == "IMAGE",
-               let contentID = part.lineContentMessageID, let token {
-                media = lineImages(tenantID: event.tenantID, lineMessageID: contentID, accessToken: token)
-                if let error = media?.error {
-                    logger.warning("LINE image kept without media", metadata: ["error": "\(error)", "tenantId": "\(event.tenantID)"])
+            if part.channel == .line, part.messageType == "IMAGE", let contentID = part.lineContentMessageID, let token {
+                if deferLineImage != nil {
+                    part.metadata["mediaStatus"] = "pending"
+                    images.append(AttachInboundLineImage.Request(tenantId: event.tenantID, channelAccountId: event.channelAccountID,
+                                                                 lineMessageId: contentID))
+                } else if let lineImages {
+                    media = lineImages(tenantID: event.tenantID, lineMessageID: contentID, accessToken: token)
+                    if let error = media?.error {
+                        logger.warning("LINE image kept without media", metadata: ["error": "\(error)", "tenantId": "\(event.tenantID)"])
+                    }
                 }
             }
             let record = try inbox.recordMessage(part, event: event, media: media)
@@ -127,6 +138,8 @@ extension ProcessInboundEvent {
             first = first ?? record
         }
         guard let first else { return .ignored("a message without parts") }
+        // Before the job completes: a run cut short here hands the fetch over again (one job per LINE message).
+        for image in images { try deferLineImage?(image) }
         try whenRecorded()
         // The message is visible first; the sender's profile follows.
         if let lookup = profileLookup(for: message, event: event, context: context, token: token, record: first) {

@@ -20,6 +20,12 @@ final class ProcessInboundEventTests: XCTestCase {
             return InboundRecord(conversationID: UUID(), leadID: UUID(), messageID: insertNext ? UUID() : nil, inserted: insertNext)
         }
         func recordActivity(_ activity: InboundActivity, event: StoredWebhookEvent) throws {}
+        func accessToken(tenantID: UUID, channelAccountID: UUID?) throws -> String? { "token" }
+        var attached: [(String, InboundMedia)] = []
+        func attachLineImage(tenantID: UUID, lineMessageID: String, media: InboundMedia) throws -> InboundRecord? {
+            attached.append((lineMessageID, media))
+            return InboundRecord(conversationID: UUID(), leadID: UUID(), messageID: UUID(), inserted: false)
+        }
         var revisions: [InboundRevision] = []
         func recordRevision(_ revision: InboundRevision, event: StoredWebhookEvent) throws -> InboundRecord? {
             revisions.append(revision)

@@ -209,6 +209,43 @@ public struct PostgresInbox: InboxRecorder {
                              messageID: try row.decode("message_id"), inserted: false)
     }
 
+    static let accessToken = PreparedStatement("inbox_access_token", """
+        SELECT coalesce(credentials->>'channelAccessToken', credentials->>'pageAccessToken') AS access_token
+          FROM channel_accounts WHERE tenant_id = $1 AND id = $2
+        """)
+
+    public func accessToken(tenantID: UUID, channelAccountID: UUID?) throws -> String? {
+        guard let channelAccountID else { return nil }
+        return try connection.query(Self.accessToken, [tenantID, channelAccountID]).first?["access_token"] ?? nil
+    }
+
+    /// The image's columns, and its metadata without `mediaStatus` plus any error; only while the message waits.
+    static let attachLineImage = PreparedStatement("inbox_attach_line_image", """
+        WITH attached AS (
+            UPDATE messages m
+               SET media_url = $3, preview_url = $4, mime_type = $5, file_size_bytes = $6, width = $7, height = $8,
+                   metadata = (m.metadata - 'mediaStatus') || $9::jsonb
+             WHERE m.tenant_id = $1 AND m.channel = 'LINE' AND m.direction = 'INBOUND' AND m.provider_message_id = $2
+               AND m.metadata->>'mediaStatus' = 'pending'
+            RETURNING m.id, m.conversation_id
+        )
+        SELECT a.id AS message_id, a.conversation_id, c.lead_id
+          FROM attached a JOIN conversations c ON c.tenant_id = $1 AND c.id = a.conversation_id
+         LIMIT 1
+        """)
+
+    public func attachLineImage(tenantID: UUID, lineMessageID: String, media: InboundMedia) throws -> InboundRecord? {
+        var errors: [String: String] = [:]
+        errors["mediaError"] = media.error
+        errors["mediaErrorReason"] = media.errorReason
+        guard let row = try connection.query(Self.attachLineImage, [
+            tenantID, lineMessageID, media.mediaURL, media.previewURL, media.mimeType, media.sizeBytes, media.width,
+            media.height, try PostgresJSON(encoding: errors),
+        ]).first else { return nil }
+        return InboundRecord(conversationID: try row.decode("conversation_id"), leadID: try row.decode("lead_id"),
+                             messageID: try row.decode("message_id"), inserted: false)
+    }
+
     public func markProcessed(event: StoredWebhookEvent, note: String?) throws {
         try connection.query(Self.markProcessed, [event.id, note])
     }

@@ -1,0 +1,71 @@
+import FoundationEssentials
+import Logging
+
+/// A LINE image's content, fetched after its message is in the inbox. The message is recorded at once (with
+/// `mediaStatus: pending`), and a job of `topic` carries the fetch: the download, the re-encoding and the storing of
+/// original and thumbnail then never hold up an inbound lane (a slow content API, or a burst of photos that libvips
+/// spends real CPU on, would otherwise stall every customer's messages behind them). The job is durable, leased and
+/// retried like any other; a failure keeps the message with error metadata, as before.
+public struct AttachInboundLineImage {
+    public static let topic = "inbound.line_image"
+
+    /// What the job carries: which message, and which account's token fetches it (never the token itself).
+    public struct Request: Codable, Sendable, Equatable {
+        public let tenantId: UUID
+        public let channelAccountId: UUID?
+        public let lineMessageId: String
+
+        public init(tenantId: UUID, channelAccountId: UUID?, lineMessageId: String) {
+            self.tenantId = tenantId
+            self.channelAccountId = channelAccountId
+            self.lineMessageId = lineMessageId
+        }
+
+        /// The queue job for it: one per LINE message, however often its inbound event is processed.
+        public func job() throws -> NewQueueJob {
+            NewQueueJob(tenantID: tenantId, topic: AttachInboundLineImage.topic,
+                        payload: String(decoding: try JSONCoding.encoder.encode(self), as: UTF8.self),
+                        idempotencyKey: "line-image:\(lineMessageId)")
+        }
+    }
+
+    let inbox: any InboxRecorder
+    let lineImages: StoreInboundLineImage
+    let defaultAccount: ChannelAccount?
+    let realtime: any RealtimePublisher
+    let logger: Logger
+
+    public init(inbox: any InboxRecorder, lineImages: StoreInboundLineImage, defaultAccount: ChannelAccount?,
+                realtime: any RealtimePublisher, logger: Logger) {
+        self.inbox = inbox
+        self.lineImages = lineImages
+        self.defaultAccount = defaultAccount
+        self.realtime = realtime
+        self.logger = logger
+    }
+
+    /// Fetches and stores the image, then attaches it (or the error) to its message. False when there was nothing
+    /// to attach to (the message was unsent meanwhile, or this ran before).
+    @discardableResult
+    public func callAsFunction(jobPayload: String) throws -> Bool {
+        let request: Request
+        do {
+            request = try JSONCoding.decoder.decode(Request.self, from: Data(jobPayload.utf8))
+        } catch {
+            throw PermanentJobFailure("image job payload is unreadable: \(error)")
+        }
+        let token = try inbox.accessToken(tenantID: request.tenantId, channelAccountID: request.channelAccountId)
+            ?? defaultAccount?.credentials.accessToken
+        let media = token.map { lineImages(tenantID: request.tenantId, lineMessageID: request.lineMessageId, accessToken: $0) }
+            ?? InboundMedia(error: "no_access_token", errorReason: "the LINE channel account has no access token")
+        if let error = media.error {
+            logger.warning("LINE image kept without media", metadata: ["error": "\(error)", "tenantId": "\(request.tenantId)"])
+        }
+        guard let record = try inbox.attachLineImage(tenantID: request.tenantId, lineMessageID: request.lineMessageId,
+                                                     media: media) else { return false }
+        realtime.publish(RealtimeEvent(type: "conversation.updated", tenantID: request.tenantId,
+                                       conversationID: record.conversationID, messageID: record.messageID,
+                                       leadID: record.leadID))
+        return true
+    }
+}

@@ -1,0 +1,39 @@
+import Core
+import Logging
+
+/// One image lane: its own connection, HTTP client and libvips; claims `inbound.line_image` jobs one at a time (an
+/// image is a download plus seconds of CPU at worst), attaches each image to its message, and waits to be woken
+/// (by an inbound lane handing one over) or the poll interval.
+struct LineImageLane: Sendable {
+    let config: HubChatConfig
+    let lane: Lane
+    let metrics: WorkerMetrics
+    let realtime: any RealtimePublisher & Sendable
+
+    func run() {
+        guard let store = makeLineImageStore(config, lane: lane) else { return }
+        lane.run { db in
+            let queue = PostgresJobQueue(connection: db)
+            let attach = AttachInboundLineImage(inbox: PostgresInbox(connection: db), lineImages: store,
+                                                defaultAccount: config.defaultChannelAccounts[.line], realtime: realtime,
+                                                logger: lane.logger)
+            let jobs = try queue.claim(topic: AttachInboundLineImage.topic, limit: 1,
+                                       leaseSeconds: config.worker.outboxProcessingTimeoutSeconds, worker: lane.name)
+            for job in jobs {
+                var log = lane.logger
+                log[metadataKey: "queueJobId"] = "\(job.id)"
+                log[metadataKey: "tenantId"] = "\(job.tenantID)"
+                do {
+                    try attach(jobPayload: job.payload)
+                    try queue.complete(job)
+                    metrics.jobFinished()
+                } catch let error as PostgresError where error.isUnavailable {
+                    throw error
+                } catch {
+                    try settleFailedJob(job, error: error, queue: queue, metrics: metrics, log: log, kind: "image")
+                }
+            }
+            return jobs.count
+        }
+    }
+}
