@@ -63,6 +63,10 @@ static void hubchat_vips_load(void) {
     HUBCHAT_VIPS_SYM(avg, "vips_avg")
 #undef HUBCHAT_VIPS_SYM
     hubchat_vips.ok = hubchat_vips.init("hubchat") == 0;
+    /* One thread per image: the worker's image lanes (and each responder process) are the parallelism, and an
+       image must not take every core from the inbox around it. Optional: an older libvips keeps its default. */
+    void (*concurrency_set)(int) = (void (*)(int))dlsym(h, "vips_concurrency_set");
+    if (hubchat_vips.ok && concurrency_set != NULL) concurrency_set(1);
 }
 
 /* Loads and starts libvips once per process; 0 on success. */

@@ -24,7 +24,7 @@ struct LineImageLane: Sendable {
                 log[metadataKey: "queueJobId"] = "\(job.id)"
                 log[metadataKey: "tenantId"] = "\(job.tenantID)"
                 do {
-                    try attach(jobPayload: job.payload)
+                    try attach(jobPayload: job.payload, finalAttempt: job.attempts >= job.maxAttempts)
                     try queue.complete(job)
                     metrics.jobFinished()
                 } catch let error as PostgresError where error.isUnavailable {

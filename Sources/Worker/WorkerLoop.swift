@@ -50,7 +50,11 @@ struct WorkerLoop {
         finished.enter()
         Thread { housekeeping(housekeepingLane); finished.leave() }.start()
         let imageWake = DispatchSemaphore(value: 0)
-        for index in 0..<Self.imageLanes {
+        // Without libvips there are no image lanes, and inbound lanes record LINE images without media (as before
+        // lanes existed) rather than leave them waiting for a fetch nobody makes.
+        let imagesAvailable = (try? VipsImageProcessor()) != nil
+        if !imagesAvailable { logger.error("libvips could not start: LINE images are recorded without their content") }
+        for index in 0..<(imagesAvailable ? Self.imageLanes : 0) {
             let worker = LineImageLane(config: config, lane: lane(named: "images\(index)", wake: imageWake), metrics: metrics,
                                        realtime: realtime)
             finished.enter()
@@ -65,7 +69,7 @@ struct WorkerLoop {
         }
         for index in 0..<inbound {
             let worker = InboundLane(config: config, lane: lane(named: "in\(index)", wake: inboundWake), metrics: metrics,
-                                     realtime: realtime, lookups: lookups, imageWake: imageWake)
+                                     realtime: realtime, lookups: lookups, imageWake: imagesAvailable ? imageWake : nil)
             finished.enter()
             Thread { worker.run(); finished.leave() }.start()
         }
@@ -240,8 +244,8 @@ struct InboundLane: Sendable {
     let metrics: WorkerMetrics
     let realtime: any RealtimePublisher & Sendable
     let lookups: ProfileLookups
-    /// Wakes the image lanes when a LINE image's fetch is handed over.
-    let imageWake: DispatchSemaphore
+    /// Wakes the image lanes when a LINE image's fetch is handed over; nil when there are none.
+    let imageWake: DispatchSemaphore?
 
     /// The lanes share WORKER_INBOUND_BATCH_SIZE: a lane that claimed a whole batch would make
     /// the last job of it wait for every job before it while other lanes sit idle.
@@ -259,9 +263,11 @@ struct InboundLane: Sendable {
                 inbox: PostgresInbox(connection: db), profiles: profiles,
                 defaultAccounts: config.defaultChannelAccounts, realtime: realtime,
                 deferProfileLookup: lookups.submit,
-                deferLineImage: { request in
-                    try PostgresJobQueue(connection: db).enqueue([try request.job()])
-                    imageWake.signal()
+                deferLineImage: imageWake.map { wake in
+                    { request in
+                        try PostgresJobQueue(connection: db).enqueue([try request.job()])
+                        wake.signal()
+                    }
                 }, logger: lane.logger)
             let taken = try InboundProcessor(
                 queue: PostgresJobQueue(connection: db), process: process, batchSize: batchSize,

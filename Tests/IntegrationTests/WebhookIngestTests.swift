@@ -315,6 +315,8 @@ final class WebhookIngestTests: XCTestCase {
             """, ["s1-\(user)"]).first)
         XCTAssertEqual(message["content"], "[Unsent by the customer]")
         XCTAssertNil(message["raw"] ?? nil, "the raw payload held the text too")
+        let stored = try db.query("SELECT payload::text AS p FROM webhook_events WHERE provider_event_id = $1", ["s1-\(user)"]).first
+        XCTAssertFalse((stored?["p"] ?? nil)?.contains("081") ?? true, "the stored webhook event held it as well")
         XCTAssertEqual(message["unsent"], "true")
         XCTAssertEqual(try count("SELECT count(*) AS n FROM activity_logs WHERE conversation_id = $1 AND type = 'MESSAGE_UNSENT'",
                                  [try conversation.decode("id", as: UUID.self)]), 1)

@@ -70,6 +70,12 @@ extension InboundNormalization {
         }
     }
 
+    /// A LINE image whose content is fetched from LINE's content API.
+    public var hasLineImage: Bool {
+        if case .message(let m) = self { return m.channel == .line && m.messageType == InboundMessageType.image && m.lineContentMessageID != nil }
+        return false
+    }
+
     /// A message the inbox records in several steps (see `messages`).
     public var hasSeveralParts: Bool {
         if case .messages(let parts) = self { return parts.count > 1 }

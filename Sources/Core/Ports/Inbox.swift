@@ -39,6 +39,8 @@ public protocol InboxRecorder {
     /// a re-run changes nothing).
     func recordRevision(_ revision: InboundRevision, event: StoredWebhookEvent) throws -> InboundRecord?
     func markProcessed(event: StoredWebhookEvent, note: String?) throws
+    /// Whether a LINE image's message still waits for its content (not attached yet, not unsent).
+    func lineImagePending(tenantID: UUID, lineMessageID: String) throws -> Bool
     /// The channel account's access token (nil: no such account, or none stored).
     func accessToken(tenantID: UUID, channelAccountID: UUID?) throws -> String?
     /// Attaches a fetched LINE image (or the error that kept it) to its message while the message still waits for it

@@ -47,6 +47,8 @@ public struct InboundMedia: Sendable, Equatable {
     public var mimeType: String?
     public var error: String?
     public var errorReason: String?
+    /// The failure may pass if tried again later (a timeout, a 5xx or 429 from the provider).
+    public var transient = false
 
     public init(mediaURL: String? = nil, previewURL: String? = nil, width: Int? = nil, height: Int? = nil,
                 sizeBytes: Int? = nil, mimeType: String? = nil, error: String? = nil, errorReason: String? = nil) {

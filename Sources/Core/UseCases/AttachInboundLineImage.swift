@@ -44,20 +44,31 @@ public struct AttachInboundLineImage {
         self.logger = logger
     }
 
+    /// A download that may pass later (timeout, 5xx, 429): the job is retried with backoff, and only its last
+    /// attempt keeps the message with the error.
+    public struct TransientFailure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     /// Fetches and stores the image, then attaches it (or the error) to its message. False when there was nothing
-    /// to attach to (the message was unsent meanwhile, or this ran before).
+    /// to attach to (the message was unsent meanwhile, or this ran before): then nothing is downloaded either.
     @discardableResult
-    public func callAsFunction(jobPayload: String) throws -> Bool {
+    public func callAsFunction(jobPayload: String, finalAttempt: Bool = true) throws -> Bool {
         let request: Request
         do {
             request = try JSONCoding.decoder.decode(Request.self, from: Data(jobPayload.utf8))
         } catch {
             throw PermanentJobFailure("image job payload is unreadable: \(error)")
         }
+        // An image the customer took back (or one attached before) is not fetched at all.
+        guard try inbox.lineImagePending(tenantID: request.tenantId, lineMessageID: request.lineMessageId) else { return false }
         let token = try inbox.accessToken(tenantID: request.tenantId, channelAccountID: request.channelAccountId)
             ?? defaultAccount?.credentials.accessToken
         let media = token.map { lineImages(tenantID: request.tenantId, lineMessageID: request.lineMessageId, accessToken: $0) }
             ?? InboundMedia(error: "no_access_token", errorReason: "the LINE channel account has no access token")
+        if media.transient, !finalAttempt {
+            throw TransientFailure(description: "\(media.error ?? "download_failed"): \(media.errorReason ?? "")")
+        }
         if let error = media.error {
             logger.warning("LINE image kept without media", metadata: ["error": "\(error)", "tenantId": "\(request.tenantId)"])
         }

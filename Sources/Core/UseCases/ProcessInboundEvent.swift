@@ -80,8 +80,12 @@ public struct ProcessInboundEvent {
             return .ignored("an id longer than any provider's")
         }
         // The event row is marked processed with its (first) message. A message in several parts is recorded part
-        // by part, each idempotently, so a run cut short after its first part must still record the rest.
-        if event.processed, !normalized.hasSeveralParts { return .alreadyProcessed }
+        // by part, each idempotently, so a run cut short after its first part must still record the rest; a LINE
+        // image's fetch is handed over after its message commits, so a run cut short in between must hand it over
+        // again (both idempotent: the message is not inserted twice, the job has one key per LINE message).
+        if event.processed, !normalized.hasSeveralParts, !(deferLineImage != nil && normalized.hasLineImage) {
+            return .alreadyProcessed
+        }
         switch normalized {
         case .message(let message):
             return try record([message], event: event, whenRecorded: whenRecorded)

@@ -47,10 +47,14 @@ public struct StoreInboundLineImage {
         } catch .responseTooLarge {
             return InboundMedia(error: "too_large", errorReason: "the image is over the \(settings.maxBytes)-byte limit")
         } catch {
-            return InboundMedia(error: "download_failed", errorReason: "\(error)")
+            var failed = InboundMedia(error: "download_failed", errorReason: "\(error)")
+            failed.transient = true
+            return failed
         }
         guard response.status == 200 else {
-            return InboundMedia(error: "download_failed", errorReason: "LINE content API answered \(response.status)")
+            var failed = InboundMedia(error: "download_failed", errorReason: "LINE content API answered \(response.status)")
+            failed.transient = response.status >= 500 || response.status == 429
+            return failed
         }
         guard response.body.count <= settings.maxBytes else {
             return InboundMedia(sizeBytes: response.body.count, error: "too_large",

@@ -21,6 +21,8 @@ final class ProcessInboundEventTests: XCTestCase {
         }
         func recordActivity(_ activity: InboundActivity, event: StoredWebhookEvent) throws {}
         func accessToken(tenantID: UUID, channelAccountID: UUID?) throws -> String? { "token" }
+        var imagePending = true
+        func lineImagePending(tenantID: UUID, lineMessageID: String) throws -> Bool { imagePending }
         var attached: [(String, InboundMedia)] = []
         func attachLineImage(tenantID: UUID, lineMessageID: String, media: InboundMedia) throws -> InboundRecord? {
             attached.append((lineMessageID, media))
@@ -91,6 +93,22 @@ final class ProcessInboundEventTests: XCTestCase {
         XCTAssertEqual(inbox.recorded.last?.mediaURL, "https://cdn.example/x/quote.pdf")
         XCTAssertEqual(inbox.recorded.last?.metadata["attachmentIndex"], "3")
         XCTAssertLessThan(inbox.recorded[2].occurredAt, inbox.recorded[3].occurredAt, "the parts keep their order")
+    }
+
+    /// A LINE image's fetch is handed over after its message commits (which marks the event processed): a run cut
+    /// short in between must hand it over again, though the event reads as processed.
+    func testARerunOfAnImageEventHandsTheFetchOverAgain() throws {
+        let image = #"{"type":"message","webhookEventId":"E2","timestamp":1795737925000,"source":{"type":"user","userId":"U1"},"message":{"id":"777","type":"image","contentProvider":{"type":"line"}}}"#
+        var stored = event(image)
+        stored = StoredWebhookEvent(id: stored.id, tenantID: stored.tenantID, channel: .line, channelAccountID: stored.channelAccountID,
+                                    accountExternalID: "U0", payload: image, processed: true)
+        let inbox = FakeInbox(event: stored)
+        inbox.insertNext = false
+        var handed: [AttachInboundLineImage.Request] = []
+        let process = ProcessInboundEvent(inbox: inbox, deferLineImage: { handed.append($0) }, logger: Logger(label: "test"))
+        guard case .recorded = try process(jobPayload: #"{"webhookEventId":"\#(stored.id.uuidString)"}"#) else { return XCTFail() }
+        XCTAssertEqual(handed.map(\.lineMessageId), ["777"])
+        XCTAssertEqual(inbox.recorded.first?.metadata["mediaStatus"], "pending")
     }
 
     /// Records the order of what happens around a profile lookup.

@@ -125,7 +125,7 @@ public struct PostgresInbox: InboxRecorder {
         WITH target AS (
             SELECT m.id, m.conversation_id, m.created_at FROM messages m
              WHERE m.tenant_id = $1 AND m.channel = $2 AND m.direction = 'INBOUND'
-               AND m.provider_message_id = ANY(array_prepend($3, ARRAY(SELECT $3 || '#' || g FROM generate_series(2, 30) g)))
+               AND m.provider_message_id = ANY(array_prepend($3, ARRAY(SELECT $3 || '#' || g FROM generate_series(2, 100) g)))
                AND NOT coalesce((m.metadata->>'unsent')::boolean, false)
         ), unsent AS (
             UPDATE messages m
@@ -136,7 +136,11 @@ public struct PostgresInbox: InboxRecorder {
                                                  'attachmentIndex', m.metadata->'attachmentIndex')
               FROM target t
              WHERE m.tenant_id = $1 AND m.id = t.id
-            RETURNING m.id, m.conversation_id, t.created_at
+            RETURNING m.id, m.conversation_id, t.created_at, m.webhook_event_id
+        ), redacted AS (
+            -- The stored webhook event said it too (until retention prunes it).
+            UPDATE webhook_events w SET payload = jsonb_build_object('unsent', true)
+             WHERE w.tenant_id = $1 AND w.id IN (SELECT webhook_event_id FROM unsent)
         ), preview AS (
             UPDATE conversations c SET last_message_preview = $5
               FROM (SELECT conversation_id, max(created_at) AS latest FROM unsent GROUP BY 1) u
@@ -207,6 +211,16 @@ public struct PostgresInbox: InboxRecorder {
         guard let row = result.first else { return nil }
         return InboundRecord(conversationID: try row.decode("conversation_id"), leadID: try row.decode("lead_id"),
                              messageID: try row.decode("message_id"), inserted: false)
+    }
+
+    static let lineImagePending = PreparedStatement("inbox_line_image_pending", """
+        SELECT EXISTS (SELECT 1 FROM messages
+                        WHERE tenant_id = $1 AND channel = 'LINE' AND direction = 'INBOUND' AND provider_message_id = $2
+                          AND metadata->>'mediaStatus' = 'pending') AS pending
+        """)
+
+    public func lineImagePending(tenantID: UUID, lineMessageID: String) throws -> Bool {
+        try connection.query(Self.lineImagePending, [tenantID, lineMessageID]).first?.decode("pending") ?? false
     }
 
     static let accessToken = PreparedStatement("inbox_access_token", """
