@@ -47,6 +47,9 @@ PREPARE thread_page AS
 SELECT m.id, m.conversation_id, m.channel, m.direction, m.sender_type, m.sender_agent_id, m.message_type,
        m.content, m.media_url, m.preview_url, m.mime_type, m.file_name, m.file_size_bytes, m.width,
        m.height, m.delivery_status, m.provider_message_id, m.error_code, m.error_reason, m.sent_at,
+       CASE WHEN m.metadata ? 'mediaStatus' THEN 'PENDING' WHEN m.metadata ? 'mediaError' THEN 'FAILED'
+       END AS media_status,
+       CASE WHEN m.metadata ? 'unsent' THEN 'UNSENT' WHEN m.metadata ? 'edited' THEN 'EDITED' END AS revision,
        m.created_at, (extract(epoch FROM m.created_at) * 1000000)::int8 AS sort_us
   FROM messages m
  WHERE m.tenant_id = $1 AND m.conversation_id = $2

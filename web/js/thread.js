@@ -173,10 +173,12 @@ export class Thread {
   }
 
   renderBody(message) {
+    if (message.revision === "UNSENT") return h("p", { class: "unsent" }, message.content);
     const caption = message.content ? h("p", { class: "text", dir: "auto" }, message.content) : null;
+    const edited = message.revision === "EDITED" ? h("span", { class: "edited" }, "edited") : null;
     switch (message.messageType) {
       case "TEXT":
-        return h("p", { class: "text", dir: "auto" }, message.content);
+        return [h("p", { class: "text", dir: "auto" }, message.content), edited];
       case "IMAGE":
         return [renderImage(message), caption];
       case "DOCUMENT_PDF":
@@ -201,6 +203,9 @@ export class Thread {
 function renderImage(message) {
   const full = isDisplayableMediaUrl(message.mediaUrl) ? message.mediaUrl : null;
   const thumb = isDisplayableMediaUrl(message.previewUrl) ? message.previewUrl : full;
+  if (!thumb && message.mediaStatus === "PENDING") {
+    return h("p", { class: "media-pending", role: "status" }, "Image arriving…");
+  }
   if (!thumb) {
     const why = message.errorReason ? `: ${message.errorReason}` : "";
     return h("p", { class: "media-missing" }, `Image unavailable${why}`);

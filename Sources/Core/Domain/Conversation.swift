@@ -167,6 +167,10 @@ public struct Message: Encodable, Sendable, Equatable {
     public let providerMessageId: String?
     public let errorCode: String?
     public let errorReason: String?
+    /// An inbound image's content: PENDING while it is being fetched, FAILED when it could not be (nil otherwise).
+    public var mediaStatus: String?
+    /// The customer changed it after sending: UNSENT (what it said is gone) or EDITED (it says the new text).
+    public var revision: String?
     public let sentAt: Date?
     public let createdAt: Date
     public let sortKey: PageCursor
@@ -203,7 +207,7 @@ public struct Message: Encodable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, conversationId, channel, direction, senderType, senderAgentId, messageType, content, mediaUrl,
              previewUrl, mimeType, fileName, fileSizeBytes, width, height, deliveryStatus, providerMessageId,
-             errorCode, errorReason, sentAt, createdAt
+             errorCode, errorReason, mediaStatus, revision, sentAt, createdAt
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -227,6 +231,8 @@ public struct Message: Encodable, Sendable, Equatable {
         try c.encode(providerMessageId, forKey: .providerMessageId)
         try c.encode(errorCode, forKey: .errorCode)
         try c.encode(errorReason, forKey: .errorReason)
+        try c.encode(mediaStatus, forKey: .mediaStatus)
+        try c.encode(revision, forKey: .revision)
         try c.encode(sentAt, forKey: .sentAt)
         try c.encode(createdAt, forKey: .createdAt)
     }

@@ -41,6 +41,23 @@ final class ConversationsAPITests: XCTestCase {
         XCTAssertNil(rest.nextCursor)
         XCTAssertEqual(rest.data[0]["deliveryStatus"] as? String, "RECEIVED")
 
+        XCTAssertTrue(rest.data[0].keys.contains("mediaStatus") && rest.data[0]["mediaStatus"] is NSNull)
+        XCTAssertTrue(rest.data[0]["revision"] is NSNull)
+        // An image still being fetched, and messages the customer unsent or edited, say so.
+        let db = try TestStack.connection()
+        try db.query("""
+            UPDATE messages SET metadata = metadata || CASE content WHEN 'm0' THEN '{"mediaStatus":"pending"}'::jsonb
+                                                                     WHEN 'm1' THEN '{"unsent":true}'::jsonb
+                                                                     ELSE '{"edited":true}'::jsonb END
+             WHERE tenant_id = $1 AND conversation_id = $2 AND content IN ('m0', 'm1', 'm2')
+            """, [f.tenantID, f.conversations[0]])
+        let revised = try f.call("GET", "/api/conversations/\(f.conversations[0])/messages").data
+        let byContent = Dictionary(uniqueKeysWithValues: revised.map { ($0["content"] as? String ?? "", $0) })
+        XCTAssertEqual(byContent["m0"]?["mediaStatus"] as? String, "PENDING")
+        XCTAssertEqual(byContent["m1"]?["revision"] as? String, "UNSENT")
+        XCTAssertEqual(byContent["m2"]?["revision"] as? String, "EDITED")
+        XCTAssertTrue(byContent["m3"]?["revision"] is NSNull)
+
         let empty = try f.call("GET", "/api/conversations/\(f.conversations[1])/messages")
         XCTAssertEqual(empty.status, 200)
         XCTAssertEqual(empty.data.count, 0)

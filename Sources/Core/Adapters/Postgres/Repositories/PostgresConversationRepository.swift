@@ -49,6 +49,9 @@ public struct PostgresConversationRepository: ConversationRepository {
             SELECT m.id, m.conversation_id, m.channel, m.direction, m.sender_type, m.sender_agent_id, m.message_type,
                    m.content, m.media_url, m.preview_url, m.mime_type, m.file_name, m.file_size_bytes, m.width,
                    m.height, m.delivery_status, m.provider_message_id, m.error_code, m.error_reason, m.sent_at,
+                   CASE WHEN m.metadata ? 'mediaStatus' THEN 'PENDING' WHEN m.metadata ? 'mediaError' THEN 'FAILED'
+                   END AS media_status,
+                   CASE WHEN m.metadata ? 'unsent' THEN 'UNSENT' WHEN m.metadata ? 'edited' THEN 'EDITED' END AS revision,
                    m.created_at, \(PostgresKeyset.sortKeyColumn("m.created_at"))
               FROM messages m
              WHERE m.tenant_id = $1 AND m.conversation_id = $2
@@ -105,7 +108,7 @@ public struct PostgresConversationRepository: ConversationRepository {
     }
 
     static func message(_ row: PostgresRow) throws -> Message {
-        Message(
+        var message = Message(
             id: try row.decode("id"), conversationId: try row.decode("conversation_id"), channel: try channel(row),
             direction: try row.decode("direction"), senderType: try row.decode("sender_type"),
             senderAgentId: try row.decodeIfPresent("sender_agent_id"), messageType: try row.decode("message_type"),
@@ -117,5 +120,8 @@ public struct PostgresConversationRepository: ConversationRepository {
             errorCode: try row.decodeIfPresent("error_code"), errorReason: try row.decodeIfPresent("error_reason"),
             sentAt: try row.decodeIfPresent("sent_at"), createdAt: try row.decode("created_at"),
             sortKey: try PostgresKeyset.cursor(row))
+        message.mediaStatus = row["media_status"] ?? nil
+        message.revision = row["revision"] ?? nil
+        return message
     }
 }
