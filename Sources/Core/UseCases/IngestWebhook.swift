@@ -42,9 +42,12 @@ public struct IngestWebhook {
 
     /// `POST /api/webhook/facebook` and `/instagram`. Entries may name several pages of one
     /// app; the body must verify with the secret of every account it names.
-    public func meta(channel: Channel, body: [UInt8], signature: String?) throws -> Outcome {
+    public func meta(channel path: Channel, body: [UInt8], signature: String?) throws -> Outcome {
         guard signature?.isEmpty == false else { throw Self.badSignature }
         let parsed = try MetaWebhook.parse(body: body)
+        // The body's `object` says whose events these are: one Meta app often sends its Page and its Instagram
+        // subscriptions to the same callback URL. Other objects stay with the path's channel.
+        let channel = Self.channel(ofObject: parsed.object) ?? path
         // Every entry's account, even one without an event HubChat records: the signature is checked first.
         let ids = parsed.accounts
         let accounts = ids.isEmpty ? defaultAccounts[channel].map { [$0] } ?? [] : try resolve(channel, ids)
@@ -79,6 +82,14 @@ public struct IngestWebhook {
             if let challenge = MetaWebhook.verifyHandshake(query: query, expectedToken: token) { return challenge }
         }
         throw AppError(status: 403, code: "verification_failed", message: "The verify token does not match.")
+    }
+
+    static func channel(ofObject object: String) -> Channel? {
+        switch object {
+        case "page": return .facebook
+        case "instagram": return .instagram
+        default: return nil
+        }
     }
 
     private func resolve(_ channel: Channel, _ ids: [String]) throws -> [ChannelAccount] {

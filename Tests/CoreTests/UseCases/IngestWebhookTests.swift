@@ -33,6 +33,23 @@ final class IngestWebhookTests: XCTestCase {
         XCTAssertThrowsError(try ingest([:]).line(body: body, signature: "x")) { XCTAssertEqual(($0 as? AppError)?.status, 404) }
     }
 
+    /// One Meta app may send its Page and Instagram subscriptions to one callback URL: the body's object decides.
+    func testAnInstagramBodyPostedToTheFacebookPathIsInstagrams() throws {
+        let account = ChannelAccount(id: UUID(), tenantID: UUID(), channel: .instagram, externalAccountID: "178",
+                                     credentials: ChannelCredentials(signingSecret: "app-secret", accessToken: nil, verifyToken: nil))
+        final class Kept: WebhookEventStore, @unchecked Sendable {
+            var channels: [Channel] = []
+            func store(_ events: [IncomingWebhookEvent]) throws -> Int { channels += events.map(\.channel); return events.count }
+        }
+        let kept = Kept()
+        let ingest = IngestWebhook(directory: Directory(tokens: [:]), store: kept, defaultAccounts: [.instagram: account],
+                                   logger: Logger(label: "test"))
+        let body = Array(#"{"object":"instagram","entry":[{"id":"178","time":1718000000000,"messaging":[{"sender":{"id":"9"},"recipient":{"id":"178"},"timestamp":1718000000000,"message":{"mid":"aWd1","text":"hi"}}]}]}"#.utf8)
+        let signed = "sha256=" + Hex.encode(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array("app-secret".utf8))))
+        XCTAssertEqual(try ingest.meta(channel: .facebook, body: body, signature: signed).stored, 1)
+        XCTAssertEqual(kept.channels, [.instagram])
+    }
+
     func testAMetaBatchWithoutEventsIsStillSignatureChecked() throws {
         let account = ChannelAccount(id: UUID(), tenantID: UUID(), channel: .facebook, externalAccountID: "104",
                                      credentials: ChannelCredentials(signingSecret: "app-secret", accessToken: nil, verifyToken: nil))
