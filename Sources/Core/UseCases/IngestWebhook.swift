@@ -72,11 +72,11 @@ public struct IngestWebhook {
     /// Meta's GET handshake: the challenge to echo when the verify token is one of ours.
     public func handshake(channel: Channel, query: [String: String]) throws -> String {
         var tokens = try directory.verifyTokens(channel: channel)
-        // Instagram subscriptions live in the same Meta app as the Page's: its token works too.
-        if channel == .instagram {
-            tokens += try directory.verifyTokens(channel: .facebook)
-            if let token = defaultAccounts[.facebook]?.credentials.verifyToken { tokens.append(token) }
-        }
+        // Instagram subscriptions live in the same Meta app as the Page's, and may share its callback URL (the
+        // body's object tells them apart): either channel's token verifies either path.
+        let other: Channel = channel == .instagram ? .facebook : .instagram
+        tokens += try directory.verifyTokens(channel: other)
+        if let token = defaultAccounts[other]?.credentials.verifyToken { tokens.append(token) }
         if let token = defaultAccounts[channel]?.credentials.verifyToken { tokens.append(token) }
         for token in tokens {
             if let challenge = MetaWebhook.verifyHandshake(query: query, expectedToken: token) { return challenge }

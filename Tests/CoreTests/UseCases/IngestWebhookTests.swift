@@ -19,12 +19,15 @@ final class IngestWebhookTests: XCTestCase {
         IngestWebhook(directory: Directory(tokens: tokens), store: Store(), defaultAccounts: [:], logger: Logger(label: "test"))
     }
 
-    func testInstagramHandshakeFallsBackToTheFacebookToken() throws {
+    func testEitherMetaPathAcceptsEitherChannelsVerifyToken() throws {
         let query = ["hub.mode": "subscribe", "hub.verify_token": "fb-token", "hub.challenge": "42"]
         XCTAssertEqual(try ingest([.facebook: ["fb-token"]]).handshake(channel: .instagram, query: query), "42")
         XCTAssertThrowsError(try ingest([.instagram: ["ig-token"]]).handshake(channel: .facebook, query: query)) {
             XCTAssertEqual(($0 as? AppError)?.status, 403)
         }
+        // One callback URL for both subscriptions: the Instagram token verifies the Facebook path too.
+        let instagram = ["hub.mode": "subscribe", "hub.verify_token": "ig-token", "hub.challenge": "43"]
+        XCTAssertEqual(try ingest([.instagram: ["ig-token"]]).handshake(channel: .facebook, query: instagram), "43")
     }
 
     func testUnknownAccountsAndMissingSignaturesStoreNothing() {
