@@ -254,6 +254,8 @@ struct InboundLane: Sendable {
     }
 
     func run() {
+        // Used only to remove an unsent image's files when image lanes fetch them (deferLineImage), else to fetch.
+        let lineImages = makeLineImageStore(config, lane: lane)
         let profiles: (any ProviderProfiles)? = (try? CurlHTTPClient()).map {
             HTTPProviderProfiles(http: $0, lineAPIBaseURL: config.providers.lineAPIBaseURL,
                                  graphBaseURL: config.providers.metaGraphBaseURL, graphVersion: config.providers.metaGraphVersion)
@@ -261,7 +263,7 @@ struct InboundLane: Sendable {
         lane.run { db in
             let process = ProcessInboundEvent(
                 inbox: PostgresInbox(connection: db), profiles: profiles,
-                defaultAccounts: config.defaultChannelAccounts, realtime: realtime,
+                defaultAccounts: config.defaultChannelAccounts, lineImages: lineImages, realtime: realtime,
                 deferProfileLookup: lookups.submit,
                 deferLineImage: imageWake.map { wake in
                     { request in

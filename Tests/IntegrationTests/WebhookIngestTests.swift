@@ -331,6 +331,30 @@ final class WebhookIngestTests: XCTestCase {
                                  [try conversation.decode("id", as: UUID.self)]), 1)
     }
 
+    /// An unsent LINE image takes its stored files with it: its URL stops answering.
+    func testAnUnsentImageIsRemovedFromStorage() throws {
+        let user = "U" + Self.hex(16)
+        let imageID = String(UInt64.random(in: 100_000_000_000...999_999_999_999))
+        let body = Self.lineBody(destination: lineDestination, events: [
+            Self.lineMessage(user: user, id: "i1", message: #"{"id":"\#(imageID)","type":"image","contentProvider":{"type":"line"}}"#),
+        ])
+        XCTAssertEqual(try postLINE(body, signature: Self.lineSignature(body, secret: lineSecret)).status, 200)
+        var url: String?
+        XCTAssertTrue(TestStack.eventually(within: 10) {
+            url = try? self.db.query("SELECT media_url FROM messages WHERE provider_message_id = $1", [imageID]).first?["media_url"] ?? nil
+            return url != nil
+        })
+        XCTAssertEqual(try CurlHTTPClient().send(HTTPRequest(url: try XCTUnwrap(url))).status, 200)
+        let unsend = Self.lineBody(destination: lineDestination, events: [
+            #"{"type":"unsend","webhookEventId":"iu-\#(user)","timestamp":1795737926000,"source":{"type":"user","userId":"\#(user)"},"unsend":{"messageId":"\#(imageID)"},"mode":"active"}"#,
+        ])
+        XCTAssertEqual(try postLINE(unsend, signature: Self.lineSignature(unsend, secret: lineSecret)).status, 200)
+        XCTAssertTrue(TestStack.eventually(within: 10) {
+            (try? CurlHTTPClient().send(HTTPRequest(url: url!)).status) == 404
+        }, "the original is gone")
+        XCTAssertNil(try db.query("SELECT media_url FROM messages WHERE provider_message_id = $1", [imageID]).first?["media_url"] ?? nil)
+    }
+
     /// Messenger's message_edit: the message says its new text, the preview follows, one MESSAGE_EDITED activity.
     func testAnEditedMessengerMessageSaysItsNewText() throws {
         let page = try TestStack.value("FACEBOOK_PAGE_ID")

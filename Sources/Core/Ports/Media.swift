@@ -8,6 +8,8 @@ public enum MediaURLMode: String, Sendable {
 /// (S3, Supabase Storage) could stand behind the same port.
 public protocol MediaStorage {
     func put(bucket: String, path: String, bytes: [UInt8], contentType: String) throws
+    /// Removes a file; one that is not there is not an error.
+    func delete(bucket: String, path: String) throws
     func url(bucket: String, path: String, mode: MediaURLMode, ttlSeconds: Int) -> String
     /// The size of a file this storage holds, from a URL it made (nil for any other URL).
     func storedSize(url: String) -> Int?

@@ -73,7 +73,11 @@ public struct AttachInboundLineImage {
             logger.warning("LINE image kept without media", metadata: ["error": "\(error)", "tenantId": "\(request.tenantId)"])
         }
         guard let record = try inbox.attachLineImage(tenantID: request.tenantId, lineMessageID: request.lineMessageId,
-                                                     media: media) else { return false }
+                                                     media: media) else {
+            // Unsent while it was being fetched: what was just stored goes too.
+            try lineImages.remove(tenantID: request.tenantId, lineMessageID: request.lineMessageId)
+            return false
+        }
         realtime.publish(RealtimeEvent(type: "conversation.updated", tenantID: request.tenantId,
                                        conversationID: record.conversationID, messageID: record.messageID,
                                        leadID: record.leadID))

@@ -99,6 +99,13 @@ public struct ProcessInboundEvent {
                 try inbox.markProcessed(event: event, note: "no message to revise")
                 return .ignored("no message to revise")
             }
+            if revision.change == .unsent, revision.channel == .line, let lineImages {
+                do {  // a stored image goes with what the message said (nothing is there for other messages)
+                    try lineImages.remove(tenantID: event.tenantID, lineMessageID: revision.providerMessageID)
+                } catch {
+                    logger.warning("an unsent image's files could not be removed", metadata: ["error": "\(error)"])
+                }
+            }
             realtime.publish(RealtimeEvent(type: "conversation.updated", tenantID: event.tenantID,
                                            conversationID: record.conversationID, messageID: record.messageID,
                                            leadID: record.leadID))

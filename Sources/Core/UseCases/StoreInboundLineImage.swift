@@ -67,9 +67,7 @@ public struct StoreInboundLineImage {
             }
             let original = try images.jpeg(from: response.body, maxEdge: nil, quality: 82)
             let thumbnail = try images.jpeg(from: response.body, maxEdge: settings.thumbnailEdge, quality: 70)
-            let tenant = tenantID.postgresText
-            let originalPath = "inbound/\(tenant)/line/original/\(lineMessageID).jpg"
-            let thumbPath = "inbound/\(tenant)/line/thumb/\(lineMessageID).jpg"
+            let (originalPath, thumbPath) = Self.paths(tenantID: tenantID, lineMessageID: lineMessageID)
             try storage.put(bucket: settings.bucket, path: originalPath, bytes: original.bytes, contentType: "image/jpeg")
             try storage.put(bucket: settings.bucket, path: thumbPath, bytes: thumbnail.bytes, contentType: "image/jpeg")
             return InboundMedia(
@@ -81,5 +79,19 @@ public struct StoreInboundLineImage {
         } catch {
             return InboundMedia(error: "processing_failed", errorReason: "\(error)")
         }
+    }
+
+    /// Where a LINE image's original and thumbnail are stored.
+    static func paths(tenantID: UUID, lineMessageID: String) -> (original: String, thumb: String) {
+        let tenant = tenantID.postgresText
+        return ("inbound/\(tenant)/line/original/\(lineMessageID).jpg", "inbound/\(tenant)/line/thumb/\(lineMessageID).jpg")
+    }
+
+    /// Removes a LINE image's stored files (an image its sender took back); nothing there is fine.
+    public func remove(tenantID: UUID, lineMessageID: String) throws {
+        guard lineMessageID.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), !lineMessageID.isEmpty else { return }
+        let (original, thumb) = Self.paths(tenantID: tenantID, lineMessageID: lineMessageID)
+        try storage.delete(bucket: settings.bucket, path: original)
+        try storage.delete(bucket: settings.bucket, path: thumb)
     }
 }

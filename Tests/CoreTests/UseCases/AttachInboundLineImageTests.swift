@@ -26,6 +26,8 @@ final class AttachInboundLineImageTests: XCTestCase {
     final class Storage: MediaStorage, @unchecked Sendable {
         var puts: [String] = []
         func put(bucket: String, path: String, bytes: [UInt8], contentType: String) throws { puts.append(path) }
+        var deletes: [String] = []
+        func delete(bucket: String, path: String) throws { deletes.append(path) }
         func url(bucket: String, path: String, mode: MediaURLMode, ttlSeconds: Int) -> String { "https://media/\(path)" }
         func storedSize(url: String) -> Int? { nil }
         func read(url: String) -> [UInt8]? { nil }

@@ -41,6 +41,13 @@ public struct LocalMediaStorage: MediaStorage {
         }
     }
 
+    public func delete(bucket: String, path: String) throws {
+        try Self.checkSafe(bucket)
+        for part in path.split(separator: "/") { try Self.checkSafe(String(part)) }
+        let target = "\(root)/\(bucket)/\(path)"
+        guard unlink(target) == 0 || errno == ENOENT else { throw Failure(description: "cannot remove \(target): errno \(errno)") }
+    }
+
     public func url(bucket: String, path: String, mode: MediaURLMode, ttlSeconds: Int) -> String {
         let uri = "/media/\(bucket)/\(path)"
         guard mode == .signed else { return publicBaseURL + uri }
