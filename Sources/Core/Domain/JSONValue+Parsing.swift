@@ -49,7 +49,7 @@ struct JSONParser {
         case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
         case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
         case UInt8(ascii: "n"): try expectLiteral("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default: throw fail("unexpected character")
         }
     }
@@ -121,8 +121,11 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseNumber() throws -> Double {
+    /// A number; an integer past 2^53, which a Double cannot hold exactly, is kept as its digits (a string), so an
+    /// id sent as a number (an Instagram account id has 17 digits) never loses its last ones.
+    private mutating func parseNumber() throws -> JSONValue {
         let start = index
+        var integral = true
         func digits() -> Int {
             let from = index
             while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") { index += 1 }
@@ -137,10 +140,12 @@ struct JSONParser {
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             index += 1
+            integral = false
             guard digits() > 0 else { throw fail("expected a digit after '.'") }
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             index += 1
+            integral = false
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
             guard digits() > 0 else { throw fail("expected a digit in the exponent") }
         }
@@ -149,7 +154,12 @@ struct JSONParser {
             index = start
             throw fail("number out of range")
         }
-        return value
+        if integral {
+            // Compared as digits, since the Double has already rounded: 9007199254740993 reads as ...992.
+            let digits = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
+            if digits.count > 16 || (digits.count == 16 && digits > "9007199254740992") { return .string(text) }
+        }
+        return .number(value)
     }
 
     private mutating func parseString() throws -> String {

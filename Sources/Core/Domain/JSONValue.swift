@@ -3,7 +3,8 @@
 /// so that a hash of the text is a stable event id across redeliveries.
 ///
 /// Numbers are `Double`, as in JSON itself: integers up to 2^53 (LINE millisecond timestamps, Meta
-/// app ids) are exact and print back without a fraction. Providers send larger ids as strings.
+/// app ids) are exact and print back without a fraction. Providers send larger ids as strings; an integer literal
+/// past 2^53 is parsed as its digits (`.string`), so an id written as a number keeps every digit.
 public enum JSONValue: Codable, Sendable, Equatable {
     case null
     case bool(Bool)

@@ -38,6 +38,16 @@ final class JSONValueTests: XCTestCase {
         }
     }
 
+    func testAnIntegerPastADoublesExactRangeKeepsEveryDigit() throws {
+        let value = try JSONValue.parse(#"{"ig":17841400000000001,"neg":-9007199254740993,"ts":1718000000000,"big":1e300}"#)
+        XCTAssertEqual(value["ig"]?.idString, "17841400000000001", "a Double would make it ...000")
+        XCTAssertEqual(value["neg"]?.idString, "-9007199254740993")
+        XCTAssertEqual(value["ts"]?.doubleValue, 1_718_000_000_000, "timestamps stay numbers")
+        XCTAssertEqual(value["big"]?.doubleValue, 1e300)
+        let batch = try MetaWebhook.parse(body: Array(#"{"object":"instagram","entry":[{"id":17841400000000001,"time":1718000000000,"messaging":[]}]}"#.utf8))
+        XCTAssertEqual(batch.accounts, ["17841400000000001"])
+    }
+
     func testNumbersPrintAsIntegersOnlyWhenWhole() {
         XCTAssertEqual(JSONValue.number(1462629479859).serialized(), "1462629479859")
         XCTAssertEqual(JSONValue.number(-42).serialized(), "-42")
