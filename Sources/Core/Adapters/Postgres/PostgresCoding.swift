@@ -1,4 +1,7 @@
 import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A Swift value that can be sent as a statement parameter, in PostgreSQL's text format.
 public protocol PostgresEncodable {
@@ -120,17 +123,20 @@ public struct PostgresJSON: PostgresEncodable, PostgresDecodable, Sendable, Equa
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Whether the bytes contain "u0000" right after a backslash (a cheap pre-check; the rewrite decides exactly).
+    /// Whether the bytes contain "\u0000" (a cheap pre-check on every webhook payload: memchr from backslash to
+    /// backslash; the rewrite decides exactly, escapes included).
     private static func hasNULEscape(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard bytes.count >= 6 else { return false }
-        var i = 0
-        while i + 5 < bytes.count {
-            if bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u"), bytes[i + 2] == 0x30, bytes[i + 3] == 0x30,
-               bytes[i + 4] == 0x30, bytes[i + 5] == 0x30 { return true }
-            i += 1
+        guard let base = bytes.baseAddress, bytes.count >= 6 else { return false }
+        var offset = 0
+        while offset + 6 <= bytes.count, let found = memchr(base + offset, 0x5C, bytes.count - offset - 5) {
+            let i = UnsafeRawPointer(found).assumingMemoryBound(to: UInt8.self) - base
+            if bytes[i + 1] == UInt8(ascii: "u"), bytes[i + 2] == 0x30, bytes[i + 3] == 0x30, bytes[i + 4] == 0x30,
+               bytes[i + 5] == 0x30 { return true }
+            offset = i + 1
         }
         return false
     }
+
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
         try JSONDecoder().decode(type, from: Data(text.utf8))
     }
