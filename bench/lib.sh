@@ -33,3 +33,34 @@ pg_statements_report() {
                left(regexp_replace(query, '\s+', ' ', 'g'), ${BENCH_PG_STATEMENTS_WIDTH:-90})
           FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT ${BENCH_PG_STATEMENTS_TOP:-15}" >&2
 }
+
+# BENCH_CPU=1: which processes used the cores during a measured phase (from /proc: user + system time grouped by
+# process name, reaped children included, so a process that exited meanwhile counts under its parent's name).
+#   cpu_begin   … measured work …   cpu_report SECONDS [OPS_PER_SECOND]   (to stderr)
+cpu_snapshot() {
+    local f line comm rest
+    for f in /proc/[0-9]*/stat; do
+        { read -r line <"$f"; } 2>/dev/null || continue
+        comm=${line#*\(}; comm=${comm%%\)*}; rest=${line##*\) }
+        # shellcheck disable=SC2086
+        set -- $rest
+        printf '%s %s %s\n' "${f//[^0-9]/}" "${comm// /_}" $((${12} + ${13} + ${14} + ${15}))
+    done
+}
+cpu_begin() { [[ ${BENCH_CPU:-} ]] || return 0; CPU_BEFORE=$(cpu_snapshot); }
+cpu_report() {  # seconds the phase took [operations per second, to show CPU microseconds per operation]
+    [[ ${BENCH_CPU:-} ]] || return 0
+    awk -v hz="$(getconf CLK_TCK)" -v secs="$1" -v rate="${2:-0}" -v cores="$(nproc)" '
+        NR == FNR {before[$1] = $3; next}
+        {used[$2] += $3 - before[$1]; total += $3 - before[$1]}
+        function line(name, ticks) {
+            printf "  %-24s %6.2f core-s  %5.1f%%", name, ticks / hz, 100 * ticks / (hz * cores * secs)
+            if (rate > 0) printf "  %5.0f us/op", 1e6 * ticks / hz / (rate * secs)
+            printf "\n"
+        }
+        END {
+            printf "CPU during the phase (%d cores x %ss = %.1f core-seconds available):\n", cores, secs, cores * secs
+            for (name in used) if (used[name] / hz >= 0.05) line(name, used[name])
+            line("(all)", total)
+        }' <(echo "$CPU_BEFORE") <(cpu_snapshot) | sort -k2 -rn >&2
+}

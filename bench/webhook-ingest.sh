@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: signed LINE webhooks (one ~1 KB text event each, distinct event ids) through
 # nginx into the webhook pool, durable commits, against the pgbench ceiling of the handler's
-# own SQL (the same insert of event + outbox row) measured in the same run, with and without a
-# pg_notify inside the transaction (the wake-up the handler does NOT do).
+# own store statement and payload measured in the same run, with and without a pg_notify inside
+# the transaction (the wake-up the handler does NOT do). BENCH_CPU=1 adds where the CPU went.
 #   bench/webhook-ingest.sh [duration-seconds=15] [connections=8]
 # Prints a Markdown block for docs/benchmarks.md. Uses its own stack in .run/bench.
 . "$(dirname "$0")/lib.sh" 15 "$@"
@@ -15,8 +15,15 @@ PSQL=("$PG_BIN/psql" -q -X "$DATABASE_URL")
 work=$(mktemp -d)
 trap 'rm -rf "$work"; stack_down >/dev/null 2>&1 || true' EXIT
 
-# The handler's durable SQL for one event, as pgbench runs it (system scope, as the webhook pool).
-cat >"$work/store.sql" <<SQL
+# The ceiling: pgbench running the handler's own store statement (taken from its source) for one event with the
+# payload wrk posts, as the webhook pool runs it (system scope), durable commits.
+account=$("${PSQL[@]}" -tA -c "SET hubchat.scope='system'; SELECT id FROM channel_accounts
+    WHERE tenant_id = '$HUBCHAT_TENANT_ID' AND channel = 'LINE' AND external_account_id = '$LINE_DESTINATION'")
+python3 "$HUBCHAT_ROOT/bench/webhook/store-sql.py" "$HUBCHAT_TENANT_ID" "$account" "$LINE_DESTINATION" "$work/store.sql"
+{ echo 'BEGIN;'; cat "$work/store.sql"; echo "SELECT pg_notify('hubchat_bench', '');"; echo 'COMMIT;'; } >"$work/store-notify.sql"
+# For comparison with earlier runs: the same two inserts written plainly (no arrays, a built payload of 900 bytes,
+# no channel account), the ceiling this bench used until 2026-11-27.
+cat >"$work/plain.sql" <<SQL
 \set n random(1, 9000000000000)
 WITH stored AS (
   INSERT INTO webhook_events (tenant_id, channel, provider_event_id, event_type, payload)
@@ -29,7 +36,6 @@ SELECT tenant_id, 'bench.only', jsonb_build_object('webhookEventId', id), channe
        channel || ':' || coalesce(payload #>> '{source,groupId}', payload #>> '{source,userId}', provider_event_id)
   FROM stored;
 SQL
-{ echo 'BEGIN;'; cat "$work/store.sql"; echo "SELECT pg_notify('hubchat_bench', '');"; echo 'COMMIT;'; } >"$work/store-notify.sql"
 
 pgbench_tps() {  # script → tps
     PGOPTIONS='-c hubchat.scope=system' "$PG_BIN/pgbench" -n -M prepared -c "$CONNECTIONS" -j 2 -T "$DURATION" \
@@ -43,13 +49,24 @@ before=$("${PSQL[@]}" -tA -c "SET hubchat.scope='system'; SELECT count(*) FROM w
 BODIES=$work/bodies.tsv THREADS=2 wrk -t2 -c"$CONNECTIONS" -d3s -s "$HUBCHAT_ROOT/bench/webhook/post.lua" \
     "$HUBCHAT_URL" >/dev/null  # warm-up (its events are stored too)
 python3 "$HUBCHAT_ROOT/bench/webhook/make-bodies.py" $((6000 * DURATION)) "$LINE_DESTINATION" "$LINE_CHANNEL_SECRET" "$work/bodies.tsv"
+pg_statements_begin  # BENCH_PG_STATEMENTS=1: where PostgreSQL spent its time while wrk ran
+cpu_begin  # BENCH_CPU=1: which processes used the cores while wrk ran (wrk's time counts under bash)
 read -r w_rps w_p50 w_p99 non2xx < <(BODIES=$work/bodies.tsv THREADS=2 wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency \
     -s "$HUBCHAT_ROOT/bench/webhook/post.lua" "$HUBCHAT_URL" | awk '
         /Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} /Non-2xx/ {bad=$NF}
         END {print rps, p50, p99, (bad == "" ? 0 : bad)}')
+sleep 1
+[[ ${BENCH_CPU:-} ]] && echo "wrk through nginx:" >&2
+cpu_report "$DURATION" "$w_rps"
+pg_statements_report
 after=$("${PSQL[@]}" -tA -c "SET hubchat.scope='system'; SELECT count(*) FROM webhook_events")
+cpu_begin
 ceiling=$(pgbench_tps "$work/store.sql")
+sleep 1  # the backends' time reaches the postmaster when they have exited
+[[ ${BENCH_CPU:-} ]] && echo "pgbench, the ceiling:" >&2
+cpu_report "$DURATION" "$ceiling"
 with_notify=$(pgbench_tps "$work/store-notify.sql")
+plain=$(pgbench_tps "$work/plain.sql")
 # The bench stack's own database: leave no backlog for the next bench.
 PGOPTIONS='-c hubchat.scope=system' "${PSQL[@]}" -c "TRUNCATE webhook_events, outbox_events, queue_jobs"
 
@@ -58,14 +75,15 @@ cat <<REPORT
 
 Signed LINE deliveries, one ~1 KB text event each with a distinct event id, wrk -t2 -c$CONNECTIONS -d${DURATION}s
 through nginx; webhook pool $HUBCHAT_FCGI_WEBHOOK_PROCESSES responders; durable commits (synchronous_commit on);
-worker stopped so that only ingestion is measured. pgbench: the handler's insert of event + outbox row, same
-clients and duration, prepared, right after.
+worker stopped so that only ingestion is measured. pgbench: the handler's store statement (event + outbox row)
+with the same payload, same clients and duration, prepared, right after.
 
 | what | per second | p50 | p99 |
 |---|---|---|---|
 | \`POST /api/webhook/line\` through nginx (account lookup, HMAC, store, wake-up) | $w_rps | $w_p50 | $w_p99 |
-| pgbench, the handler's store statement (the ceiling) | $ceiling | | |
+| pgbench, the handler's store statement and payload (the ceiling) | $ceiling | | |
 | pgbench, the same with \`pg_notify\` inside the transaction | $with_notify | | |
+| pgbench, the two inserts written plainly (the ceiling of runs before 2026-11-27, later) | $plain | | |
 
 Ratio webhook / ceiling: $(awk -v a="$w_rps" -v c="$ceiling" 'BEGIN {printf "%.2f", a/c}'). Events stored during
 the run and its warm-up: $((after - before)); non-2xx answers: $non2xx.
