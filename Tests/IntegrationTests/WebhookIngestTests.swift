@@ -495,6 +495,32 @@ final class WebhookIngestTests: XCTestCase {
         XCTAssertEqual(igConversation["channel"], "INSTAGRAM")
     }
 
+    func testACommentWhoseAuthorMetaLeftOutIsACustomerOfItsOwn() throws {
+        let page = try TestStack.value("FACEBOOK_PAGE_ID")
+        let secret = try TestStack.value("FACEBOOK_APP_SECRET")
+        let commentID = "\(page)_\(Int.random(in: 1_000_000...9_999_999))"
+        let body = Array("""
+            {"object":"page","entry":[{"id":"\(page)","time":1795737925000,"changes":[
+              {"field":"feed","value":{"item":"comment","verb":"add","comment_id":"\(commentID)","post_id":"\(page)_111",
+               "message":"ส่งต่างจังหวัดได้ไหมคะ","created_time":1795737925}}]}]}
+            """.utf8)
+        let response = try TestStack.http("POST", "/api/webhook/facebook", body: body, headers: [
+            ("Content-Type", "application/json"), ("X-Hub-Signature-256", "sha256=" + Self.hmacHex(body, secret: secret)),
+        ])
+        XCTAssertEqual(response.status, 200, response.text)
+
+        let conversation = try waitForConversation(thread: commentID)
+        XCTAssertEqual(conversation["provider_thread_type"], "FACEBOOK_COMMENT")
+        XCTAssertEqual(conversation["provider_comment_id"], commentID, "a Private Reply is addressed to the comment")
+        XCTAssertEqual(conversation["participant_display_name"], "Facebook user")
+        XCTAssertEqual(conversation["last_message_preview"], "ส่งต่างจังหวัดได้ไหมคะ")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM leads WHERE tenant_id = $1 AND external_user_id = $2",
+                                 [tenant, "comment:" + commentID]), 1)
+        usleep(300_000)
+        let lookups = try TestStack.simulatorRequests().filter { ($0["path"] as? String)?.contains("comment:") == true }
+        XCTAssertEqual(lookups.count, 0, "a profile was looked up for a commenter Meta did not name")
+    }
+
     func testMetaSignatureIsCheckedBeforeAnythingIsStored() throws {
         let page = try TestStack.value("FACEBOOK_PAGE_ID")
         let mid = "m_forged_\(Self.hex(6))"

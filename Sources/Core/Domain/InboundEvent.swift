@@ -98,7 +98,8 @@ public enum InboundMessageType {
 /// A customer's message, in the provider-neutral shape the inbox stores.
 public struct InboundMessage: Sendable, Equatable {
     public var channel: Channel
-    /// LINE userId, Messenger PSID, Instagram IGSID, or a commenter's `from.id`.
+    /// LINE userId, Messenger PSID, Instagram IGSID, a commenter's `from.id`, or `comment:<id>` when Meta left
+    /// the commenter out.
     public var externalUserID: String
     /// The conversation key: LINE userId (or groupId/roomId), the PSID, the comment id, `ig:user:<IGSID>`.
     public var threadID: String
@@ -126,6 +127,12 @@ public struct InboundMessage: Sendable, Equatable {
     public var needsCommentTextLookup: Bool
     /// Anything else worth keeping (sticker ids, coordinates, file name and size, reply-to ids).
     public var metadata: [String: String]
+
+    /// The party of a Facebook comment whose author Meta did not name: `comment:<comment id>`.
+    public static let hiddenCommenterPrefix = "comment:"
+    /// Metadata marking a sender the provider did not name (there is no profile to look up).
+    public static let hiddenSenderKey = "senderHidden"
+    public var senderIsHidden: Bool { metadata[Self.hiddenSenderKey] == "true" }
 
     public init(
         channel: Channel, externalUserID: String, threadID: String, providerMessageID: String,

@@ -187,7 +187,7 @@ extension ProcessInboundEvent {
 
     func profileLookup(for message: InboundMessage, event: StoredWebhookEvent, context: InboundLookupContext,
                        token: String?, record: InboundRecord) -> ProfileLookup? {
-        guard profiles != nil, let token else { return nil }
+        guard profiles != nil, let token, !message.senderIsHidden else { return nil }
         // What the payload says (a comment's from.name) is current: only what it lacks is looked up.
         if !(message.senderDisplayName ?? "").isEmpty && !(message.senderProfileImageURL ?? "").isEmpty { return nil }
         if let fetched = context.profileFetchedAt, Date().timeIntervalSince(fetched) < profileTTLSeconds { return nil }

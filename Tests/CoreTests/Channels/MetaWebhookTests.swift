@@ -339,6 +339,20 @@ final class MetaWebhookTests: XCTestCase {
         XCTAssertEqual(m.occurredAt, Date(timeIntervalSince1970: 1_718_000_100), "falls back to the entry time")
     }
 
+    func testACommentWithoutItsAuthorIsKeyedByTheComment() throws {
+        let event = #"{"field":"feed","value":{"item":"comment","verb":"add","comment_id":"1_2","post_id":"1_3","message":"price?","created_time":1718000090}}"#
+        guard case .message(let m) = try MetaWebhook.normalize(eventJSON: event, channel: .facebook, accountExternalID: "1") else {
+            return XCTFail("a comment without from was not recorded")
+        }
+        XCTAssertEqual(m.externalUserID, "comment:1_2")
+        XCTAssertEqual(m.threadID, "1_2")
+        XCTAssertEqual(m.facebookCommentID, "1_2")
+        XCTAssertEqual(m.senderDisplayName, "Facebook user")
+        XCTAssertTrue(m.senderIsHidden)
+        XCTAssertEqual(m.text, "price?")
+        XCTAssertFalse(try message(5).senderIsHidden, "a named commenter is not hidden")
+    }
+
     func testThePagesOwnCommentAndLikesAreIgnored() throws {
         guard case .ignored(let own) = try normalized(7) else { return XCTFail("the page's own comment was not ignored") }
         XCTAssertEqual(own, "the page's own comment")

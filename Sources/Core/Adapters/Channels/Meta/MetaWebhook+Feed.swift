@@ -26,15 +26,17 @@ extension MetaWebhook {
         guard let commentID = value["comment_id"]?.idString, !commentID.isEmpty else {
             return .ignored(reason: "feed comment without a comment_id")
         }
-        guard let commenter = value["from"]?["id"]?.idString, !commenter.isEmpty else {
-            // Meta leaves `from` out when the app may not see who commented; there is no one to answer.
-            return .ignored(reason: "feed comment without a commenter id")
-        }
+        let commenter = value["from"]?["id"]?.idString.flatMap { $0.isEmpty ? nil : $0 }
         if commenter == accountExternalID {
             return .ignored(reason: "the page's own comment")
         }
 
         var metadata: [String: String] = [:]
+        // Meta leaves `from` out when the app may not read who commented (without Page Public Content Access or the
+        // user's consent). The comment is still answerable, since a Private Reply is addressed to the comment, so it
+        // becomes a customer of its own, keyed by the comment; no profile can be looked up for it.
+        let party = commenter ?? InboundMessage.hiddenCommenterPrefix + commentID
+        if commenter == nil { metadata[InboundMessage.hiddenSenderKey] = "true" }
         let postID = value["post_id"]?.idString
         if let parent = value["parent_id"]?.idString, parent != postID {
             metadata["parentCommentId"] = parent  // a reply inside another comment's thread
@@ -54,10 +56,10 @@ extension MetaWebhook {
         }
 
         return .message(InboundMessage(
-            channel: .facebook, externalUserID: commenter, threadID: commentID, providerMessageID: commentID,
+            channel: .facebook, externalUserID: party, threadID: commentID, providerMessageID: commentID,
             messageType: kind, text: text ?? placeholder, mediaURL: photo,
             occurredAt: occurredAt(value["created_time"], event),
-            senderDisplayName: WebhookSupport.text(value["from"]?["name"]),
+            senderDisplayName: WebhookSupport.text(value["from"]?["name"]) ?? (commenter == nil ? "Facebook user" : nil),
             threadType: "FACEBOOK_COMMENT", facebookPageID: accountExternalID, facebookPostID: postID,
             facebookCommentID: commentID, needsCommentTextLookup: text == nil, metadata: metadata))
     }
