@@ -32,8 +32,8 @@ extension MetaWebhook {
         }
 
         var metadata: [String: String] = [:]
-        // Meta leaves `from` out when the app may not read who commented (without Page Public Content Access or the
-        // user's consent). The comment is still answerable, since a Private Reply is addressed to the comment, so it
+        // Meta leaves `from` out when the app may not read who commented (until app review grants it Advanced Access
+        // to user content). The comment is still answerable, since a Private Reply is addressed to the comment, so it
         // becomes a customer of its own, keyed by the comment; no profile can be looked up for it.
         let party = commenter ?? InboundMessage.hiddenCommenterPrefix + commentID
         if commenter == nil { metadata[InboundMessage.hiddenSenderKey] = "true" }
