@@ -6,7 +6,7 @@
 #   bench/webhook-ingest.sh [duration-seconds=15] [connections=8]
 # Prints a Markdown block for docs/benchmarks.md. Uses its own stack in .run/bench.
 . "$(dirname "$0")/lib.sh" 15 "$@"
-CONNECTIONS=${3:-8}
+CONNECTIONS=${2:-8}  # (lib.sh set it from its own arguments, with another default)
 export HUBCHAT_FCGI_WEBHOOK_PROCESSES=${HUBCHAT_FCGI_WEBHOOK_PROCESSES:-8}
 stack_up >/dev/null
 set -a; . "$HUBCHAT_RUN_DIR/stack.env"; set +a
