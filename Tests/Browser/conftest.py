@@ -98,21 +98,22 @@ class Stack:
         """A signed LINE webhook: `user_id` writes `text` (as scripts/send-sample-webhook does)."""
         now_ms = int(time.time() * 1000)
         event_id = uuid.uuid4().hex
-        body = json.dumps({
-            "destination": self.env["LINE_DESTINATION"],
-            "events": [{
-                "type": "message", "mode": "active", "timestamp": now_ms,
-                "webhookEventId": f"01BROWSER{event_id}", "deliveryContext": {"isRedelivery": False},
-                "source": {"type": "user", "userId": user_id}, "replyToken": event_id,
-                "message": {"id": str(now_ms), "type": "text", "quoteToken": f"q{event_id}", "text": text},
-            }],
-        }, ensure_ascii=False).encode()
+        self.post_line_events([{
+            "type": "message", "mode": "active", "timestamp": now_ms,
+            "webhookEventId": f"01BROWSER{event_id}", "deliveryContext": {"isRedelivery": False},
+            "source": {"type": "user", "userId": user_id}, "replyToken": event_id,
+            "message": {"id": str(now_ms), "type": "text", "quoteToken": f"q{event_id}", "text": text},
+        }])
+        return event_id  # the event's replyToken: HubChat may answer through LINE's reply API with it
+
+    def post_line_events(self, events):
+        """One signed LINE delivery of `events`; asserts that every one was new."""
+        body = json.dumps({"destination": self.env["LINE_DESTINATION"], "events": events}, ensure_ascii=False).encode()
         signature = base64.b64encode(
             hmac.new(self.env["LINE_CHANNEL_SECRET"].encode(), body, hashlib.sha256).digest()).decode()
         status, answer = self.http("POST", self.url + "/api/webhook/line", body, {
             "Content-Type": "application/json", "x-line-signature": signature})
-        assert status == 200 and answer["stored"] == 1, (status, answer)
-        return event_id  # the event's replyToken: HubChat may answer through LINE's reply API with it
+        assert status == 200 and answer["stored"] == len(events), (status, answer)
 
     def post_facebook_comment(self, user_id, name, text):
         """A signed Page feed webhook: `user_id` comments `text` on a post. Answers the comment id."""

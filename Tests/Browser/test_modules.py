@@ -131,12 +131,18 @@ def test_realtime_events_map_to_refetches(page):
         const t = 'x';
         return ['message.received', 'conversation.updated', 'message.created', 'message.status',
                 'conversation.read', 'lead.updated', 'something.new'].map((type) =>
-          refetchFor({ type, tenantId: t, conversationId: 'C', leadId: 'L', status: 'SENT' }));
+          refetchFor({ type, tenantId: t, conversationId: 'C', leadId: 'L', status: 'SENT' }))
+          .concat([refetchFor({ type: 'conversation.updated', tenantId: t, conversationId: 'C', messageId: 'M' }),
+                   refetchFor({ type: 'message.received', tenantId: t, conversationId: 'C', messageId: 'M' })]);
     """)
-    received, updated, created, status, read, lead, unknown = wants
-    assert received == {"list": True, "conversations": ["C"], "leads": []}
+    received, updated, created, status, read, lead, unknown, revised, new_with_id = wants
+    assert received == {"list": True, "conversations": ["C"], "leads": [], "messages": []}
     assert updated == created == received
-    assert status == {"list": False, "conversations": ["C"], "leads": []}
-    assert read == {"list": True, "conversations": [], "leads": []}
-    assert lead == {"list": True, "conversations": [], "leads": ["L"]}
+    # A revised message (unsent, edited) is named so that an older page showing it is fetched again; a new one
+    # is on the newest page anyway.
+    assert revised == {"list": True, "conversations": ["C"], "leads": [], "messages": ["M"]}
+    assert new_with_id == received
+    assert status == {"list": False, "conversations": ["C"], "leads": [], "messages": []}
+    assert read == {"list": True, "conversations": [], "leads": [], "messages": []}
+    assert lead == {"list": True, "conversations": [], "leads": ["L"], "messages": []}
     assert unknown["list"] is True, json.dumps(unknown)

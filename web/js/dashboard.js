@@ -144,7 +144,7 @@ async function start(session) {
     const touchesOpen = open && (batch.all || batch.conversations.has(open.id));
     await Promise.all([
       batch.all || batch.list ? inbox.refreshFirstPage() : null,
-      touchesOpen ? thread.refreshNewest() : null,
+      touchesOpen ? thread.refreshNewest(batch.messages) : null,
       touchesOpen ? loadLeadThreads() : null,
       leadPanel.leadId && (batch.all || batch.leads.has(leadPanel.leadId)) ? leadPanel.refresh() : null,
     ]);

@@ -9,13 +9,15 @@ const FAILURES_BEFORE_POLLING = 3;
 
 /** What an event asks the dashboard to refetch. Pure, so tests can check the mapping. */
 export function refetchFor(event) {
-  const want = { list: false, conversations: [], leads: [] };
+  const want = { list: false, conversations: [], leads: [], messages: [] };
   switch (event.type) {
     case "message.received":
     case "message.created":
     case "conversation.updated":
       want.list = true;
       if (event.conversationId) want.conversations.push(event.conversationId);
+      // A message that changed (unsent or edited by the customer) may be on an older page than the newest.
+      if (event.type === "conversation.updated" && event.messageId) want.messages.push(event.messageId);
       break;
     case "message.status":
       // A failed send changes what the list previews too, so the list follows.
@@ -126,7 +128,9 @@ export class LiveUpdates {
 
   /** Collects events for DEBOUNCE_MS; null asks for everything. */
   queue(event) {
-    if (!this.pending) this.pending = { all: false, list: false, conversations: new Set(), leads: new Set(), received: new Set() };
+    if (!this.pending) {
+      this.pending = { all: false, list: false, conversations: new Set(), leads: new Set(), messages: new Set(), received: new Set() };
+    }
     const batch = this.pending;
     if (event === null) {
       batch.all = true;
@@ -135,6 +139,7 @@ export class LiveUpdates {
       batch.list = batch.list || want.list;
       want.conversations.forEach((id) => batch.conversations.add(id));
       want.leads.forEach((id) => batch.leads.add(id));
+      want.messages.forEach((id) => batch.messages.add(id));
       if (event.type === "message.received" && event.conversationId) batch.received.add(event.conversationId);
     }
     clearTimeout(this.timer);

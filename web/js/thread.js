@@ -74,8 +74,11 @@ export class Thread {
     clear(this.el);
   }
 
-  /** After an event or a send: the newest page again, merged in (statuses change in place). */
-  async refreshNewest() {
+  /**
+   * After an event or a send: the newest page again, merged in (statuses change in place). `changed` names messages
+   * an event said were revised (unsent or edited); those shown from older pages are fetched again too.
+   */
+  async refreshNewest(changed = new Set()) {
     const conversationId = this.conversationId;
     if (!conversationId) return;
     try {
@@ -83,10 +86,33 @@ export class Thread {
       if (conversationId !== this.conversationId) return;
       const stick = this.isNearBottom();
       this.add(page.data);
+      const fresh = new Set(page.data.map((message) => message.id));
+      const stale = [...changed].filter((id) => this.messages.has(id) && !fresh.has(id));
+      if (stale.length && page.pageInfo.nextCursor) {
+        await this.refetchLoaded(conversationId, page.pageInfo.nextCursor, new Set(stale));
+        if (conversationId !== this.conversationId) return;
+      }
       this.render();
       if (stick) this.scrollToEnd();
     } catch (error) {
       if (this.onError) this.onError(error);
+    }
+  }
+
+  /**
+   * Walks the older pages already shown, from `cursor`, until every id in `wanted` is fetched again (each is shown,
+   * so the walk ends within what was loaded; it stops earlier where the next "load older" would begin). Only
+   * messages already shown are replaced: adding others would leave a gap in the thread.
+   */
+  async refetchLoaded(conversationId, cursor, wanted) {
+    for (let next = cursor; next && next !== this.olderCursor && wanted.size;) {
+      const page = await this.api.listMessages(conversationId, next, PAGE_SIZE);
+      if (conversationId !== this.conversationId) return;
+      for (const message of page.data) {
+        if (this.messages.has(message.id)) this.messages.set(message.id, message);
+        wanted.delete(message.id);
+      }
+      next = page.pageInfo.nextCursor;
     }
   }
 

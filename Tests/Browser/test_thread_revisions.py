@@ -1,0 +1,41 @@
+"""A message the customer takes back changes in the open thread at once, also when it sits on an older page that the
+agent scrolled back to (the live event names the message; the newest page alone would not hold it)."""
+import time
+import uuid
+
+
+def line_text(user_id, message_id, timestamp_ms, text):
+    token = uuid.uuid4().hex
+    return {"type": "message", "mode": "active", "timestamp": timestamp_ms,
+            "webhookEventId": f"01REV{token}", "deliveryContext": {"isRedelivery": False},
+            "source": {"type": "user", "userId": user_id}, "replyToken": token,
+            "message": {"id": message_id, "type": "text", "quoteToken": f"q{token}", "text": text}}
+
+
+def test_an_unsent_message_on_an_older_page_changes_without_reopening(page, stack):
+    user_id = "U" + uuid.uuid4().hex
+    tag = uuid.uuid4().hex[:6]
+    start = int(time.time() * 1000) - 120_000
+    ids = [f"{start}{i:03d}" for i in range(60)]  # one page is 50: the first ten are on the older page
+    stack.post_line_events([line_text(user_id, ids[i], start + i * 1000, f"message {i} {tag}") for i in range(60)])
+    stack.conversation_where(lambda row: row["lastMessagePreview"] == f"message 59 {tag}", "all 60 messages",
+                             channel="LINE", timeout=20)
+
+    page.dashboard()
+    page.wait_live(5)
+    key = page.inbox_item(f"message 59 {tag}", 10)
+    page.item(key).click()
+    shown = lambda text: any(text in m.text for m in page.find_all("#messages .message"))  # noqa: E731
+    page.wait(lambda d: shown(f"message 59 {tag}"), 10, "the thread did not open")
+    assert not shown(f"message 0 {tag}"), "the first message should be on the older page"
+    page.find("#load-older").click()
+    page.wait(lambda d: shown(f"message 0 {tag}"), 10, "the older page did not load")
+
+    stack.post_line_events([{
+        "type": "unsend", "mode": "active", "timestamp": start + 61_000, "webhookEventId": f"01REV{uuid.uuid4().hex}",
+        "deliveryContext": {"isRedelivery": False}, "source": {"type": "user", "userId": user_id},
+        "unsend": {"messageId": ids[0]},
+    }])
+    page.wait(lambda d: not shown(f"message 0 {tag}") and len(page.find_all("#messages .message .unsent")) == 1, 10,
+              "the unsent message on the older page still shows what it said")
+    assert shown(f"message 1 {tag}") and shown(f"message 59 {tag}"), "the thread lost messages around it"
