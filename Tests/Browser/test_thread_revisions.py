@@ -1,5 +1,6 @@
-"""A message the customer takes back changes in the open thread at once, also when it sits on an older page that the
-agent scrolled back to (the live event names the message; the newest page alone would not hold it)."""
+"""Messages that change after they were shown change in the open thread at once: one the customer takes back, also
+when it sits on an older page the agent scrolled back to (the live event names the message; the newest page alone
+would not hold it), and a LINE image whose download fails after its message arrived."""
 import time
 import uuid
 
@@ -39,3 +40,25 @@ def test_an_unsent_message_on_an_older_page_changes_without_reopening(page, stac
     page.wait(lambda d: not shown(f"message 0 {tag}") and len(page.find_all("#messages .message .unsent")) == 1, 10,
               "the unsent message on the older page still shows what it said")
     assert shown(f"message 1 {tag}") and shown(f"message 59 {tag}"), "the thread lost messages around it"
+
+
+def test_a_line_image_that_cannot_be_fetched_stops_arriving(page, stack):
+    user_id = "U" + uuid.uuid4().hex
+    message_id = str(int(time.time() * 1000)) + "77"
+    # LINE's content API answers 404 (the content expired), slowly enough for the thread to show the image coming.
+    status, _ = stack.http("POST", stack.simulator + "/__faults", {
+        "pathPrefix": f"/v2/bot/message/{message_id}/content", "status": 404, "delayMs": 4000})
+    assert status in (200, 201, 204), status
+    token = uuid.uuid4().hex
+    stack.post_line_events([{
+        "type": "message", "mode": "active", "timestamp": int(time.time() * 1000),
+        "webhookEventId": f"01IMG{token}", "deliveryContext": {"isRedelivery": False},
+        "source": {"type": "user", "userId": user_id}, "replyToken": token,
+        "message": {"id": message_id, "type": "image", "quoteToken": f"q{token}",
+                    "contentProvider": {"type": "line"}},
+    }])
+    conversation = stack.conversation_by_thread(user_id, channel="LINE")
+    page.dashboard(hash_=f"#conversation={conversation['id']}")
+    page.wait(lambda d: page.find_all("#messages .media-pending"), 10, "the thread did not show the image coming")
+    page.wait(lambda d: page.find_all("#messages .media-missing") and not page.find_all("#messages .media-pending"),
+              15, "the thread kept saying the image is arriving after its download failed")

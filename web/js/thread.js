@@ -173,7 +173,7 @@ export class Thread {
   /** A message's node, reused while it is unchanged (images stay loaded, a text selection survives a refresh). */
   messageNode(message) {
     const signature = [message.deliveryStatus, message.errorReason, message.content, message.mediaUrl,
-      message.previewUrl].join("\u0000");
+      message.previewUrl, message.mediaStatus, message.revision].join("\u0000");
     const cached = this.nodes.get(message.id);
     if (cached && cached.signature === signature) return cached.node;
     const node = this.renderMessage(message);
