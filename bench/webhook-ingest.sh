@@ -68,7 +68,7 @@ cpu_report "$DURATION" "$ceiling"
 with_notify=$(pgbench_tps "$work/store-notify.sql")
 plain=$(pgbench_tps "$work/plain.sql")
 # The bench stack's own database: leave no backlog for the next bench.
-PGOPTIONS='-c hubchat.scope=system' "${PSQL[@]}" -c "TRUNCATE webhook_events, outbox_events, queue_jobs"
+PGOPTIONS='-c hubchat.scope=system' "${PSQL[@]}" -c "TRUNCATE webhook_events, held_revisions, outbox_events, queue_jobs"
 
 cat <<REPORT
 ### Webhook ingestion ($(date -u +%F), $(nproc) cores, release build)

@@ -360,13 +360,7 @@ final class WebhookIngestTests: XCTestCase {
         let page = try TestStack.value("FACEBOOK_PAGE_ID")
         let secret = try TestStack.value("FACEBOOK_APP_SECRET")
         let psid = "7" + String(Int.random(in: 100_000_000...999_999_999))
-        func post(_ item: String) throws {
-            let body = Array(#"{"object":"page","entry":[{"id":"\#(page)","time":1795737925000,"messaging":[\#(item)]}]}"#.utf8)
-            let response = try TestStack.http("POST", "/api/webhook/facebook", body: body, headers: [
-                ("Content-Type", "application/json"), ("X-Hub-Signature-256", "sha256=" + Self.hmacHex(body, secret: secret)),
-            ])
-            XCTAssertEqual(response.status, 200, response.text)
-        }
+        func post(_ item: String) throws { try postMessenger(item, page: page, secret: secret) }
         try post(#"{"sender":{"id":"\#(psid)"},"recipient":{"id":"\#(page)"},"timestamp":1795737925000,"message":{"mid":"m_\#(psid)_e","text":"100 pcs"}}"#)
         _ = try waitForConversation(thread: psid) { $0["last_message_preview"] == "100 pcs" }
         let edit = #"{"sender":{"id":"\#(psid)"},"recipient":{"id":"\#(page)"},"timestamp":1795737930000,"message_edit":{"mid":"m_\#(psid)_e","text":"200 pcs","num_edit":1}}"#
@@ -383,6 +377,59 @@ final class WebhookIngestTests: XCTestCase {
         XCTAssertEqual(try count("SELECT count(*) AS n FROM activity_logs WHERE conversation_id = $1 AND type = 'MESSAGE_EDITED'",
                                  [try conversation.decode("id", as: UUID.self)]), 1)
         XCTAssertEqual(try messageCount(conversation: try conversation.decode("id")), 1)
+    }
+
+    /// Providers do not keep order across retries: a take-back that comes before its message (the message's first
+    /// delivery failed and was redelivered later) is held, and the message shows nothing of what it said.
+    func testAnUnsendBeforeItsMessageIsAppliedWhenTheMessageComes() throws {
+        let user = "U" + Self.hex(16)
+        let unsend = Self.lineBody(destination: lineDestination, events: [
+            #"{"type":"unsend","webhookEventId":"ub-\#(user)","timestamp":1795737926000,"source":{"type":"user","userId":"\#(user)"},"unsend":{"messageId":"sb-\#(user)"},"mode":"active"}"#,
+        ])
+        XCTAssertEqual(try postLINE(unsend, signature: Self.lineSignature(unsend, secret: lineSecret)).status, 200)
+        XCTAssertTrue(TestStack.eventually(within: 10) {
+            (try? self.count("SELECT count(*) AS n FROM held_revisions WHERE provider_message_id = $1", ["sb-\(user)"])) == 1
+        }, "the take-back was not held")
+        let body = Self.lineBody(destination: lineDestination, events: [
+            Self.lineMessage(user: user, id: "sb", message: #"{"id":"sb-\#(user)","type":"text","text":"my address is 12 Sukhumvit"}"#),
+        ])
+        XCTAssertEqual(try postLINE(body, signature: Self.lineSignature(body, secret: lineSecret)).status, 200)
+        let conversation = try waitForConversation(thread: user) { $0["last_message_preview"] == "[Unsent by the customer]" }
+        let message = try XCTUnwrap(try db.query(
+            "SELECT content, raw_payload::text AS raw FROM messages WHERE provider_message_id = $1", ["sb-\(user)"]).first)
+        XCTAssertEqual(message["content"], "[Unsent by the customer]")
+        XCTAssertNil(message["raw"] ?? nil)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM activity_logs WHERE conversation_id = $1 AND type = 'MESSAGE_UNSENT'",
+                                 [try conversation.decode("id", as: UUID.self)]), 1)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM held_revisions WHERE provider_message_id = $1", ["sb-\(user)"]), 0,
+                       "an applied revision is let go")
+    }
+
+    /// Messenger edits out of order: one before its message is held, and a late retry of an earlier edit does not
+    /// replace a later one (num_edit decides).
+    func testMessengerEditsOutOfOrderLeaveTheLatestText() throws {
+        let page = try TestStack.value("FACEBOOK_PAGE_ID")
+        let secret = try TestStack.value("FACEBOOK_APP_SECRET")
+        let psid = "7" + String(Int.random(in: 100_000_000...999_999_999))
+        func post(_ item: String) throws { try postMessenger(item, page: page, secret: secret) }
+        func edit(_ count: Int, _ text: String, at seconds: Int) -> String {
+            #"{"sender":{"id":"\#(psid)"},"recipient":{"id":"\#(page)"},"timestamp":\#(1_795_737_925_000 + seconds * 1000),"message_edit":{"mid":"m_\#(psid)_o","text":"\#(text)","num_edit":\#(count)}}"#
+        }
+        try post(edit(1, "price 500", at: 5))  // before the message itself
+        XCTAssertTrue(TestStack.eventually(within: 10) {
+            (try? self.count("SELECT count(*) AS n FROM held_revisions WHERE provider_message_id = $1", ["m_\(psid)_o"])) == 1
+        }, "the early edit was not held")
+        try post(#"{"sender":{"id":"\#(psid)"},"recipient":{"id":"\#(page)"},"timestamp":1795737925000,"message":{"mid":"m_\#(psid)_o","text":"price 5000"}}"#)
+        _ = try waitForConversation(thread: psid) { $0["last_message_preview"] == "price 500" }
+        try post(edit(3, "price 450", at: 9))
+        _ = try waitForConversation(thread: psid) { $0["last_message_preview"] == "price 450" }
+        try post(edit(2, "price 480", at: 7))  // a late retry of the second edit
+        usleep(700_000)
+        let message = try XCTUnwrap(try db.query(
+            "SELECT content, metadata->>'editCount' AS n FROM messages WHERE provider_message_id = $1", ["m_\(psid)_o"]).first)
+        XCTAssertEqual(message["content"], "price 450")
+        XCTAssertEqual(message["n"], "3")
+        XCTAssertEqual(try waitForConversation(thread: psid)["last_message_preview"], "price 450")
     }
 
     func testReprocessingAnEventRecordsNothingTwice() throws {
@@ -533,6 +580,15 @@ final class WebhookIngestTests: XCTestCase {
     }
 
     // MARK: Helpers
+
+    /// One signed Page delivery of a `messaging` item; asserts 200.
+    func postMessenger(_ item: String, page: String, secret: String) throws {
+        let body = Array(#"{"object":"page","entry":[{"id":"\#(page)","time":1795737925000,"messaging":[\#(item)]}]}"#.utf8)
+        let response = try TestStack.http("POST", "/api/webhook/facebook", body: body, headers: [
+            ("Content-Type", "application/json"), ("X-Hub-Signature-256", "sha256=" + Self.hmacHex(body, secret: secret)),
+        ])
+        XCTAssertEqual(response.status, 200, response.text)
+    }
 
     func postLINE(_ body: [UInt8], signature: String?) throws -> HTTPResponse {
         var headers = [("Content-Type", "application/json")]

@@ -38,6 +38,14 @@ public protocol InboxRecorder {
     /// is marked processed. Nil when no message of that id changed now (unknown, already unsent, or the same text:
     /// a re-run changes nothing).
     func recordRevision(_ revision: InboundRevision, event: StoredWebhookEvent) throws -> InboundRecord?
+    /// Keeps a revision whose message has not arrived (providers do not keep order across retries) until it does.
+    /// False when a message of that id is there (so there was nothing to change, and nothing is held). Holding the
+    /// same revision again changes nothing; of two edits held, the later (higher count) stays.
+    func holdRevision(_ revision: InboundRevision, event: StoredWebhookEvent) throws -> Bool
+    /// The revisions held for a message (edits before a take-back), each with the event that carried it.
+    func heldRevisions(tenantID: UUID, channel: Channel, providerMessageID: String) throws -> [HeldRevision]
+    /// Lets a held revision go once it has been applied.
+    func releaseHeldRevision(_ held: HeldRevision) throws
     func markProcessed(event: StoredWebhookEvent, note: String?) throws
     /// Whether a LINE image's message still waits for its content (not attached yet, not unsent).
     func lineImagePending(tenantID: UUID, lineMessageID: String) throws -> Bool
@@ -46,6 +54,17 @@ public protocol InboxRecorder {
     /// Attaches a fetched LINE image (or the error that kept it) to its message while the message still waits for it
     /// (`mediaStatus: pending`). Nil when none does (unsent meanwhile, or attached before).
     func attachLineImage(tenantID: UUID, lineMessageID: String, media: InboundMedia) throws -> InboundRecord?
+}
+
+/// A revision that arrived before its message, and the webhook event that carried it.
+public struct HeldRevision: Sendable, Equatable {
+    public let revision: InboundRevision
+    public let event: StoredWebhookEvent
+
+    public init(revision: InboundRevision, event: StoredWebhookEvent) {
+        self.revision = revision
+        self.event = event
+    }
 }
 
 public struct InboundLookupContext: Sendable, Equatable {

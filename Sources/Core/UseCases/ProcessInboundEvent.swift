@@ -84,6 +84,8 @@ public struct ProcessInboundEvent {
         // image's fetch is handed over after its message commits, so a run cut short in between must hand it over
         // again (both idempotent: the message is not inserted twice, the job has one key per LINE message).
         if event.processed, !normalized.hasSeveralParts, !(deferLineImage != nil && normalized.hasLineImage) {
+            // A run cut short after its message committed may not have applied a revision held for it.
+            if case .message(let message) = normalized { try applyHeldRevisions(for: message, tenantID: event.tenantID) }
             return .alreadyProcessed
         }
         switch normalized {
@@ -96,6 +98,11 @@ public struct ProcessInboundEvent {
             return .activity
         case .revised(let revision):
             guard let record = try inbox.recordRevision(revision, event: event) else {
+                // Its message may still come (a redelivery after the take-back): then recording it applies this.
+                if try inbox.holdRevision(revision, event: event) {
+                    try inbox.markProcessed(event: event, note: "held until its message arrives")
+                    return .ignored("held until its message arrives")
+                }
                 try inbox.markProcessed(event: event, note: "no message to revise")
                 return .ignored("no message to revise")
             }
@@ -151,12 +158,27 @@ extension ProcessInboundEvent {
         guard let first else { return .ignored("a message without parts") }
         // Before the job completes: a run cut short here hands the fetch over again (one job per LINE message).
         for image in images { try deferLineImage?(image) }
+        try applyHeldRevisions(for: message, tenantID: event.tenantID)
         try whenRecorded()
         // The message is visible first; the sender's profile follows.
         if let lookup = profileLookup(for: message, event: event, context: context, token: token, record: first) {
             if let deferProfileLookup { deferProfileLookup(lookup) } else { try refreshProfile(lookup) }
         }
         return .recorded(first)
+    }
+
+    /// A take-back or an edit that arrived before this message (see `InboxRecorder.holdRevision`) applies now, and
+    /// is let go. An unsent LINE image is not fetched: its job finds the message no longer waiting for content.
+    func applyHeldRevisions(for message: InboundMessage, tenantID: UUID) throws {
+        for held in try inbox.heldRevisions(tenantID: tenantID, channel: message.channel,
+                                             providerMessageID: message.providerMessageID) {
+            if let record = try inbox.recordRevision(held.revision, event: held.event) {
+                realtime.publish(RealtimeEvent(type: "conversation.updated", tenantID: tenantID,
+                                               conversationID: record.conversationID, messageID: record.messageID,
+                                               leadID: record.leadID))
+            }
+            try inbox.releaseHeldRevision(held)
+        }
     }
 
     /// Best effort: a comment's text when the webhook left it out (it is the message's content).

@@ -31,8 +31,21 @@ final class ProcessInboundEventTests: XCTestCase {
         var revisions: [InboundRevision] = []
         func recordRevision(_ revision: InboundRevision, event: StoredWebhookEvent) throws -> InboundRecord? {
             revisions.append(revision)
+            guard messageIsThere else { return nil }
             return InboundRecord(conversationID: UUID(), leadID: UUID(), messageID: UUID(), inserted: false)
         }
+        var held: [HeldRevision] = []
+        var messageIsThere = true
+        func holdRevision(_ revision: InboundRevision, event: StoredWebhookEvent) throws -> Bool {
+            if messageIsThere { return false }
+            held.append(HeldRevision(revision: revision, event: event))
+            return true
+        }
+        func heldRevisions(tenantID: UUID, channel: Channel, providerMessageID: String) throws -> [HeldRevision] {
+            held.filter { $0.event.tenantID == tenantID && $0.revision.channel == channel
+                && $0.revision.providerMessageID == providerMessageID }
+        }
+        func releaseHeldRevision(_ revision: HeldRevision) throws { held.removeAll { $0 == revision } }
         func markProcessed(event: StoredWebhookEvent, note: String?) throws { processedNotes.append(note) }
     }
 
@@ -109,6 +122,31 @@ final class ProcessInboundEventTests: XCTestCase {
         guard case .recorded = try process(jobPayload: #"{"webhookEventId":"\#(stored.id.uuidString)"}"#) else { return XCTFail() }
         XCTAssertEqual(handed.map(\.lineMessageId), ["777"])
         XCTAssertEqual(inbox.recorded.first?.metadata["mediaStatus"], "pending")
+    }
+
+    /// A take-back that came first is held; the message applies it when it comes, and lets it go. A run cut short
+    /// after the message committed (the event reads as processed) still applies what is held.
+    func testARevisionBeforeItsMessageIsHeldAndAppliedByTheMessage() throws {
+        let unsend = #"{"type":"unsend","webhookEventId":"E9","timestamp":1795737926000,"source":{"type":"user","userId":"U1"},"unsend":{"messageId":"1"}}"#
+        let first = event(unsend)
+        let inbox = FakeInbox(event: first)
+        inbox.messageIsThere = false
+        let published = Published()
+        let process = ProcessInboundEvent(inbox: inbox, realtime: published, logger: Logger(label: "test"))
+        XCTAssertEqual(try process(jobPayload: #"{"webhookEventId":"\#(first.id.uuidString)"}"#),
+                       .ignored("held until its message arrives"))
+        XCTAssertEqual(inbox.held.map(\.revision.providerMessageID), ["1"])
+        XCTAssertEqual(inbox.processedNotes, ["held until its message arrives"])
+
+        inbox.messageIsThere = true
+        let message = StoredWebhookEvent(id: UUID(), tenantID: first.tenantID, channel: .line, channelAccountID: nil,
+                                         accountExternalID: "U0", payload: lineText, processed: true)
+        inbox.event = message
+        inbox.insertNext = false
+        XCTAssertEqual(try process(jobPayload: #"{"webhookEventId":"\#(message.id.uuidString)"}"#), .alreadyProcessed)
+        XCTAssertEqual(inbox.revisions.map(\.change), [.unsent, .unsent], "held, then applied by the message's re-run")
+        XCTAssertTrue(inbox.held.isEmpty, "an applied revision is let go")
+        XCTAssertEqual(published.events.map(\.type), ["conversation.updated"])
     }
 
     /// Records the order of what happens around a profile lookup.

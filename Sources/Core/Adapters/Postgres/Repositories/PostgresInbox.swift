@@ -131,9 +131,9 @@ public struct PostgresInbox: InboxRecorder {
             UPDATE messages m
                SET content = $5, media_url = NULL, preview_url = NULL, raw_payload = NULL, mime_type = NULL,
                    file_name = NULL, file_size_bytes = NULL, width = NULL, height = NULL,
-                   metadata = jsonb_build_object('unsent', true, 'unsentAt', $4::timestamptz,
-                                                 'lineMessageType', m.metadata->'lineMessageType',
-                                                 'attachmentIndex', m.metadata->'attachmentIndex')
+                   metadata = jsonb_strip_nulls(jsonb_build_object('unsent', true, 'unsentAt', $4::timestamptz,
+                                                                   'lineMessageType', m.metadata->'lineMessageType',
+                                                                   'attachmentIndex', m.metadata->'attachmentIndex'))
               FROM target t
              WHERE m.tenant_id = $1 AND m.id = t.id
             RETURNING m.id, m.conversation_id, t.created_at, m.webhook_event_id
@@ -175,16 +175,19 @@ public struct PostgresInbox: InboxRecorder {
     public static let unsentPlaceholder = "[Unsent by the customer]"
 
     /// An edited message says its new text (only the message itself: its other parts are attachments); the preview
-    /// follows when it was the latest; one MESSAGE_EDITED activity; the event is marked. The same text again (a
-    /// re-run, a redelivery) changes nothing; an unsent message stays unsent.
+    /// follows when it was the latest; one MESSAGE_EDITED activity; the event is marked. An edit no later than the
+    /// one shown (by the provider's count; by its text when there is no count) changes nothing, so a re-run, a
+    /// redelivery or a late retry of an earlier edit leaves the latest text; an unsent message stays unsent.
     static let recordEdit = PreparedStatement("inbox_record_edit", """
         WITH edited AS (
             UPDATE messages m
                SET content = $5,
-                   metadata = m.metadata || jsonb_build_object('edited', true, 'editedAt', $4::timestamptz,
-                                                               'editCount', $7::integer)
+                   metadata = m.metadata || jsonb_strip_nulls(jsonb_build_object(
+                       'edited', true, 'editedAt', $4::timestamptz, 'editCount', $7::integer))
              WHERE m.tenant_id = $1 AND m.channel = $2 AND m.direction = 'INBOUND' AND m.provider_message_id = $3
-               AND m.content IS DISTINCT FROM $5 AND NOT coalesce((m.metadata->>'unsent')::boolean, false)
+               AND CASE WHEN $7::integer IS NULL THEN m.content IS DISTINCT FROM $5
+                        ELSE coalesce((m.metadata->>'editCount')::integer, 0) < $7::integer END
+               AND NOT coalesce((m.metadata->>'unsent')::boolean, false)
             RETURNING m.id, m.conversation_id, m.created_at
         ), preview AS (
             UPDATE conversations c SET last_message_preview = left($5, 120)
@@ -211,6 +214,74 @@ public struct PostgresInbox: InboxRecorder {
         guard let row = result.first else { return nil }
         return InboundRecord(conversationID: try row.decode("conversation_id"), leadID: try row.decode("lead_id"),
                              messageID: try row.decode("message_id"), inserted: false)
+    }
+
+    /// Held only while no message of that id is there (the message and its revisions share an ordering key, so they
+    /// are never recorded at once). A take-back is held once; an edit replaces a held edit with a lower count.
+    static let holdRevision = PreparedStatement("inbox_hold_revision", """
+        INSERT INTO held_revisions (tenant_id, channel, provider_message_id, change, webhook_event_id, content,
+                                    edit_count, occurred_at)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8
+         WHERE NOT EXISTS (SELECT 1 FROM messages m
+                            WHERE m.tenant_id = $1 AND m.channel = $2 AND m.direction = 'INBOUND'
+                              AND m.provider_message_id = $3)
+        ON CONFLICT (tenant_id, channel, provider_message_id, change) DO UPDATE
+           SET webhook_event_id = EXCLUDED.webhook_event_id, content = EXCLUDED.content,
+               edit_count = EXCLUDED.edit_count, occurred_at = EXCLUDED.occurred_at
+         WHERE held_revisions.change = 'EDITED'
+           AND coalesce(held_revisions.edit_count, 0) < coalesce(EXCLUDED.edit_count, 0)
+        RETURNING 1
+        """)
+
+    public func holdRevision(_ revision: InboundRevision, event: StoredWebhookEvent) throws -> Bool {
+        let (change, text, count): (String, String?, Int?) = switch revision.change {
+        case .unsent: ("UNSENT", nil, nil)
+        case .edited(let text, let count): ("EDITED", text, count)
+        }
+        let held = try connection.query(Self.holdRevision, [
+            event.tenantID, revision.channel.rawValue, revision.providerMessageID, change, event.id, text, count,
+            revision.occurredAt,
+        ])
+        if held.first != nil { return true }
+        // Not inserted: either the message is there, or the same (or a later) revision is already held.
+        return try connection.query(Self.isHeld, [event.tenantID, revision.channel.rawValue, revision.providerMessageID,
+                                                  change]).first != nil
+    }
+
+    static let isHeld = PreparedStatement("inbox_is_held", """
+        SELECT 1 FROM held_revisions WHERE tenant_id = $1 AND channel = $2 AND provider_message_id = $3 AND change = $4
+        """)
+
+    /// Edits first, so that a take-back held with them has the last word.
+    static let heldRevisions = PreparedStatement("inbox_held_revisions", """
+        SELECT h.change, h.webhook_event_id, h.content, h.edit_count, h.occurred_at, w.channel_account_id
+          FROM held_revisions h LEFT JOIN webhook_events w ON w.id = h.webhook_event_id
+         WHERE h.tenant_id = $1 AND h.channel = $2 AND h.provider_message_id = $3
+         ORDER BY h.change = 'UNSENT', h.created_at
+        """)
+
+    public func heldRevisions(tenantID: UUID, channel: Channel, providerMessageID: String) throws -> [HeldRevision] {
+        try connection.query(Self.heldRevisions, [tenantID, channel.rawValue, providerMessageID]).rows.map { row in
+            let change: InboundRevision.Change = try row.decode("change", as: String.self) == "UNSENT"
+                ? .unsent : .edited(text: try row.decode("content"), count: try row.decodeIfPresent("edit_count"))
+            let event = StoredWebhookEvent(
+                id: try row.decode("webhook_event_id"), tenantID: tenantID, channel: channel,
+                channelAccountID: try row.decodeIfPresent("channel_account_id"), accountExternalID: nil, payload: "",
+                processed: true)
+            return HeldRevision(revision: InboundRevision(channel: channel, externalUserID: "", providerMessageID: providerMessageID,
+                                                          change: change, occurredAt: try row.decode("occurred_at")),
+                                event: event)
+        }
+    }
+
+    static let releaseHeldRevision = PreparedStatement("inbox_release_held_revision", """
+        DELETE FROM held_revisions WHERE tenant_id = $1 AND channel = $2 AND provider_message_id = $3 AND webhook_event_id = $4
+        """)
+
+    public func releaseHeldRevision(_ held: HeldRevision) throws {
+        try connection.query(Self.releaseHeldRevision, [
+            held.event.tenantID, held.revision.channel.rawValue, held.revision.providerMessageID, held.event.id,
+        ])
     }
 
     static let lineImagePending = PreparedStatement("inbox_line_image_pending", """
