@@ -526,6 +526,9 @@ final class WebhookIngestTests: XCTestCase {
         usleep(300_000)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM leads WHERE tenant_id = $1 AND external_user_id = $2", [tenant, page]), 0,
                        "the page's own comment or echo became a lead")
+        // A commenter's id is no PSID: the Graph API has no profile for it, so none is asked for.
+        let lookups = try TestStack.simulatorRequests().filter { ($0["path"] as? String)?.contains(commenter) == true }
+        XCTAssertEqual(lookups.count, 0, "a profile was looked up for a commenter: \(lookups)")
 
         let igAccount = try TestStack.value("INSTAGRAM_ACCOUNT_ID")
         let igUser = "9" + String(Int.random(in: 100_000_000...999_999_999))

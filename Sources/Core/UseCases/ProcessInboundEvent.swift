@@ -210,6 +210,9 @@ extension ProcessInboundEvent {
     func profileLookup(for message: InboundMessage, event: StoredWebhookEvent, context: InboundLookupContext,
                        token: String?, record: InboundRecord) -> ProfileLookup? {
         guard profiles != nil, let token, !message.senderIsHidden else { return nil }
+        // A commenter's id is not a Messenger PSID: the Graph API answers no profile for it with a Page token, so
+        // the comment's own from.name is all there is.
+        if message.threadType == "FACEBOOK_COMMENT" { return nil }
         // What the payload says (a comment's from.name) is current: only what it lacks is looked up.
         if !(message.senderDisplayName ?? "").isEmpty && !(message.senderProfileImageURL ?? "").isEmpty { return nil }
         if let fetched = context.profileFetchedAt, Date().timeIntervalSince(fetched) < profileTTLSeconds { return nil }
