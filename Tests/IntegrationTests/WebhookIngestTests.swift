@@ -48,6 +48,8 @@ final class WebhookIngestTests: XCTestCase {
                        "Bearer \(try TestStack.value("LINE_CHANNEL_ACCESS_TOKEN"))")
         XCTAssertEqual(try messageCount(conversation: try conversation.decode("id")), 3)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM leads WHERE tenant_id = $1 AND external_user_id = $2", [tenant, user]), 1)
+        XCTAssertEqual(try db.query("SELECT name FROM leads WHERE tenant_id = $1 AND external_user_id = $2", [tenant, user])
+                        .first?["name"] ?? nil, "LINE user \(user.suffix(6))", "the lead takes the name its profile gave")
         XCTAssertEqual(try count("SELECT count(*) AS n FROM contact_identities WHERE tenant_id = $1 AND external_user_id = $2",
                                  [tenant, user]), 1)
         XCTAssertTrue(TestStack.eventually(within: 5) {

@@ -30,7 +30,8 @@ public protocol InboxRecorder {
     /// `media`: what storing the message's image produced (URLs, size, or error metadata).
     func recordMessage(_ message: InboundMessage, event: StoredWebhookEvent, media: InboundMedia?) throws -> InboundRecord
     /// A profile the provider returned: non-empty values replace the identity's, the contact's
-    /// and the conversations' snapshots; the fetch time is recorded. True when an identity was found.
+    /// and the conversations' snapshots, and name the lead if nobody has; the fetch time is recorded. True when an
+    /// identity was found.
     func updateProfile(event: StoredWebhookEvent, externalUserID: String, profile: ProviderProfile) throws -> Bool
     func recordActivity(_ activity: InboundActivity, event: StoredWebhookEvent) throws
     /// Applies a revision: an unsent message loses what it said (content, media, raw payload), an edited one says

@@ -97,6 +97,11 @@ public struct PostgresInbox: InboxRecorder {
                    participant_profile_image_url = coalesce(nullif(btrim($5), ''), v.participant_profile_image_url)
               FROM identity i
              WHERE v.tenant_id = $1 AND v.contact_identity_id = i.id
+        ), lead AS (
+            -- A lead named by nobody yet takes the customer's name; one an agent named keeps it.
+            UPDATE leads l SET name = btrim($4)
+             WHERE l.tenant_id = $1 AND l.source_channel = $2 AND l.external_user_id = $3 AND l.name IS NULL
+               AND nullif(btrim($4), '') IS NOT NULL
         )
         SELECT count(*) AS n FROM identity
         """)
