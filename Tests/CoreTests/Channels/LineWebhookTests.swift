@@ -195,6 +195,19 @@ final class LineWebhookTests: XCTestCase {
         XCTAssertEqual(m.metadata["imageSetTotal"], "2")
     }
 
+    func testTheImagesOfOneSetKeepTheirOrderAndStandbyIsMarked() throws {
+        func image(_ index: Int, mode: String = "active") throws -> InboundMessage {
+            let event = #"{"type":"message","mode":"\#(mode)","timestamp":1692251666727,"source":{"type":"user","userId":"U1"},"message":{"id":"\#(index)","type":"image","contentProvider":{"type":"line"},"imageSet":{"id":"S","index":\#(index),"total":3}}}"#
+            guard case .message(let m) = try LineWebhook.normalize(eventJSON: event) else { throw XCTSkip("not a message") }
+            return m
+        }
+        let sent = try [3, 1, 2].map { try image($0) }  // however they arrive
+        XCTAssertEqual(sent.sorted { $0.occurredAt < $1.occurredAt }.map(\.providerMessageID), ["1", "2", "3"])
+        XCTAssertEqual(sent[1].occurredAt.timeIntervalSince1970, 1_692_251_666.727, accuracy: 0.000_01, "still that millisecond")
+        XCTAssertNil(sent[0].metadata["standby"])
+        XCTAssertEqual(try image(1, mode: "standby").metadata["standby"], "true")
+    }
+
     func testExternalImageUsesItsHTTPSURL() throws {
         let event = #"{"type":"message","timestamp":1692251666727,"source":{"type":"user","userId":"U1"},"message":{"id":"1","type":"image","contentProvider":{"type":"external","originalContentUrl":"https://example.com/a.jpg","previewImageUrl":"https://example.com/a-s.jpg"}}}"#
         guard case .message(let m) = try LineWebhook.normalize(eventJSON: event) else { return XCTFail() }

@@ -73,6 +73,9 @@ extension LineWebhook {
         metadata["quoteToken"] = WebhookSupport.text(message["quoteToken"])
         metadata["quotedMessageId"] = WebhookSupport.text(message["quotedMessageId"])
         if event["deliveryContext"]?["isRedelivery"]?.boolValue == true { metadata["isRedelivery"] = "true" }
+        // Standby: another channel of a module controls the chat; the message is kept, as Meta's standby ones are.
+        if WebhookSupport.text(event["mode"]) == "standby" { metadata["standby"] = "true" }
+        var occurredAt = occurredAt
 
         var kind = InboundMessageType.unsupported
         var text = "[Unsupported message: \(messageType)]"
@@ -100,6 +103,11 @@ extension LineWebhook {
             metadata["imageSetId"] = WebhookSupport.text(message["imageSet"]?["id"])
             metadata["imageSetIndex"] = WebhookSupport.scalarText(message["imageSet"]?["index"])
             metadata["imageSetTotal"] = WebhookSupport.scalarText(message["imageSet"]?["total"])
+            // The images of one set share their send time: the set's own order, in microseconds below LINE's
+            // milliseconds, keeps the thread in the order they were sent.
+            if let index = message["imageSet"]?["index"]?.doubleValue, index >= 1, index < 1000 {
+                occurredAt = occurredAt.addingTimeInterval(index.rounded(.down) / 1_000_000)
+            }
         case "location":
             kind = InboundMessageType.location
             let place = [message["title"], message["address"]].compactMap { WebhookSupport.text($0) }
