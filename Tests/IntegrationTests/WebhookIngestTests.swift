@@ -573,6 +573,31 @@ final class WebhookIngestTests: XCTestCase {
         XCTAssertEqual(lookups.count, 0, "a profile was looked up for a commenter Meta did not name")
     }
 
+    func testAnEditedCommentSaysItsNewText() throws {
+        let page = try TestStack.value("FACEBOOK_PAGE_ID")
+        let secret = try TestStack.value("FACEBOOK_APP_SECRET")
+        let commentID = "\(page)_\(Int.random(in: 1_000_000...9_999_999))"
+        let commenter = "8" + String(Int.random(in: 100_000_000...999_999_999))
+        func post(verb: String, text: String) throws {
+            let body = Array("""
+                {"object":"page","entry":[{"id":"\(page)","time":1795737925000,"changes":[
+                  {"field":"feed","value":{"item":"comment","verb":"\(verb)","comment_id":"\(commentID)","post_id":"\(page)_111",
+                   "from":{"id":"\(commenter)","name":"Somsri"},"message":"\(text)","created_time":1795737925}}]}]}
+                """.utf8)
+            let response = try TestStack.http("POST", "/api/webhook/facebook", body: body, headers: [
+                ("Content-Type", "application/json"), ("X-Hub-Signature-256", "sha256=" + Self.hmacHex(body, secret: secret)),
+            ])
+            XCTAssertEqual(response.status, 200, response.text)
+        }
+        try post(verb: "add", text: "ราคา 1 ชิ้น")
+        _ = try waitForConversation(thread: commentID) { $0["last_message_preview"] == "ราคา 1 ชิ้น" }
+        try post(verb: "edited", text: "ราคา 2 ชิ้น")
+        let conversation = try waitForConversation(thread: commentID) { $0["last_message_preview"] == "ราคา 2 ชิ้น" }
+        XCTAssertEqual(try db.query("SELECT content FROM messages WHERE provider_message_id = $1", [commentID]).first?["content"] ?? nil,
+                       "ราคา 2 ชิ้น")
+        XCTAssertEqual(try messageCount(conversation: try conversation.decode("id")), 1)
+    }
+
     func testMetaSignatureIsCheckedBeforeAnythingIsStored() throws {
         let page = try TestStack.value("FACEBOOK_PAGE_ID")
         let mid = "m_forged_\(Self.hex(6))"

@@ -353,6 +353,18 @@ final class MetaWebhookTests: XCTestCase {
         XCTAssertFalse(try message(5).senderIsHidden, "a named commenter is not hidden")
     }
 
+    func testAnEditedCommentSaysItsNewText() throws {
+        let event = #"{"field":"feed","value":{"from":{"id":"5","name":"A"},"item":"comment","verb":"edited","comment_id":"1_2","post_id":"1_3","message":"price for 2?","created_time":1718000190}}"#
+        guard case .revised(let revision) = try MetaWebhook.normalize(eventJSON: event, channel: .facebook, accountExternalID: "1") else {
+            return XCTFail("an edited comment was not a revision")
+        }
+        XCTAssertEqual(revision.providerMessageID, "1_2")
+        XCTAssertEqual(revision.change, .edited(text: "price for 2?", count: nil))
+        let own = #"{"field":"feed","value":{"from":{"id":"1"},"item":"comment","verb":"edited","comment_id":"1_4","message":"x"}}"#
+        XCTAssertEqual(try MetaWebhook.normalize(eventJSON: own, channel: .facebook, accountExternalID: "1"),
+                       .ignored(reason: "the page's own comment"))
+    }
+
     func testThePagesOwnCommentAndLikesAreIgnored() throws {
         guard case .ignored(let own) = try normalized(7) else { return XCTFail("the page's own comment was not ignored") }
         XCTAssertEqual(own, "the page's own comment")
@@ -361,7 +373,7 @@ final class MetaWebhookTests: XCTestCase {
     }
 
     func testEditsRemovalsAndPostsAreIgnored() throws {
-        for (item, verb) in [("comment", "edited"), ("comment", "remove"), ("post", "add"), ("status", "add"), ("like", "add")] {
+        for (item, verb) in [("comment", "remove"), ("post", "add"), ("status", "add"), ("like", "add")] {
             let event = #"{"field":"feed","value":{"from":{"id":"5"},"item":"\#(item)","verb":"\#(verb)","comment_id":"1_2","post_id":"1_3","message":"x","created_time":1718000090}}"#
             guard case .ignored = try MetaWebhook.normalize(eventJSON: event, channel: .facebook, accountExternalID: "1") else {
                 return XCTFail("\(item) \(verb) was not ignored")

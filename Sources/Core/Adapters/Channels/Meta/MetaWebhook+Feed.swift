@@ -2,8 +2,8 @@ import FoundationEssentials
 
 extension MetaWebhook {
     /// A `changes[]` item. Only a new comment on a Facebook Page post is a message (a comment
-    /// thread the agent answers by Private Reply); the page's own comments, edits, removals,
-    /// reactions, likes and posts are not leads. Instagram comments are not handled yet.
+    /// thread the agent answers by Private Reply), and an edited one says its new text; the page's own
+    /// comments, removals, reactions, likes and posts are not leads. Instagram comments are not handled yet.
     static func change(_ event: JSONValue, channel: Channel, accountExternalID: String) -> InboundNormalization {
         let field = WebhookSupport.text(event["field"]) ?? "(none)"
         switch (channel, field) {
@@ -20,11 +20,24 @@ extension MetaWebhook {
         let value = event["value"] ?? .null
         let item = WebhookSupport.text(value["item"]) ?? "(none)"
         let verb = WebhookSupport.text(value["verb"]) ?? "(none)"
-        guard item == "comment", verb == "add" else {
+        guard item == "comment", verb == "add" || verb == "edited" else {
             return .ignored(reason: "feed \(item) \(verb) is not handled")
         }
         guard let commentID = value["comment_id"]?.idString, !commentID.isEmpty else {
             return .ignored(reason: "feed comment without a comment_id")
+        }
+        if verb == "edited" {
+            // The comment says its new text, as an edited Messenger message does (Meta gives no edit count, so the
+            // text decides). Removals are not taken back: the Page's own moderation removes comments too.
+            guard let text = WebhookSupport.text(value["message"]), !text.isEmpty else {
+                return .ignored(reason: "an edited comment without its text")
+            }
+            let author = value["from"]?["id"]?.idString
+            if author == accountExternalID { return .ignored(reason: "the page's own comment") }
+            return .revised(InboundRevision(
+                channel: .facebook, externalUserID: author ?? InboundMessage.hiddenCommenterPrefix + commentID,
+                providerMessageID: commentID, change: .edited(text: text, count: nil),
+                occurredAt: occurredAt(value["created_time"], event)))
         }
         let commenter = value["from"]?["id"]?.idString.flatMap { $0.isEmpty ? nil : $0 }
         if commenter == accountExternalID {
