@@ -106,16 +106,7 @@ public struct ProcessInboundEvent {
                 try inbox.markProcessed(event: event, note: "no message to revise")
                 return .ignored("no message to revise")
             }
-            if revision.change == .unsent, revision.channel == .line, let lineImages {
-                do {  // a stored image goes with what the message said (nothing is there for other messages)
-                    try lineImages.remove(tenantID: event.tenantID, lineMessageID: revision.providerMessageID)
-                } catch {
-                    logger.warning("an unsent image's files could not be removed", metadata: ["error": "\(error)"])
-                }
-            }
-            realtime.publish(RealtimeEvent(type: "conversation.updated", tenantID: event.tenantID,
-                                           conversationID: record.conversationID, messageID: record.messageID,
-                                           leadID: record.leadID))
+            revised(record, by: revision, tenantID: event.tenantID)
             return .recorded(record)
         case .ignored(let reason):
             try inbox.markProcessed(event: event, note: reason)
@@ -132,6 +123,7 @@ extension ProcessInboundEvent {
         let token = context.accessToken ?? defaultAccounts[message.channel]?.credentials.accessToken
         fillCommentText(&message, event: event, token: token)
         var first: InboundRecord?
+        var inserted: [InboundRecord] = []
         var images: [AttachInboundLineImage.Request] = []
         for var part in [message] + parts.dropFirst() {
             var media: InboundMedia?
@@ -148,17 +140,19 @@ extension ProcessInboundEvent {
                 }
             }
             let record = try inbox.recordMessage(part, event: event, media: media)
-            if record.inserted {  // after the commit, and only for what is new
-                realtime.publish(RealtimeEvent(type: "message.received", tenantID: event.tenantID,
-                                               conversationID: record.conversationID, messageID: record.messageID,
-                                               leadID: record.leadID))
-            }
+            if record.inserted { inserted.append(record) }
             first = first ?? record
         }
         guard let first else { return .ignored("a message without parts") }
         // Before the job completes: a run cut short here hands the fetch over again (one job per LINE message).
         for image in images { try deferLineImage?(image) }
+        // Before dashboards hear of the message, so that what the customer took back is never shown.
         try applyHeldRevisions(for: message, tenantID: event.tenantID)
+        for record in inserted {  // after the commit, and only for what is new
+            realtime.publish(RealtimeEvent(type: "message.received", tenantID: event.tenantID,
+                                           conversationID: record.conversationID, messageID: record.messageID,
+                                           leadID: record.leadID))
+        }
         try whenRecorded()
         // The message is visible first; the sender's profile follows.
         if let lookup = profileLookup(for: message, event: event, context: context, token: token, record: first) {
@@ -173,12 +167,25 @@ extension ProcessInboundEvent {
         for held in try inbox.heldRevisions(tenantID: tenantID, channel: message.channel,
                                              providerMessageID: message.providerMessageID) {
             if let record = try inbox.recordRevision(held.revision, event: held.event) {
-                realtime.publish(RealtimeEvent(type: "conversation.updated", tenantID: tenantID,
-                                               conversationID: record.conversationID, messageID: record.messageID,
-                                               leadID: record.leadID))
+                revised(record, by: held.revision, tenantID: tenantID)
             }
             try inbox.releaseHeldRevision(held)
         }
+    }
+
+    /// After a revision committed: an unsent LINE image's stored files go with what the message said (nothing is
+    /// stored for other messages), and dashboards hear of the change.
+    func revised(_ record: InboundRecord, by revision: InboundRevision, tenantID: UUID) {
+        if revision.change == .unsent, revision.channel == .line, let lineImages {
+            do {
+                try lineImages.remove(tenantID: tenantID, lineMessageID: revision.providerMessageID)
+            } catch {
+                logger.warning("an unsent image's files could not be removed", metadata: ["error": "\(error)"])
+            }
+        }
+        realtime.publish(RealtimeEvent(type: "conversation.updated", tenantID: tenantID,
+                                       conversationID: record.conversationID, messageID: record.messageID,
+                                       leadID: record.leadID))
     }
 
     /// Best effort: a comment's text when the webhook left it out (it is the message's content).

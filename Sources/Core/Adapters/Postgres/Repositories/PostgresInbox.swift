@@ -181,7 +181,7 @@ public struct PostgresInbox: InboxRecorder {
 
     /// An edited message says its new text (only the message itself: its other parts are attachments); the preview
     /// follows when it was the latest; one MESSAGE_EDITED activity; the event is marked. An edit no later than the
-    /// one shown (by the provider's count; by its text when there is no count) changes nothing, so a re-run, a
+    /// one shown (by the provider's count; without one, by its time and text) changes nothing, so a re-run, a
     /// redelivery or a late retry of an earlier edit leaves the latest text; an unsent message stays unsent.
     static let recordEdit = PreparedStatement("inbox_record_edit", """
         WITH edited AS (
@@ -190,7 +190,9 @@ public struct PostgresInbox: InboxRecorder {
                    metadata = m.metadata || jsonb_strip_nulls(jsonb_build_object(
                        'edited', true, 'editedAt', $4::timestamptz, 'editCount', $7::integer))
              WHERE m.tenant_id = $1 AND m.channel = $2 AND m.direction = 'INBOUND' AND m.provider_message_id = $3
-               AND CASE WHEN $7::integer IS NULL THEN m.content IS DISTINCT FROM $5
+               AND CASE WHEN $7::integer IS NULL
+                        THEN m.content IS DISTINCT FROM $5
+                             AND coalesce((m.metadata->>'editedAt')::timestamptz, '-infinity') <= $4::timestamptz
                         ELSE coalesce((m.metadata->>'editCount')::integer, 0) < $7::integer END
                AND NOT coalesce((m.metadata->>'unsent')::boolean, false)
             RETURNING m.id, m.conversation_id, m.created_at
@@ -222,7 +224,8 @@ public struct PostgresInbox: InboxRecorder {
     }
 
     /// Held only while no message of that id is there (the message and its revisions share an ordering key, so they
-    /// are never recorded at once). A take-back is held once; an edit replaces a held edit with a lower count.
+    /// are never recorded at once). A take-back is held once; an edit replaces a held edit with a lower count (or,
+    /// without counts, an earlier one).
     static let holdRevision = PreparedStatement("inbox_hold_revision", """
         INSERT INTO held_revisions (tenant_id, channel, provider_message_id, change, webhook_event_id, content,
                                     edit_count, occurred_at)
@@ -234,7 +237,8 @@ public struct PostgresInbox: InboxRecorder {
            SET webhook_event_id = EXCLUDED.webhook_event_id, content = EXCLUDED.content,
                edit_count = EXCLUDED.edit_count, occurred_at = EXCLUDED.occurred_at
          WHERE held_revisions.change = 'EDITED'
-           AND coalesce(held_revisions.edit_count, 0) < coalesce(EXCLUDED.edit_count, 0)
+           AND CASE WHEN EXCLUDED.edit_count IS NULL THEN held_revisions.occurred_at <= EXCLUDED.occurred_at
+                    ELSE coalesce(held_revisions.edit_count, 0) < EXCLUDED.edit_count END
         RETURNING 1
         """)
 
