@@ -38,6 +38,9 @@ public struct HTTPResponse: Sendable {
 /// A request that got no HTTP answer at all (as opposed to an error status).
 public enum HTTPClientError: Error, Sendable, CustomStringConvertible {
     case timedOut(String)
+    /// The request never left: the host could not be resolved or connected to. Safe to send again.
+    case notSent(String)
+    /// Failed on the way; the other side may or may not have acted on the request.
     case transport(String)
     case invalidRequest(String)
     /// The body passed `HTTPRequest.maxResponseBytes`; the transfer was stopped there.
@@ -47,6 +50,7 @@ public enum HTTPClientError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .responseTooLarge(let limit): return "response body over \(limit) bytes"
         case .timedOut(let m): return "timed out: \(m)"
+        case .notSent(let m): return "not sent: \(m)"
         case .transport(let m): return "transport error: \(m)"
         case .invalidRequest(let m): return "invalid request: \(m)"
         }

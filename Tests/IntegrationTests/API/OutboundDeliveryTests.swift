@@ -63,6 +63,36 @@ final class OutboundDeliveryTests: XCTestCase {
         XCTAssertEqual(try f.providerRequests("/v2/bot/message/push").count, 1)
     }
 
+    /// A reply LINE never confirmed may have reached the customer, and a reply has no retry key: it is not pushed
+    /// again (the customer would read it twice); the message fails with a reason that says so.
+    func testAnUnconfirmedLineReplyIsNotSentAgain() throws {
+        let f = try OutboundFixture.make()
+        let db = try TestStack.connection()
+        try db.query("UPDATE conversations SET line_reply_token = $2, line_reply_token_received_at = now() WHERE id = $1",
+                     [f.lineConversation, "slow-\(f.tag)"])
+        try OutboundFixture.fault(["pathPrefix": "/v2/bot/message/reply", "delayMs": 11_000, "count": 1])
+        let sent = try f.send(f.lineConversation, lead: f.lineLead, channel: "LINE", ["content": "only once"])
+        let settled = try f.settledStatus(sent.object["messageId"] as! String, within: 25)
+        XCTAssertEqual(settled["status"], "FAILED")
+        XCTAssertEqual(settled["errorCode"], "line_reply_unconfirmed")
+        usleep(500_000)
+        XCTAssertEqual(try f.providerRequests("/v2/bot/message/push").count, 0, "the reply was pushed again")
+    }
+
+    /// Meta's Send API has no idempotency key: a send it did not confirm is not sent again.
+    func testAnUnconfirmedMessengerSendIsNotSentAgain() throws {
+        let f = try OutboundFixture.make()
+        try OutboundFixture.fault(["pathPrefix": "/v25.0/me/messages", "delayMs": 11_000, "count": 1])
+        let sent = try f.send(f.dmConversation, lead: f.dmLead, channel: "FACEBOOK",
+                              ["content": "only once", "facebookTargetType": "MESSENGER", "facebookTargetId": f.psid])
+        XCTAssertEqual(sent.status, 202, sent.text)
+        let settled = try f.settledStatus(sent.object["messageId"] as! String, within: 25)
+        XCTAssertEqual(settled["status"], "FAILED")
+        XCTAssertEqual(settled["errorCode"], "meta_send_unconfirmed")
+        usleep(500_000)
+        XCTAssertEqual(try f.providerRequests("/messages").count, 1, "the send was made again")
+    }
+
     func testMessengerTextAndAttachmentsInTheWindowAndTheHumanAgentTagAfter24Hours() throws {
         let f = try OutboundFixture.make(lastInboundHoursAgo: 30)
         let text = try f.send(f.dmConversation, lead: f.dmLead, channel: "FACEBOOK",

@@ -71,6 +71,9 @@ public final class CurlHTTPClient: HTTPClient {
             }
             let message = String(cString: curl_easy_strerror(performed))
             if performed == CURLE_OPERATION_TIMEDOUT { throw .timedOut(message) }
+            if [CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT].contains(performed) {
+                throw .notSent(message)
+            }
             throw .transport(message)
         }
         var status = 0

@@ -46,10 +46,15 @@ public struct LineMessagingClient {
                 method: "POST", url: baseURL + "/v2/bot/message/reply",
                 headers: [("Authorization", "Bearer " + accessToken), ("Content-Type", "application/json")],
                 body: Array(body.serialized().utf8), timeoutMilliseconds: timeoutMilliseconds))
+        } catch HTTPClientError.notSent(let why) {
+            // It never left: the next attempt pushes it (under its retry key), since the token is spent.
+            return .sent(.retry(reason: "LINE reply not sent: \(why)"))
         } catch {
-            // The reply may or may not have gone out; pushing now could duplicate it, so this attempt is retried
-            // (by push, since the token is spent).
-            return .sent(.retry(reason: "LINE reply: \(error)"))
+            // It may have reached the customer, and a reply has no retry key: sending it again (by push) could show
+            // it twice. The agent is told instead, and decides.
+            return .sent(.permanent(code: "line_reply_unconfirmed",
+                                    reason: "LINE did not confirm the reply (\(error)); it may have reached the customer, "
+                                        + "so it was not sent again. Check the chat before resending."))
         }
         if response.status == 400, (try? JSONValue.parse(response.body))?["message"]?.stringValue?
             .lowercased().contains("reply token") == true {

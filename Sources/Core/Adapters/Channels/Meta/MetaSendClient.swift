@@ -48,8 +48,14 @@ public struct MetaSendClient {
                 method: "POST", url: baseURL + path,
                 headers: [("Authorization", "Bearer " + accessToken), ("Content-Type", "application/json")],
                 body: Array(body.serialized().utf8), timeoutMilliseconds: timeoutMilliseconds))
+        } catch HTTPClientError.notSent(let why) {
+            return (.retry(reason: "Graph \(path.split(separator: "/").last ?? "") not sent: \(why)"), nil)
         } catch {
-            return (.retry(reason: "Graph \(path.split(separator: "/").last ?? ""): \(error)"), nil)
+            // Meta may have delivered it, and the Send API has no idempotency key: sending it again could show it
+            // twice. The agent is told instead, and decides.
+            return (.permanent(code: "meta_send_unconfirmed",
+                               reason: "Meta did not confirm the send (\(error)); it may have reached the customer, "
+                                   + "so it was not sent again. Check the conversation before resending."), nil)
         }
         return Self.classify(response, idField: idField)
     }
