@@ -48,7 +48,7 @@ struct WorkerLoop {
         let outbound = config.worker.outboundConcurrency
         let housekeepingLane = lane(named: "housekeeping", wake: DispatchSemaphore(value: 0))
         finished.enter()
-        Thread { housekeeping(housekeepingLane); finished.leave() }.start()
+        Thread { housekeeping(housekeepingLane, realtime: realtime); finished.leave() }.start()
         let imageWake = DispatchSemaphore(value: 0)
         // Without libvips there are no image lanes, and inbound lanes record LINE images without media (as before
         // lanes existed) rather than leave them waiting for a fetch nobody makes.
@@ -107,6 +107,38 @@ struct WorkerLoop {
         logger.info("worker stopped")
     }
 
+    /// A job dead-lettered because its worker died during its last attempt never reaches the code that settles a
+    /// failure: what waited on it is settled here, so that nothing stays QUEUED or "arriving" for ever. A delivery
+    /// fails with a reason (it may have gone out: the agent decides); a LINE image is kept without its content.
+    /// An inbound event stays unprocessed, listed with the dead letters for a replay.
+    func settleAbandoned(_ job: QueueJob, db: PostgresConnection, realtime: any RealtimePublisher) throws {
+        let payload = try? JSONValue.parse(job.payload)
+        logger.error("a job was dead-lettered after its worker stopped during its last attempt",
+                     metadata: ["queueJobId": "\(job.id)", "topic": "\(job.topic)"])
+        switch job.topic {
+        case OutboundProcessor.topic:
+            guard let messageID = payload?["messageId"]?.stringValue.flatMap(UUID.init) else { return }
+            try PostgresDeliveryStore(connection: db).markFailed(
+                messageID: messageID, tenantID: job.tenantID, code: "worker_stopped",
+                reason: "The worker stopped during the last delivery attempt. It may have reached the customer; "
+                    + "check before resending.")
+            realtime.publish(RealtimeEvent(type: "message.status", tenantID: job.tenantID,
+                                           conversationID: payload?["conversationId"]?.stringValue.flatMap(UUID.init),
+                                           messageID: messageID, status: "FAILED"))
+        case AttachInboundLineImage.topic:
+            guard let lineMessageID = payload?["lineMessageId"]?.stringValue else { return }
+            let media = InboundMedia(error: "worker_stopped", errorReason: "the worker stopped while fetching the image")
+            if let record = try PostgresInbox(connection: db).attachLineImage(tenantID: job.tenantID, lineMessageID: lineMessageID,
+                                                                               media: media) {
+                realtime.publish(RealtimeEvent(type: "conversation.updated", tenantID: job.tenantID,
+                                               conversationID: record.conversationID, messageID: record.messageID,
+                                               leadID: record.leadID))
+            }
+        default:
+            break
+        }
+    }
+
     /// Lanes that look up customers' profiles for the inbound lanes (see ProfileLookups).
     static let profileLanes = 2
     /// Lanes that fetch, re-encode and store inbound LINE images (see AttachInboundLineImage): two, so one slow
@@ -116,7 +148,7 @@ struct WorkerLoop {
     /// Lease heartbeats, rescue of expired leases, pruning and the pipeline's numbers for `/metrics`, on a thread
     /// and connection of their own: inline in the relay they held up every wake-up for the 10–30 ms their counts
     /// take on a large queue table.
-    func housekeeping(_ lane: Lane) {
+    func housekeeping(_ lane: Lane, realtime: any RealtimePublisher) {
         var lastRescue = 0.0
         var lastObservation = 0.0
         var nextRetention = 0.0
@@ -126,9 +158,12 @@ struct WorkerLoop {
             if Self.now() - lastRescue > min(5, Double(config.worker.outboxProcessingTimeoutSeconds) / 3) {
                 _ = try PostgresJobQueue(connection: db).extendLeases(
                     worker: name + "/", leaseSeconds: config.worker.outboxProcessingTimeoutSeconds)
-                let rescued = try PostgresOutbox(connection: db).rescueExpiredLeases()
-                    + PostgresJobQueue(connection: db).rescueExpiredLeases()
+                let jobs = try PostgresJobQueue(connection: db).rescueExpiredLeases()
+                let rescued = try PostgresOutbox(connection: db).rescueExpiredLeases() + jobs.count
                 if rescued > 0 { logger.warning("expired leases rescued", metadata: ["count": "\(rescued)"]) }
+                for abandoned in jobs where abandoned.deadLettered {
+                    try settleAbandoned(abandoned.job, db: db, realtime: realtime)
+                }
                 try PostgresMaintenance(connection: db).pruneExpired()
                 lastRescue = Self.now()
             }

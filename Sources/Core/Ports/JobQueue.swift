@@ -66,8 +66,21 @@ public protocol JobQueue {
     /// The heartbeat: extends the leases of every job `worker` holds, so a long job is not taken over while its
     /// worker lives, and a killed worker's jobs come back one short lease later.
     func extendLeases(worker: String, leaseSeconds: Int) throws -> Int
-    /// Returns jobs whose lease expired (their worker died) to PENDING; the count.
-    func rescueExpiredLeases() throws -> Int
+    /// Returns jobs whose lease expired (their worker died) to PENDING, or dead-letters those that had used their
+    /// last attempt; the jobs, so that what waited on a dead-lettered one can be settled.
+    func rescueExpiredLeases() throws -> [RescuedJob]
+}
+
+/// A job taken back from a worker that died holding it.
+public struct RescuedJob: Sendable, Equatable {
+    public let job: QueueJob
+    /// It had used its last attempt: it will not run again (until a replay).
+    public let deadLettered: Bool
+
+    public init(job: QueueJob, deadLettered: Bool) {
+        self.job = job
+        self.deadLettered = deadLettered
+    }
 }
 
 /// An event written by a handler in its own transaction, waiting to be relayed to the queue.

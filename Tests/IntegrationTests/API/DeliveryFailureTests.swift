@@ -121,6 +121,31 @@ final class DeliveryFailureTests: XCTestCase {
               + "\(attempts.filter { $0.status == 409 }.count) answered 409 (already accepted)")
     }
 
+    /// A worker that dies during a message's last attempt leaves a job that no code of its own will settle: the
+    /// rescue dead-letters it, and the message must not stay QUEUED for ever.
+    func testADeliveryWhoseWorkerDiedOnItsLastAttemptFails() throws {
+        let f = try OutboundFixture.make()
+        try OutboundFixture.fault(["pathPrefix": "/v2/bot/message/push", "match": f.tag, "delayMs": 3000, "count": -1])
+        let id = try XCTUnwrap(try f.send(f.lineConversation, lead: f.lineLead, channel: "LINE", ["content": "last try"])
+            .object["messageId"] as? String)
+        XCTAssertTrue(try TestStack.eventually(within: 5) { try !self.pushes(f).isEmpty })
+        try TestStack.control("worker-kill")
+        defer { try? TestStack.control("worker-start") }
+        _ = try CurlHTTPClient().send(HTTPRequest(method: "DELETE", url: try TestStack.value("SIMULATOR_URL") + "/__faults"))
+        let db = try TestStack.connection()
+        // As if this was its last attempt, and its lease has run out.
+        try db.query("""
+            UPDATE queue_jobs SET max_attempts = attempts, lease_expires_at = now() - interval '1 second'
+             WHERE payload->>'messageId' = $1 AND status = 'RUNNING'
+            """, [id])
+        try TestStack.control("worker-start")
+        let settled = try f.settledStatus(id, within: 20)
+        XCTAssertEqual(settled["status"], "FAILED")
+        XCTAssertEqual(settled["errorCode"], "worker_stopped")
+        XCTAssertEqual(try db.query("SELECT status FROM queue_jobs WHERE payload->>'messageId' = $1", [id]).first?["status"],
+                       "DEAD_LETTER")
+    }
+
     func testWorkerReadyAndMetrics() throws {
         let ready = try CurlHTTPClient().send(HTTPRequest(url: try TestStack.value("WORKER_READY_URL")))
         XCTAssertEqual(ready.status, 200, ready.text)

@@ -68,6 +68,7 @@ public struct PostgresJobQueue: JobQueue {
                available_at = now(), lease_expires_at = NULL,
                last_error = 'lease expired (worker stopped mid-job)'
          WHERE status = 'RUNNING' AND lease_expires_at < now()
+        RETURNING id, tenant_id, topic, payload::text AS payload, idempotency_key, attempts, max_attempts, status
         """)
 
     // The ids join through unnest, so the plan looks each one up by primary key: with `id = ANY($1)` the generic
@@ -145,11 +146,13 @@ public struct PostgresJobQueue: JobQueue {
     }
 
     public func claim(topic: String, limit: Int, leaseSeconds: Int, worker: String) throws -> [QueueJob] {
-        try connection.query(Self.claim, [topic, limit, leaseSeconds, worker]).rows.map { row in
-            QueueJob(id: try row.decode("id"), tenantID: try row.decode("tenant_id"), topic: try row.decode("topic"),
-                     payload: try row.decode("payload"), idempotencyKey: try row.decode("idempotency_key"),
-                     attempts: try row.decode("attempts"), maxAttempts: try row.decode("max_attempts"))
-        }
+        try connection.query(Self.claim, [topic, limit, leaseSeconds, worker]).rows.map(Self.job)
+    }
+
+    static func job(_ row: PostgresRow) throws -> QueueJob {
+        QueueJob(id: try row.decode("id"), tenantID: try row.decode("tenant_id"), topic: try row.decode("topic"),
+                 payload: try row.decode("payload"), idempotencyKey: try row.decode("idempotency_key"),
+                 attempts: try row.decode("attempts"), maxAttempts: try row.decode("max_attempts"))
     }
 
     /// Without waiting for the WAL flush: if a crash loses this mark, the job runs again, and every job is
@@ -164,5 +167,9 @@ public struct PostgresJobQueue: JobQueue {
 
     public func deadLetter(_ job: QueueJob, error: String) throws { try connection.query(Self.deadLetter, [job.id, error]) }
 
-    public func rescueExpiredLeases() throws -> Int { try connection.query(Self.rescue).affectedRows }
+    public func rescueExpiredLeases() throws -> [RescuedJob] {
+        try connection.query(Self.rescue).rows.map { row in
+            RescuedJob(job: try Self.job(row), deadLettered: try row.decode("status", as: String.self) == "DEAD_LETTER")
+        }
+    }
 }
