@@ -20,7 +20,7 @@ public struct MediaURLGuard {
     /// Checks `url`; throws a 400 naming `field`. Returns the addresses the host resolved to (for pinning).
     @discardableResult
     public func check(_ url: String, field: String) throws -> [NetworkAddress] {
-        if let trustedPrefix, url.hasPrefix(trustedPrefix), !url.contains("/../") { return [] }
+        if isOwnMedia(url) { return [] }
         let parsed = try Self.parse(url, field: field)
         let addresses: [NetworkAddress]
         do { addresses = try resolver.addresses(of: parsed.host) } catch {
@@ -30,6 +30,21 @@ public struct MediaURLGuard {
             throw AppError.invalidField(field, "must point to a public internet host (not loopback, private or link-local).")
         }
         return addresses
+    }
+
+    /// Under `trustedPrefix`, with a plain path (letters, digits, `.`, `_`, `-` and `/`; no dot segment, no percent
+    /// escape that could decode to one) and at most a signed link's query: anything else, such as
+    /// `/media/%2e%2e/api/health`, is checked like any other URL.
+    func isOwnMedia(_ url: String) -> Bool {
+        guard let trustedPrefix, url.hasPrefix(trustedPrefix) else { return false }
+        let rest = url.dropFirst(trustedPrefix.count)
+        let path = rest.prefix { $0 != "?" }
+        let query = rest.dropFirst(path.count).dropFirst()
+        let plain = { (c: Character) in c.isASCII && (c.isLetter || c.isNumber || "._-/".contains(c)) }
+        guard !path.isEmpty, path.allSatisfy(plain),
+              !path.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0.isEmpty || $0.hasPrefix(".") })
+        else { return false }
+        return query.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-=&".contains($0)) }
     }
 
     /// Scheme, credentials, host and port, without trusting a general URL parser's leniency.
