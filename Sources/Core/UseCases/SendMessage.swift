@@ -88,9 +88,22 @@ public struct SendMessage {
         }
     }
 
+    /// LINE's text message limit, and Meta's (Messenger and Instagram) for message.text.
+    static let lineTextMaxUTF16 = 5000
+    static let metaTextMaxUTF16 = 2000
+
     func checkContent(_ r: SendMessageRequest, _ c: ConversationForSend) throws {
         if r.type == .text {
             guard let text = r.content, !text.isEmpty else { throw AppError.invalidField("content", "is required for a text message.") }
+        }
+        // What the channel takes in one text (a caption too): refused here, not accepted and then failed by the
+        // provider. Both count UTF-16 code units, so an emoji counts twice.
+        if let text = r.content {
+            let limit = c.channel == .line ? Self.lineTextMaxUTF16 : Self.metaTextMaxUTF16
+            guard text.utf16.count <= limit else {
+                throw AppError.invalidField("content", "is longer than \(c.channel.rawValue) takes in one message: at most "
+                    + "\(limit) UTF-16 code units (an emoji counts as two), \(text.utf16.count) given.")
+            }
         }
         if r.type != .text && c.awaitsPrivateReply {
             throw AppError(status: 422, code: "comment_reply_text_only",

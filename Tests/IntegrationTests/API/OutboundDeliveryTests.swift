@@ -185,6 +185,7 @@ final class OutboundDeliveryTests: XCTestCase {
         let cases: [([String: Any], String)] = [
             (["content": ""], "content"),
             (["content": String(repeating: "ก", count: 4001)], "content"),
+            (["content": String(repeating: "😀", count: 3000)], "content"),  // 6,000 UTF-16 units: over LINE's 5,000
             (["channel": "FACEBOOK", "content": "x"], "channel"),
             (["leadId": f.dmLead.uuidString, "content": "x"], "leadId"),
             (["channelThreadId": "Uother", "content": "x"], "channelThreadId"),
@@ -207,6 +208,11 @@ final class OutboundDeliveryTests: XCTestCase {
             XCTAssertEqual(response.status, 400, "\(fields): \(response.text)")
             XCTAssertEqual((response.error["details"] as? [String: [String]])?["field"], [field], "\(fields): \(response.text)")
         }
+        // Messenger takes 2,000 in one text: more is refused up front, not failed by Meta after a 202.
+        let long = try f.send(f.dmConversation, lead: f.dmLead, channel: "FACEBOOK", [
+            "content": String(repeating: "a", count: 2001), "facebookTargetType": "MESSENGER", "facebookTargetId": f.psid])
+        XCTAssertEqual(long.status, 400, long.text)
+        XCTAssertEqual((long.error["details"] as? [String: [String]])?["field"], ["content"])
         let other = try OutboundFixture.make()
         let foreign = try f.send(other.lineConversation, lead: other.lineLead, channel: "LINE", ["content": "x"])
         XCTAssertEqual(foreign.status, 404)
