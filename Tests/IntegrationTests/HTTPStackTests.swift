@@ -46,6 +46,16 @@ final class HTTPStackTests: XCTestCase {
         XCTAssertTrue(raw.hasPrefix("HTTP/1.1 400"), raw)
         XCTAssertTrue(raw.contains("application/json"), raw)
         XCTAssertTrue(raw.contains(#""code":"bad_request""#), raw)
+
+        // Requests whose line nginx cannot parse have no URI at all; they answer JSON too, never an HTML 500.
+        for (line, status) in [("GET /api/leads/x%00 HTTP/1.1", "400"), ("GET /% HTTP/1.1", "400"),
+                               ("GET /api/../../etc/passwd HTTP/1.1", "400"), ("G@T /api/health HTTP/1.1", "400"),
+                               ("GET /api/health HTTP/2.5", "505"),
+                               ("GET /" + String(repeating: "a", count: 70_000) + " HTTP/1.1", "414")] {
+            let answer = try Self.rawExchange(line + "\r\nHost: x\r\nConnection: close\r\n\r\n")
+            XCTAssertTrue(answer.hasPrefix("HTTP/1.1 \(status)"), "\(line.prefix(60)): \(answer.prefix(200))")
+            XCTAssertTrue(answer.contains("application/json"), "\(line.prefix(60)): \(answer.prefix(300))")
+        }
     }
 
     func testStaticFilesAreServed() throws {

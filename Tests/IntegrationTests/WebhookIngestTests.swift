@@ -466,7 +466,9 @@ final class WebhookIngestTests: XCTestCase {
         let unsigned = storage.url(bucket: "message-images", path: path, mode: .public, ttlSeconds: 60)
         XCTAssertEqual(try CurlHTTPClient().send(HTTPRequest(url: unsigned)).status, 403)
         let forged = good.replacingOccurrences(of: "md5=", with: "md5=A")
-        XCTAssertEqual(try CurlHTTPClient().send(HTTPRequest(url: forged)).status, 403)
+        let refused = try CurlHTTPClient().send(HTTPRequest(url: forged))
+        XCTAssertEqual(refused.status, 403)
+        XCTAssertEqual(refused.headers["content-type"], "application/json", "the refusal is JSON, not the file's type")
         let expired = LocalMediaStorage(root: try TestStack.value("HUBCHAT_MEDIA_DIR"), publicBaseURL: try TestStack.baseURL,
                                         signingSecret: try TestStack.value("HUBCHAT_MEDIA_SIGNING_SECRET"),
                                         clock: { Date().addingTimeInterval(-3600) })
