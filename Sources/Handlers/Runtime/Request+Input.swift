@@ -37,10 +37,44 @@ extension Request {
         guard let raw = nonEmptyQuery(name) else { return nil }
         let text = raw.utf8.count == 10 ? raw + "T00:00:00Z" : raw
         // Years 1000…9999 only: PostgreSQL has no year 0, and nothing in an inbox predates the first.
-        guard let year = Int(text.prefix(4)), year >= 1000, let date = PostgresTimestamp.parse(text) else {
+        guard let year = Int(text.prefix(4)), year >= 1000, Self.fieldsInRange(text), let date = PostgresTimestamp.parse(text)
+        else {
             throw AppError.invalidField(name, "must be an ISO 8601 date or date-time, e.g. 2026-11-27T09:30:00Z.")
         }
         return date
+    }
+
+    /// The calendar and clock fields of `YYYY-MM-DD[Thh:mm[:ss[.fff]]][Z|±hh:mm]` are real ones: a parser that rolls
+    /// 2026-02-30 over to March, or takes an offset of +99:99, would answer for a date nobody asked about.
+    static func fieldsInRange(_ text: String) -> Bool {
+        let digits = Array(text.utf8)
+        func number(_ at: Int, _ count: Int) -> Int? {
+            guard at + count <= digits.count else { return nil }
+            var value = 0
+            for byte in digits[at..<(at + count)] {
+                guard (48...57).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            return value
+        }
+        guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), (1...12).contains(month)
+        else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        guard (1...days).contains(day) else { return false }
+        if digits.count > 10 {
+            guard let hour = number(11, 2), let minute = number(14, 2), hour < 24, minute < 60 else { return false }
+            if digits.count > 16, digits[16] == UInt8(ascii: ":"), let second = number(17, 2), second > 60 { return false }
+        }
+        // A numeric offset at the end: ±hh:mm, ±hhmm or ±hh.
+        if let sign = digits.lastIndex(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") }), sign > 10 {
+            let offset = digits[(sign + 1)...].filter { $0 != UInt8(ascii: ":") }
+            guard offset.count == 2 || offset.count == 4, offset.allSatisfy({ (48...57).contains($0) }) else { return false }
+            let hours = Int(offset[offset.startIndex] - 48) * 10 + Int(offset[offset.startIndex + 1] - 48)
+            let minutes = offset.count == 4 ? Int(offset[offset.startIndex + 2] - 48) * 10 + Int(offset[offset.startIndex + 3] - 48) : 0
+            guard hours <= 14, minutes < 60 else { return false }
+        }
+        return true
     }
 
     func nonEmptyQuery(_ name: String) -> String? {
@@ -50,7 +84,9 @@ extension Request {
 
     /// The body as a JSON object whose keys are all in `allowed`.
     public func jsonObject(allowing allowed: Set<String>) throws -> JSONObjectInput {
-        if let type = header("content-type"), !type.lowercased().hasPrefix("application/json") {
+        // The media type itself (parameters such as charset aside), not any name that starts the same.
+        if let type = header("content-type"),
+           type.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces).lowercased() != "application/json" {
             throw AppError.unsupportedMediaType("Send the body as application/json.")
         }
         guard !body.isEmpty else { throw AppError.badRequest("The request needs a JSON object body.", code: "invalid_json") }
@@ -82,7 +118,7 @@ public struct JSONObjectInput {
         guard let text = value.stringValue else { throw AppError.invalidField(name, "must be a string.") }
         guard !text.utf8.contains(0) else { throw AppError.invalidField(name, "must not contain NUL characters.") }
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard text.unicodeScalars.count <= length.upperBound, trimmed.unicodeScalars.count >= length.lowerBound else {
+        guard length.contains(trimmed.unicodeScalars.count) else {
             throw AppError.invalidField(name, "must be \(length.lowerBound) to \(length.upperBound) characters long.")
         }
         return trimmed

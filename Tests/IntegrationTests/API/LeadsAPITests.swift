@@ -38,7 +38,9 @@ final class LeadsAPITests: XCTestCase {
         let badID = try f.call("GET", "/api/leads/12345")
         XCTAssertEqual(badID.status, 400)
         XCTAssertEqual((badID.error["details"] as? [String: [String]])?["field"], ["id"])
-        for query in ["status=DONE", "channel=SMS", "assignedSalesId=x", "lastActivityFrom=yesterday", "lastActivityFrom=0000-01-01", "limit=0",
+        for query in ["status=DONE", "channel=SMS", "assignedSalesId=x", "lastActivityFrom=yesterday", "lastActivityFrom=0000-01-01",
+                      "lastActivityFrom=2026-02-30", "lastActivityFrom=2026-13-01", "lastActivityFrom=2026-11-27T25:00:00Z",
+                      "lastActivityFrom=2026-11-27T10:00:00%2B99:99", "limit=0",
                       "limit=101", "limit=abc", "cursor=garbage"] {
             let response = try f.call("GET", "/api/leads?\(query)")
             XCTAssertEqual(response.status, 400, "\(query): \(response.text)")
@@ -114,6 +116,15 @@ final class LeadsAPITests: XCTestCase {
             ("Authorization", "Bearer " + (try f.token("admin"))), ("x-tenant-id", f.tenantID.uuidString),
             ("Content-Type", "application/x-www-form-urlencoded")])
         XCTAssertEqual(form.status, 415)
+        // The media type itself: a name that merely starts like it is not JSON; parameters are fine.
+        for (type, status) in [("application/jsonx", 415), ("application/json; charset=utf-8", 200)] {
+            let response = try TestStack.http("PATCH", path, body: Array(#"{"note":"typed"}"#.utf8), headers: [
+                ("Authorization", "Bearer " + (try f.token("admin"))), ("x-tenant-id", f.tenantID.uuidString), ("Content-Type", type)])
+            XCTAssertEqual(response.status, status, "\(type): \(response.text)")
+        }
+        // A note is trimmed first, then measured.
+        let padded = try f.call("PATCH", path, json: #"{"note":"  \#(String(repeating: "n", count: 4000))  "}"#)
+        XCTAssertEqual(padded.status, 200, padded.text)
     }
 
     func testAssignmentMovesTheLeadAndItsConversations() throws {
