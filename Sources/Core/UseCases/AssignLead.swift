@@ -46,8 +46,11 @@ public struct AssignLead {
             "actorEmail": .string(principal.email),
         ]
         metadata["from"] = current.assignedSalesId.map { .string($0.uuidString.lowercased()) } ?? .null
-        try leads.record(ActivityEntry(leadID: leadID, actorAgentID: principal.agentID, type: "ASSIGNED",
-                                       metadata: .object(metadata)), tenantID: principal.tenantID)
+        // Assigning a lead to the agent who has it changes nothing worth a line in its history.
+        if current.assignedSalesId != agent.agentID {
+            try leads.record(ActivityEntry(leadID: leadID, actorAgentID: principal.agentID, type: "ASSIGNED",
+                                           metadata: .object(metadata)), tenantID: principal.tenantID)
+        }
         if let status = change.status {
             try leads.record(ActivityEntry(
                 leadID: leadID, actorAgentID: principal.agentID, type: "STATUS_CHANGED",

@@ -151,6 +151,11 @@ final class LeadsAPITests: XCTestCase {
             """, [f.leads[0]]).first!
         XCTAssertEqual(logged["assigned"], "2")
         XCTAssertEqual(logged["changed"], "1")
+        // To the agent who already has it: nothing to log.
+        let same = try f.call("POST", "/api/leads/\(f.leads[0])/assign", json: #"{"salesAgentId":"\#(f.otherSales.uuidString)"}"#)
+        XCTAssertEqual(same.status, 200, same.text)
+        XCTAssertEqual(try db.query("SELECT count(*) AS n FROM activity_logs WHERE lead_id = $1 AND type = 'ASSIGNED'",
+                                    [f.leads[0]]).first?["n"], "2")
 
         let inactive = try f.call("POST", "/api/leads/\(f.leads[1])/assign", json: #"{"salesAgentId":"\#(f.inactive.uuidString)"}"#)
         XCTAssertEqual(inactive.status, 400)
