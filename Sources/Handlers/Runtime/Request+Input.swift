@@ -90,6 +90,10 @@ extension Request {
             throw AppError.unsupportedMediaType("Send the body as application/json.")
         }
         guard !body.isEmpty else { throw AppError.badRequest("The request needs a JSON object body.", code: "invalid_json") }
+        // JSON is UTF-8: bytes that are not would be stored as U+FFFD, changing what the caller sent.
+        guard String(validating: body, as: UTF8.self) != nil else {
+            throw AppError.badRequest("The body is not valid UTF-8.", code: "invalid_json")
+        }
         let value: JSONValue
         do { value = try JSONValue.parse(body) } catch {
             throw AppError.badRequest("The body is not valid JSON (\(error)).", code: "invalid_json")

@@ -122,6 +122,11 @@ final class LeadsAPITests: XCTestCase {
                 ("Authorization", "Bearer " + (try f.token("admin"))), ("x-tenant-id", f.tenantID.uuidString), ("Content-Type", type)])
             XCTAssertEqual(response.status, status, "\(type): \(response.text)")
         }
+        // Bytes that are not UTF-8 are refused, not stored as U+FFFD.
+        let latin1 = try TestStack.http("PATCH", path, body: Array(#"{"note":"caf"#.utf8) + [0xE9] + Array(#""}"#.utf8), headers: [
+            ("Authorization", "Bearer " + (try f.token("admin"))), ("x-tenant-id", f.tenantID.uuidString),
+            ("Content-Type", "application/json")])
+        XCTAssertEqual(latin1.status, 400, latin1.text)
         // A note is trimmed first, then measured.
         let padded = try f.call("PATCH", path, json: #"{"note":"  \#(String(repeating: "n", count: 4000))  "}"#)
         XCTAssertEqual(padded.status, 200, padded.text)
