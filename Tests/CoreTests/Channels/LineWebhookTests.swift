@@ -208,6 +208,17 @@ final class LineWebhookTests: XCTestCase {
         XCTAssertEqual(try image(1, mode: "standby").metadata["standby"], "true")
     }
 
+    func testLINEEmojiPlaceholdersAreNamedAndATypedDollarStays() throws {
+        // As LINE documents it: "$" marks each LINE emoji, at UTF-16 indexes (the 😀 before them takes two units).
+        let event = #"{"type":"message","timestamp":1692251666727,"source":{"type":"user","userId":"U1"},"message":{"id":"1","type":"text","text":"😀 $ ราคา $5 $","emojis":[{"index":3,"length":1,"productId":"5ac1bfd5040ab15980c9b435","emojiId":"001"},{"index":13,"length":1,"productId":"5ac1bfd5040ab15980c9b435","emojiId":"002"}]}}"#
+        guard case .message(let m) = try LineWebhook.normalize(eventJSON: event) else { return XCTFail() }
+        XCTAssertEqual(m.text, "😀 (emoji) ราคา $5 (emoji)")
+        XCTAssertEqual(m.metadata["lineEmojis"], "5ac1bfd5040ab15980c9b435/001,5ac1bfd5040ab15980c9b435/002")
+        let wrong = #"{"type":"message","timestamp":1692251666727,"source":{"type":"user","userId":"U1"},"message":{"id":"2","type":"text","text":"$5","emojis":[{"index":1,"length":1},{"index":40,"length":1}]}}"#
+        guard case .message(let kept) = try LineWebhook.normalize(eventJSON: wrong) else { return XCTFail() }
+        XCTAssertEqual(kept.text, "$5", "an index that is not a placeholder (or past the end) changes nothing")
+    }
+
     func testExternalImageUsesItsHTTPSURL() throws {
         let event = #"{"type":"message","timestamp":1692251666727,"source":{"type":"user","userId":"U1"},"message":{"id":"1","type":"image","contentProvider":{"type":"external","originalContentUrl":"https://example.com/a.jpg","previewImageUrl":"https://example.com/a-s.jpg"}}}"#
         guard case .message(let m) = try LineWebhook.normalize(eventJSON: event) else { return XCTFail() }

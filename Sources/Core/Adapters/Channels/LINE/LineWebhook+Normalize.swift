@@ -85,7 +85,7 @@ extension LineWebhook {
         switch messageType {
         case "text":
             kind = InboundMessageType.text
-            text = WebhookSupport.text(message["text"]) ?? "[Text]"
+            text = WebhookSupport.text(message["text"]).map { withEmojiNamed($0, message["emojis"], &metadata) } ?? "[Text]"
         case "image", "video", "audio", "file":
             (kind, text) = mediaPlaceholder(messageType, message)
             // Content a user sent through LINE is fetched from the content API; "external" content
@@ -141,6 +141,35 @@ extension LineWebhook {
             channel: .line, externalUserID: source.userID, threadID: source.threadID, providerMessageID: messageID,
             messageType: kind, text: text, mediaURL: mediaURL, lineContentMessageID: contentID,
             occurredAt: occurredAt, replyToken: WebhookSupport.text(event["replyToken"]), metadata: metadata))
+    }
+
+    /// LINE writes each LINE emoji as a `$` in the text, at the UTF-16 `index` its `emojis` entry gives. A bare `$`
+    /// in an inbox reads like a price, so each becomes "(emoji)"; the emoji ids stay in `lineEmojis`
+    /// (`productId/emojiId`, comma-separated). A `$` the customer typed has no entry and stays.
+    static func withEmojiNamed(_ text: String, _ emojis: JSONValue?, _ metadata: inout [String: String]) -> String {
+        guard let entries = emojis?.arrayValue, !entries.isEmpty else { return text }
+        let units = Array(text.utf16)
+        var placeholders: [(Int, Int)] = []
+        for entry in entries {
+            guard let index = entry["index"]?.doubleValue.map(Int.init), let length = entry["length"]?.doubleValue.map(Int.init),
+                  index >= 0, length > 0, index + length <= units.count,
+                  String(decoding: units[index..<(index + length)], as: UTF16.self).allSatisfy({ $0 == "$" }) else { continue }
+            placeholders.append((index, length))
+        }
+        let ids = entries.compactMap { entry -> String? in
+            guard let product = WebhookSupport.text(entry["productId"]), let emoji = WebhookSupport.text(entry["emojiId"]) else { return nil }
+            return product + "/" + emoji
+        }
+        if !ids.isEmpty { metadata["lineEmojis"] = ids.joined(separator: ",") }
+        var out: [UInt16] = []
+        var position = 0
+        for (index, length) in placeholders.sorted(by: { $0.0 < $1.0 }) where index >= position {
+            out += units[position..<index]
+            out += Array("(emoji)".utf16)
+            position = index + length
+        }
+        out += units[position...]
+        return String(decoding: out, as: UTF16.self)
     }
 
     private static func mediaPlaceholder(_ type: String, _ message: JSONValue) -> (String, String) {
