@@ -171,12 +171,19 @@ struct OutboundProcessor {
     }
 
     func failed(_ job: QueueJob, messageID: UUID, code: String, reason: String, log: Logger) throws {
-        try store.markFailed(messageID: messageID, tenantID: job.tenantID, code: code, reason: reason)
+        try Self.markFailed(job, messageID: messageID, code: code, reason: reason, store: store, realtime: realtime)
         metrics.jobsDeadLettered.increment()
+        log.error("delivery gave up; dead-lettered", metadata: ["code": "\(code)", "error": "\(reason)"])
+    }
+
+    /// The message of a dead-lettered job fails for good, and dashboards hear of it (also used by the lease rescue
+    /// for a job whose worker died on its last attempt).
+    static func markFailed(_ job: QueueJob, messageID: UUID, code: String, reason: String, store: any DeliveryStore,
+                           realtime: any RealtimePublisher) throws {
+        try store.markFailed(messageID: messageID, tenantID: job.tenantID, code: code, reason: reason)
         let conversation = (try? JSONValue.parse(job.payload))?["conversationId"]?.stringValue.flatMap(UUID.init)
         realtime.publish(RealtimeEvent(type: "message.status", tenantID: job.tenantID, conversationID: conversation,
                                        messageID: messageID, status: "FAILED"))
-        log.error("delivery gave up; dead-lettered", metadata: ["code": "\(code)", "error": "\(reason)"])
     }
 
     func publish(_ job: QueueJob, _ outcome: DeliverOutboundMessage.Outcome, status: String) {

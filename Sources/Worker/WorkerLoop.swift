@@ -118,13 +118,11 @@ struct WorkerLoop {
         switch job.topic {
         case OutboundProcessor.topic:
             guard let messageID = payload?["messageId"]?.stringValue.flatMap(UUID.init) else { return }
-            try PostgresDeliveryStore(connection: db).markFailed(
-                messageID: messageID, tenantID: job.tenantID, code: "worker_stopped",
+            try OutboundProcessor.markFailed(
+                job, messageID: messageID, code: "worker_stopped",
                 reason: "The worker stopped during the last delivery attempt. It may have reached the customer; "
-                    + "check before resending.")
-            realtime.publish(RealtimeEvent(type: "message.status", tenantID: job.tenantID,
-                                           conversationID: payload?["conversationId"]?.stringValue.flatMap(UUID.init),
-                                           messageID: messageID, status: "FAILED"))
+                    + "check before resending.",
+                store: PostgresDeliveryStore(connection: db), realtime: realtime)
         case AttachInboundLineImage.topic:
             guard let lineMessageID = payload?["lineMessageId"]?.stringValue else { return }
             let media = InboundMedia(error: "worker_stopped", errorReason: "the worker stopped while fetching the image")

@@ -72,11 +72,16 @@ final class OutboundDeliveryTests: XCTestCase {
                      [f.lineConversation, "slow-\(f.tag)"])
         try OutboundFixture.fault(["pathPrefix": "/v2/bot/message/reply", "delayMs": 11_000, "count": 1])
         let sent = try f.send(f.lineConversation, lead: f.lineLead, channel: "LINE", ["content": "only once"])
+        try assertFailedUnconfirmed(f, sent, code: "line_reply_unconfirmed")
+        XCTAssertEqual(try f.providerRequests("/v2/bot/message/push").count, 0, "the reply was pushed again")
+    }
+
+    /// The send settles as FAILED with `code` (after the provider's 10 s timeout), and nothing follows it at once.
+    func assertFailedUnconfirmed(_ f: OutboundFixture, _ sent: HTTPResponse, code: String) throws {
         let settled = try f.settledStatus(sent.object["messageId"] as! String, within: 25)
         XCTAssertEqual(settled["status"], "FAILED")
-        XCTAssertEqual(settled["errorCode"], "line_reply_unconfirmed")
+        XCTAssertEqual(settled["errorCode"], code)
         usleep(500_000)
-        XCTAssertEqual(try f.providerRequests("/v2/bot/message/push").count, 0, "the reply was pushed again")
     }
 
     /// Meta's Send API has no idempotency key: a send it did not confirm is not sent again.
@@ -86,10 +91,7 @@ final class OutboundDeliveryTests: XCTestCase {
         let sent = try f.send(f.dmConversation, lead: f.dmLead, channel: "FACEBOOK",
                               ["content": "only once", "facebookTargetType": "MESSENGER", "facebookTargetId": f.psid])
         XCTAssertEqual(sent.status, 202, sent.text)
-        let settled = try f.settledStatus(sent.object["messageId"] as! String, within: 25)
-        XCTAssertEqual(settled["status"], "FAILED")
-        XCTAssertEqual(settled["errorCode"], "meta_send_unconfirmed")
-        usleep(500_000)
+        try assertFailedUnconfirmed(f, sent, code: "meta_send_unconfirmed")
         XCTAssertEqual(try f.providerRequests("/messages").count, 1, "the send was made again")
     }
 
