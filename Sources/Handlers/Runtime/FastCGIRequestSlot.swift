@@ -70,14 +70,18 @@ final class FastCGIRequestSlot {
         return true
     }
 
-    /// All parameters nginx passed (CGI variables and `HTTP_*` headers), copied out.
+    /// All parameters nginx passed (CGI variables and `HTTP_*` headers), copied out. Split on the bytes (every
+    /// request passes about thirty of these, and walking them as Characters cost a tenth of a webhook's CPU).
     func parameters() -> [String: String] {
         var out: [String: String] = [:]
         guard var p = request.pointee.envp else { return out }
         while let entry = p.pointee {
-            let text = String(cString: entry)
-            if let eq = text.firstIndex(of: "=") {
-                out[String(text[..<eq])] = String(text[text.index(after: eq)...])
+            let length = strlen(entry)
+            entry.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
+                let text = UnsafeBufferPointer(start: bytes, count: length)
+                guard let eq = text.firstIndex(of: UInt8(ascii: "=")) else { return }
+                out[String(decoding: UnsafeBufferPointer(rebasing: text[..<eq]), as: UTF8.self)] =
+                    String(decoding: UnsafeBufferPointer(rebasing: text[(eq + 1)...]), as: UTF8.self)
             }
             p += 1
         }
