@@ -15,14 +15,15 @@ import Glibc
 struct WorkerLoop {
     let config: HubChatConfig
     let logger: Logger
-    let name = "worker-\(getpid())"
+    /// Names this process's leases and its connections (`WorkerSessions`), so a successor can tell it has gone.
+    let name = WorkerSessions.uniqueWorkerName()
     let metrics = WorkerMetrics()
     let heartbeats = LoopHeartbeats()
     /// Shared by the outbound lanes, for accounts configured by env vars alone.
     let limiter = LocalRateLimiter()
 
     var settings: PostgresConnection.Settings {
-        .init(url: config.database.url, applicationName: "hubchat-worker",
+        .init(url: config.database.url, applicationName: WorkerSessions.applicationName(worker: name),
               statementTimeoutMilliseconds: config.database.statementTimeoutMilliseconds,
               idleInTransactionTimeoutMilliseconds: config.database.idleInTransactionTimeoutMilliseconds,
               systemScope: true)
@@ -150,7 +151,22 @@ struct WorkerLoop {
         var lastRescue = 0.0
         var lastObservation = 0.0
         var nextRetention = 0.0
+        var predecessorsChecked = false
         lane.run { db in
+            // Once, at start: a worker restarted after a crash takes back its predecessor's jobs and batches now
+            // (that process has no connection left), not when their leases run out.
+            if !predecessorsChecked {
+                let jobs = try PostgresJobQueue(connection: db).rescueJobsOfStoppedWorkers(except: name)
+                let events = try PostgresOutbox(connection: db).rescueEventsOfStoppedWorkers(except: name)
+                if jobs.count + events > 0 {
+                    logger.warning("took back the leases of a stopped worker", metadata: [
+                        "jobs": "\(jobs.count)", "outboxEvents": "\(events)"])
+                }
+                for abandoned in jobs where abandoned.deadLettered {
+                    try settleAbandoned(abandoned.job, db: db, realtime: realtime)
+                }
+                predecessorsChecked = true
+            }
             // Heartbeat first (this worker's jobs keep their leases), then take back the jobs of workers whose
             // leases ran out, and prune what has expired.
             if Self.now() - lastRescue > min(5, Double(config.worker.outboxProcessingTimeoutSeconds) / 3) {

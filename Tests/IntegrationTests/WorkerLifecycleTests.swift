@@ -12,7 +12,7 @@ final class WorkerLifecycleTests: XCTestCase {
         let db = try TestStack.connection()
         func workerConnections() throws -> Int {
             try db.query("""
-                SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'hubchat-worker'
+                SELECT count(*) AS n FROM pg_stat_activity WHERE application_name LIKE 'hubchat-worker-%'
                 """).first!.decode("n")
         }
         let before = try workerConnections()

@@ -17,6 +17,9 @@ public struct OutboundDelivery: Sendable, Equatable {
     public let deliveryStatus: String
     /// Provider ids of parts already delivered (a Messenger image with a caption is two sends).
     public let deliveredParts: [String: String]
+    /// The part an earlier attempt was sending when it stopped without an answer (the worker died mid-call): a
+    /// request with no idempotency key that may have reached the customer (see `DeliveryStore.markSending`).
+    public let sendingPart: String?
     public let conversation: ConversationForSend
     public let lineReplyToken: String?
     public let lineReplyTokenReceivedAt: Date?
@@ -26,7 +29,7 @@ public struct OutboundDelivery: Sendable, Equatable {
 
     public init(messageID: UUID, tenantID: UUID, conversationID: UUID, leadID: UUID, channel: Channel,
                 type: OutboundContentType, content: String, mediaURL: String?, previewURL: String?, mimeType: String?,
-                fileName: String?, deliveryStatus: String, deliveredParts: [String: String],
+                fileName: String?, deliveryStatus: String, deliveredParts: [String: String], sendingPart: String? = nil,
                 conversation: ConversationForSend, lineReplyToken: String?, lineReplyTokenReceivedAt: Date?,
                 providerPageID: String?, account: ChannelAccount?) {
         self.messageID = messageID
@@ -42,6 +45,7 @@ public struct OutboundDelivery: Sendable, Equatable {
         self.fileName = fileName
         self.deliveryStatus = deliveryStatus
         self.deliveredParts = deliveredParts
+        self.sendingPart = sendingPart
         self.conversation = conversation
         self.lineReplyToken = lineReplyToken
         self.lineReplyTokenReceivedAt = lineReplyTokenReceivedAt
@@ -68,10 +72,16 @@ public protocol DeliveryStore {
     func deliveries(_ messages: [MessageRef]) throws -> [OutboundDelivery]
     /// Takes the conversation's LINE reply token if it arrived less than `maxAgeSeconds` ago and before the message
     /// was queued (the customer's message it answers); a token is handed out once, so two sends never use the same
-    /// one. A token that came later is never used, so a message whose push may already have gone out (a batch
+    /// one. Taking it marks the message as sending its `lineReply` (see `markSending`). A token that came later is never used, so a message whose push may already have gone out (a batch
     /// given back before its SENT mark) is pushed again under its retry key, never also sent as a reply.
     func takeLineReplyToken(conversationID: UUID, tenantID: UUID, maxAgeSeconds: Int, for messageID: UUID) throws
         -> String?
+    /// Records, durably, that a request with no idempotency key (a Meta send, a Private Reply) is about to go out for
+    /// `part` of the message. If the attempt ends without an answer (the worker dies mid-call), the next attempt
+    /// finds the mark and must not send again; an answer clears it (`clearSending`, `recordPart`, `markSent`).
+    func markSending(messageID: UUID, tenantID: UUID, part: String) throws
+    /// The attempt got an answer that says nothing was delivered: a later attempt may send again.
+    func clearSending(messageID: UUID, tenantID: UUID) throws
     /// Records a delivered part (for messages sent in more than one request).
     func recordPart(messageID: UUID, tenantID: UUID, part: String, providerMessageID: String) throws
     /// QUEUED → SENT, with the provider's id; activity MESSAGE_SENT; durable when it returns. Answers the messages

@@ -69,6 +69,10 @@ public protocol JobQueue {
     /// Returns jobs whose lease expired (their worker died) to PENDING, or dead-letters those that had used their
     /// last attempt; the jobs, so that what waited on a dead-lettered one can be settled.
     func rescueExpiredLeases() throws -> [RescuedJob]
+    /// Takes back at once, without waiting for their leases, the jobs of workers other than `worker` that are known
+    /// to have stopped: a worker restarted after a crash finds its predecessor's jobs, whose leases would otherwise
+    /// hold up their conversations for WORKER_OUTBOX_PROCESSING_TIMEOUT_SECONDS.
+    func rescueJobsOfStoppedWorkers(except worker: String) throws -> [RescuedJob]
 }
 
 /// A job taken back from a worker that died holding it.
@@ -104,6 +108,8 @@ public protocol OutboxSource {
     /// Schedules another attempt after `delaySeconds`, or dead-letters the event.
     func fail(_ event: OutboxEvent, delaySeconds: Double, error: String) throws
     func rescueExpiredLeases() throws -> Int
+    /// As `JobQueue.rescueJobsOfStoppedWorkers`, for the relay's claimed batches.
+    func rescueEventsOfStoppedWorkers(except worker: String) throws -> Int
 }
 
 /// Exponential backoff with full jitter: attempt 1 → up to 2 s, doubling, capped at 300 s.

@@ -141,6 +141,9 @@ public struct DeliverOutboundMessage {
         guard let d = p.delivery, let account = p.account else {
             return Outcome(result: .delivered(providerMessageID: nil), delivery: nil, changedStatus: false)
         }
+        if let unconfirmed = Self.interruptedEarlier(d) {
+            return Outcome(result: unconfirmed, delivery: d, changedStatus: false)
+        }
         let result: DeliveryResult
         var pushed = false
         switch d.channel {
@@ -172,6 +175,31 @@ public struct DeliverOutboundMessage {
         }
     }
 
+    /// A message whose earlier attempt stopped mid-request (the worker died while a Meta send or a LINE reply was
+    /// in flight; see `DeliveryStore.markSending`) may have reached the customer, and neither request can be
+    /// repeated safely: it fails with the reason, and the agent decides. A Private Reply is the exception: Meta
+    /// refuses a second one to the same comment, so `deliverFacebook` simply asks again.
+    static func interruptedEarlier(_ d: OutboundDelivery) -> DeliveryResult? {
+        guard let part = d.sendingPart, d.deliveredParts[part] == nil else { return nil }
+        let why = "The worker stopped while this message was being sent, before the provider answered. "
+            + "It may have reached the customer, so it was not sent again. Check the conversation before resending."
+        switch part {
+        case privateReplyPart: return nil
+        case lineReplyPart: return .permanent(code: "line_reply_unconfirmed", reason: why)
+        default: return .permanent(code: "meta_send_unconfirmed", reason: why)
+        }
+    }
+
+    static let lineReplyPart = "lineReply"
+    static let privateReplyPart = "privateReply"
+
+    /// After a request with no idempotency key got an answer that did not deliver: a later attempt may send again.
+    /// (An unconfirmed send stays marked; its message fails anyway.)
+    func settleSending(_ d: OutboundDelivery, _ result: DeliveryResult) throws {
+        if case .permanent(let code, _) = result, code.hasSuffix("_unconfirmed") { return }
+        try store.clearSending(messageID: d.messageID, tenantID: d.tenantID)
+    }
+
     // MARK: LINE
 
     /// The result, and whether it went by push (under its retry key) rather than with a reply token.
@@ -188,9 +216,13 @@ public struct DeliverOutboundMessage {
            let replyToken = try store.takeLineReplyToken(conversationID: d.conversationID, tenantID: d.tenantID,
                                                          maxAgeSeconds: Self.lineReplyTokenMaxAgeSeconds,
                                                          for: d.messageID) {
+            // Taking the token marked the message as sending its reply (a reply has no retry key).
             switch line.reply(token: replyToken, messages: messages, accessToken: token) {
-            case .sent(let result): return (result, false)
-            case .tokenRefused: break  // expired or used: push instead
+            case .sent(let result):
+                if case .delivered = result {} else { try settleSending(d, result) }
+                return (result, false)
+            case .tokenRefused:  // expired or used: push instead
+                try store.clearSending(messageID: d.messageID, tenantID: d.tenantID)
             }
         }
         return (line.push(to: d.conversation.channelThreadID, messages: messages, retryKey: d.messageID, accessToken: token), true)
@@ -199,6 +231,11 @@ public struct DeliverOutboundMessage {
     // MARK: Facebook and Instagram
 
     func deliverFacebook(_ d: OutboundDelivery, token: String, pageID: String) throws -> DeliveryResult {
+        if d.sendingPart == Self.privateReplyPart && !d.conversation.awaitsPrivateReply {
+            // This message went out as the Private Reply, and the worker stopped before marking it SENT: sending it
+            // again by Messenger would show it twice.
+            return .delivered(providerMessageID: nil)
+        }
         guard d.conversation.awaitsPrivateReply else { return try deliverDirect(d, token: token, node: "me") }
         guard d.type == .text else {
             return .permanent(code: "comment_reply_text_only", reason: "The first reply to a comment must be text.")
@@ -210,6 +247,7 @@ public struct DeliverOutboundMessage {
         guard now().timeIntervalSince(commentAt) <= MessagingWindow.humanAgentSeconds else {
             return .permanent(code: "outside_messaging_window", reason: "A Private Reply is allowed within 7 days of the comment.")
         }
+        try store.markSending(messageID: d.messageID, tenantID: d.tenantID, part: Self.privateReplyPart)
         var (result, code) = meta.sendMessage(
             node: pageID.isEmpty || pageID == "*" ? "me" : pageID, recipient: ["comment_id": .string(commentID)],
             message: ["text": .string(d.content)], window: .standard, accessToken: token)
@@ -217,7 +255,10 @@ public struct DeliverOutboundMessage {
             // An earlier attempt's Private Reply went out and its answer was lost.
             result = .delivered(providerMessageID: nil)
         }
-        guard case .delivered = result else { return result }
+        guard case .delivered = result else {
+            try settleSending(d, result)
+            return result
+        }
         try store.markPrivateReplySent(conversationID: d.conversationID, tenantID: d.tenantID, commentID: commentID)
         // Once, best effort: a failed public reply is recorded and never holds up the message.
         let (publicReply, _) = meta.replyToComment(commentID, text: Self.publicReplyText, accessToken: token)
@@ -260,9 +301,13 @@ public struct DeliverOutboundMessage {
         var last: String?
         for part in parts {
             if let done = d.deliveredParts[part.name] { last = done; continue }
+            try store.markSending(messageID: d.messageID, tenantID: d.tenantID, part: part.name)
             let (result, _) = meta.sendMessage(node: node, recipient: ["id": .string(recipient)], message: part.message,
                                                window: window, accessToken: token)
-            guard case .delivered(let id) = result else { return result }
+            guard case .delivered(let id) = result else {
+                try settleSending(d, result)
+                return result
+            }
             last = id
             if parts.count > 1, let id {
                 try store.recordPart(messageID: d.messageID, tenantID: d.tenantID, part: part.name, providerMessageID: id)

@@ -146,6 +146,70 @@ final class DeliveryFailureTests: XCTestCase {
                        "DEAD_LETTER")
     }
 
+    /// Kills the worker while the provider holds `path`'s request for `id`, as if its lease were long (production's
+    /// 120 s), and starts a new one: it must take the job back at once (the old process has no connection left).
+    func killMidRequest(_ f: OutboundFixture, id: String, path: String) throws {
+        XCTAssertTrue(try TestStack.eventually(within: 5) { try !f.providerRequests(path).isEmpty }, "never sent")
+        try TestStack.control("worker-kill")
+        defer { try? TestStack.control("worker-start") }
+        _ = try CurlHTTPClient().send(HTTPRequest(method: "DELETE", url: try TestStack.value("SIMULATOR_URL") + "/__faults"))
+        try TestStack.connection().query("""
+            UPDATE queue_jobs SET lease_expires_at = now() + interval '10 minutes'
+             WHERE payload->>'messageId' = $1 AND status = 'RUNNING'
+            """, [id])
+        try TestStack.control("worker-start")
+    }
+
+    func assertFailedAfterOneRequest(_ f: OutboundFixture, id: String, code: String, path: String,
+                                     file: StaticString = #filePath, line: UInt = #line) throws {
+        let settled = try f.settledStatus(id, within: 15)
+        XCTAssertEqual(settled["status"], "FAILED", file: file, line: line)
+        XCTAssertEqual(settled["errorCode"], code, file: file, line: line)
+        XCTAssertEqual(try f.providerRequests(path).count, 1, "sent to the provider once", file: file, line: line)
+    }
+
+    /// Meta's Send API has no idempotency key: a send whose worker died mid-request may have reached the customer,
+    /// so the next worker must not post it again; it fails with the reason, at once and not after the lease.
+    func testAMessengerSendCutShortByAWorkerCrashIsNotSentTwice() throws {
+        let f = try OutboundFixture.make()
+        try OutboundFixture.fault(["pathPrefix": "/v", "match": f.psid, "delayMs": 3000, "count": -1])
+        let id = try XCTUnwrap(try f.send(f.dmConversation, lead: f.dmLead, channel: "FACEBOOK", ["content": "just once"])
+            .object["messageId"] as? String)
+        try killMidRequest(f, id: id, path: "/me/messages")
+        try assertFailedAfterOneRequest(f, id: id, code: "meta_send_unconfirmed", path: "/me/messages")
+        // The next message of the conversation goes out as usual.
+        let next = try XCTUnwrap(try f.send(f.dmConversation, lead: f.dmLead, channel: "FACEBOOK", ["content": "next"])
+            .object["messageId"] as? String)
+        XCTAssertEqual(try f.settledStatus(next, within: 15)["status"], "SENT")
+    }
+
+    /// A LINE reply token works once and a reply has no retry key: a reply cut short by a crash is not pushed again.
+    func testALineReplyCutShortByAWorkerCrashIsNotPushedAfterwards() throws {
+        let f = try OutboundFixture.make()
+        try TestStack.connection().query("""
+            UPDATE conversations SET line_reply_token = $2, line_reply_token_received_at = now() WHERE id = $1
+            """, [f.lineConversation, "crash-\(f.tag)"])
+        try OutboundFixture.fault(["pathPrefix": "/v2/bot/message/reply", "match": "crash-\(f.tag)", "delayMs": 3000, "count": -1])
+        let id = try XCTUnwrap(try f.send(f.lineConversation, lead: f.lineLead, channel: "LINE", ["content": "reply once"])
+            .object["messageId"] as? String)
+        try killMidRequest(f, id: id, path: "/v2/bot/message/reply")
+        try assertFailedAfterOneRequest(f, id: id, code: "line_reply_unconfirmed", path: "/v2/bot/message/reply")
+        XCTAssertEqual(try pushes(f).count, 0, "not pushed after the reply")
+    }
+
+    /// A send that got an answer (here a 500) leaves no mark behind: the retry goes out and the message is SENT.
+    func testAnAnsweredFailureDoesNotLookInterrupted() throws {
+        let f = try OutboundFixture.make()
+        try OutboundFixture.fault(["pathPrefix": "/v", "match": f.psid, "status": 500, "count": 1])
+        let id = try XCTUnwrap(try f.send(f.dmConversation, lead: f.dmLead, channel: "FACEBOOK", ["content": "after a 500"])
+            .object["messageId"] as? String)
+        XCTAssertEqual(try f.settledStatus(id, within: 20)["status"], "SENT")
+        XCTAssertEqual(try f.providerRequests("/me/messages").count, 2)
+        let mark = try TestStack.connection().query("SELECT metadata ? 'sendingPart' AS marked FROM messages WHERE id = $1::uuid",
+                                                    [id]).first?["marked"]
+        XCTAssertEqual(mark, "f")
+    }
+
     func testWorkerReadyAndMetrics() throws {
         let ready = try CurlHTTPClient().send(HTTPRequest(url: try TestStack.value("WORKER_READY_URL")))
         XCTAssertEqual(ready.status, 200, ready.text)

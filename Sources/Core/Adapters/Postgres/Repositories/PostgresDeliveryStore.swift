@@ -10,6 +10,7 @@ public struct PostgresDeliveryStore: DeliveryStore {
     static let load = PreparedStatement("outbound_delivery_load", """
         SELECT m.id, m.tenant_id, m.conversation_id, m.channel, m.message_type, m.content, m.media_url, m.preview_url,
                m.mime_type, m.file_name, m.delivery_status, (m.metadata->'deliveredParts')::text AS parts,
+               m.metadata->>'sendingPart' AS sending_part,
                c.lead_id, c.channel_thread_id, c.provider_thread_type, c.provider_comment_id,
                c.provider_external_user_id, c.private_reply_sent_at, c.last_inbound_at,
                c.created_at AS conversation_created_at, c.line_reply_token IS NOT NULL AS has_reply_token,
@@ -65,7 +66,7 @@ public struct PostgresDeliveryStore: DeliveryStore {
             channel: channel, type: type, content: try row.decode("content"), mediaURL: try row.decodeIfPresent("media_url"),
             previewURL: try row.decodeIfPresent("preview_url"), mimeType: try row.decodeIfPresent("mime_type"),
             fileName: try row.decodeIfPresent("file_name"), deliveryStatus: try row.decode("delivery_status"),
-            deliveredParts: parts, conversation: conversation,
+            deliveredParts: parts, sendingPart: try row.decodeIfPresent("sending_part"), conversation: conversation,
             // The token itself is only read by takeLineReplyToken, which spends it.
             lineReplyToken: try row.decode("has_reply_token") ? "present" : nil,
             lineReplyTokenReceivedAt: try row.decodeIfPresent("line_reply_token_received_at"),
@@ -76,21 +77,41 @@ public struct PostgresDeliveryStore: DeliveryStore {
         -> String?
     {
         try connection.query("""
-            UPDATE conversations c SET line_reply_token = NULL
-              FROM (SELECT id, line_reply_token AS token FROM conversations
-                     WHERE tenant_id = $1 AND id = $2 FOR UPDATE) old
-             WHERE c.id = old.id AND old.token IS NOT NULL
-               AND c.line_reply_token_received_at > now() - make_interval(secs => $3)
-               AND c.line_reply_token_received_at <= (SELECT m.created_at FROM messages m
-                                                       WHERE m.tenant_id = $1 AND m.id = $4)
-            RETURNING old.token
+            WITH taken AS (
+                UPDATE conversations c SET line_reply_token = NULL
+                  FROM (SELECT id, line_reply_token AS token FROM conversations
+                         WHERE tenant_id = $1 AND id = $2 FOR UPDATE) old
+                 WHERE c.id = old.id AND old.token IS NOT NULL
+                   AND c.line_reply_token_received_at > now() - make_interval(secs => $3)
+                   AND c.line_reply_token_received_at <= (SELECT m.created_at FROM messages m
+                                                           WHERE m.tenant_id = $1 AND m.id = $4)
+                RETURNING old.token
+            ), marked AS (
+                UPDATE messages SET metadata = metadata || '{"sendingPart": "lineReply"}'
+                 WHERE tenant_id = $1 AND id = $4 AND EXISTS (SELECT 1 FROM taken)
+            )
+            SELECT token FROM taken
             """, [tenantID, conversationID, maxAgeSeconds, messageID]).first?["token"]
+    }
+
+    public func markSending(messageID: UUID, tenantID: UUID, part: String) throws {
+        try connection.query("""
+            UPDATE messages SET metadata = metadata || jsonb_build_object('sendingPart', $3::text)
+             WHERE tenant_id = $1 AND id = $2
+            """, [tenantID, messageID, part])
+    }
+
+    public func clearSending(messageID: UUID, tenantID: UUID) throws {
+        try connection.query("""
+            UPDATE messages SET metadata = metadata - 'sendingPart'
+             WHERE tenant_id = $1 AND id = $2 AND metadata ? 'sendingPart'
+            """, [tenantID, messageID])
     }
 
     public func recordPart(messageID: UUID, tenantID: UUID, part: String, providerMessageID: String) throws {
         try connection.query("""
             UPDATE messages
-               SET metadata = jsonb_set(metadata, '{deliveredParts}',
+               SET metadata = jsonb_set(metadata - 'sendingPart', '{deliveredParts}',
                                         coalesce(metadata->'deliveredParts', '{}') || jsonb_build_object($3::text, $4::text))
              WHERE tenant_id = $1 AND id = $2
             """, [tenantID, messageID, part, providerMessageID])
@@ -107,7 +128,7 @@ public struct PostgresDeliveryStore: DeliveryStore {
               JOIN messages m ON m.id = s.id AND m.tenant_id = s.tenant_id
         ), sent AS (
             UPDATE messages m SET delivery_status = 'SENT', provider_message_id = t.provider_id, sent_at = now(),
-                                  error_code = NULL, error_reason = NULL
+                                  error_code = NULL, error_reason = NULL, metadata = m.metadata - 'sendingPart'
               FROM target t
              WHERE m.ctid = t.row_id AND m.delivery_status = 'QUEUED'
             RETURNING m.tenant_id, m.id, m.conversation_id, m.sender_agent_id, m.provider_message_id

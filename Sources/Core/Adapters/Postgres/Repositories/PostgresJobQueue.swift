@@ -61,15 +61,20 @@ public struct PostgresJobQueue: JobQueue {
                               last_error = left($2, 4000)
          WHERE id = $1 AND status = 'RUNNING'
         """)
-    static let rescue = PreparedStatement("queue_jobs_rescue", """
-        UPDATE queue_jobs
-           SET status = CASE WHEN attempts >= max_attempts THEN 'DEAD_LETTER' ELSE 'PENDING' END,
-               dead_lettered_at = CASE WHEN attempts >= max_attempts THEN now() END,
-               available_at = now(), lease_expires_at = NULL,
-               last_error = 'lease expired (worker stopped mid-job)'
-         WHERE status = 'RUNNING' AND lease_expires_at < now()
-        RETURNING id, tenant_id, topic, payload::text AS payload, idempotency_key, attempts, max_attempts, status
-        """)
+    static func rescue(_ name: String, error: String, where condition: String) -> PreparedStatement {
+        PreparedStatement(name, """
+            UPDATE queue_jobs
+               SET status = CASE WHEN attempts >= max_attempts THEN 'DEAD_LETTER' ELSE 'PENDING' END,
+                   dead_lettered_at = CASE WHEN attempts >= max_attempts THEN now() END,
+                   available_at = now(), lease_expires_at = NULL, last_error = '\(error)'
+             WHERE status = 'RUNNING' AND \(condition)
+            RETURNING id, tenant_id, topic, payload::text AS payload, idempotency_key, attempts, max_attempts, status
+            """)
+    }
+    static let rescue = rescue("queue_jobs_rescue", error: "lease expired (worker stopped mid-job)",
+                               where: "lease_expires_at < now()")
+    static let rescueOrphaned = rescue("queue_jobs_rescue_orphaned", error: "worker stopped mid-job (no longer connected)",
+                                       where: WorkerSessions.heldByAnotherGoneWorker(lockedBy: "locked_by"))
 
     // The ids join through unnest, so the plan looks each one up by primary key: with `id = ANY($1)` the generic
     // plan also scanned the partial RUNNING index, whose dead entries pile up under load (1–2 ms a call).
@@ -167,8 +172,14 @@ public struct PostgresJobQueue: JobQueue {
 
     public func deadLetter(_ job: QueueJob, error: String) throws { try connection.query(Self.deadLetter, [job.id, error]) }
 
-    public func rescueExpiredLeases() throws -> [RescuedJob] {
-        try connection.query(Self.rescue).rows.map { row in
+    public func rescueExpiredLeases() throws -> [RescuedJob] { try rescued(connection.query(Self.rescue)) }
+
+    public func rescueJobsOfStoppedWorkers(except worker: String) throws -> [RescuedJob] {
+        try rescued(connection.query(Self.rescueOrphaned, [worker]))
+    }
+
+    private func rescued(_ result: PostgresResult) throws -> [RescuedJob] {
+        try result.rows.map { row in
             RescuedJob(job: try Self.job(row), deadLettered: try row.decode("status", as: String.self) == "DEAD_LETTER")
         }
     }

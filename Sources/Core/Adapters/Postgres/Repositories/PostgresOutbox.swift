@@ -39,13 +39,18 @@ public struct PostgresOutbox: OutboxSource {
                available_at = now() + make_interval(secs => $2), lease_expires_at = NULL, last_error = left($3, 4000)
          WHERE id = $1 AND status = 'PROCESSING'
         """)
-    static let rescue = PreparedStatement("outbox_rescue", """
-        UPDATE outbox_events
-           SET status = CASE WHEN attempts >= max_attempts THEN 'DEAD_LETTER' ELSE 'PENDING' END,
-               dead_lettered_at = CASE WHEN attempts >= max_attempts THEN now() END,
-               available_at = now(), lease_expires_at = NULL, last_error = 'lease expired (relay stopped mid-batch)'
-         WHERE status = 'PROCESSING' AND lease_expires_at < now()
-        """)
+    static func rescue(_ name: String, error: String, where condition: String) -> PreparedStatement {
+        PreparedStatement(name, """
+            UPDATE outbox_events
+               SET status = CASE WHEN attempts >= max_attempts THEN 'DEAD_LETTER' ELSE 'PENDING' END,
+                   dead_lettered_at = CASE WHEN attempts >= max_attempts THEN now() END,
+                   available_at = now(), lease_expires_at = NULL, last_error = '\(error)'
+             WHERE status = 'PROCESSING' AND \(condition)
+            """)
+    }
+    static let rescue = rescue("outbox_rescue", error: "lease expired (relay stopped mid-batch)", where: "lease_expires_at < now()")
+    static let rescueOrphaned = rescue("outbox_rescue_orphaned", error: "relay stopped mid-batch (no longer connected)",
+                                       where: WorkerSessions.heldByAnotherGoneWorker(lockedBy: "locked_by"))
 
     let connection: PostgresConnection
 
@@ -70,4 +75,8 @@ public struct PostgresOutbox: OutboxSource {
     }
 
     public func rescueExpiredLeases() throws -> Int { try connection.query(Self.rescue).affectedRows }
+
+    public func rescueEventsOfStoppedWorkers(except worker: String) throws -> Int {
+        try connection.query(Self.rescueOrphaned, [worker]).affectedRows
+    }
 }
