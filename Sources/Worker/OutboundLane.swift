@@ -34,8 +34,10 @@ struct OutboundLane: Sendable {
                              bucket: media.imageBucket, mode: media.imageURLMode, ttlSeconds: media.imageSignedURLTTLSeconds,
                              maxSourceBytes: media.uploadMaxBytes)
         }
-        let line = LineMessagingClient(http: provider, baseURL: config.providers.lineAPIBaseURL)
-        let meta = MetaSendClient(http: provider, baseURL: config.providers.metaGraphBaseURL, version: config.providers.metaGraphVersion)
+        let timeout = config.providers.sendTimeoutSeconds * 1000
+        let line = LineMessagingClient(http: provider, baseURL: config.providers.lineAPIBaseURL, timeoutMilliseconds: timeout)
+        let meta = MetaSendClient(http: provider, baseURL: config.providers.metaGraphBaseURL,
+                                  version: config.providers.metaGraphVersion, timeoutMilliseconds: timeout)
         let ownLimit = RateLimit(bucket: "outbound", requests: config.limits.outboundRequestsPerWindow,
                                  windowSeconds: config.limits.outboundWindowSeconds)
         lane.run { db in

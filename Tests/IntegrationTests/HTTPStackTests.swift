@@ -95,6 +95,11 @@ final class HTTPStackTests: XCTestCase {
         let down = try TestStack.http("GET", "/api/health")
         XCTAssertEqual(down.status, 503)
         XCTAssertEqual(try TestStack.json(down)["database"] as? String, "unavailable")
+        // The realtime subscription's authorizer cannot check the membership either: a JSON 503 to retry, not a 500.
+        let tenant = try TestStack.value("HUBCHAT_TENANT_ID"), token = try TestStack.value("HUBCHAT_TOKEN")
+        let stream = try TestStack.http("GET", "/api/realtime?tenant=\(tenant)&access_token=\(token)")
+        XCTAssertEqual(stream.status, 503, stream.text)
+        XCTAssertEqual((try TestStack.json(stream)["error"] as? [String: Any])?["code"] as? String, "unavailable")
         try TestStack.control("pg-start")
         XCTAssertTrue(try TestStack.eventually(within: 10) { try TestStack.http("GET", "/api/health").status == 200 })
     }

@@ -64,6 +64,10 @@ public struct HubChatConfig: Sendable {
         public var lineAPIBaseURL: String
         public var lineDataAPIBaseURL: String
         public var metaGraphBaseURL: String
+        /// How long a send (LINE reply or push, Meta Send API) may take before it counts as unanswered. A LINE push
+        /// is then retried under its retry key; a reply or a Meta send fails as unconfirmed (it may have arrived),
+        /// so this is generous: a false "unconfirmed" costs an agent a look at the conversation.
+        public var sendTimeoutSeconds: Int
     }
 
     /// Where media is stored and how its URLs look.
@@ -169,7 +173,8 @@ public struct HubChatConfig: Sendable {
             metaGraphVersion: env.string("META_GRAPH_VERSION", default: "v25.0"),
             lineAPIBaseURL: env.string("LINE_API_BASE_URL", default: "https://api.line.me"),
             lineDataAPIBaseURL: env.string("LINE_DATA_API_BASE_URL", default: "https://api-data.line.me"),
-            metaGraphBaseURL: env.string("META_GRAPH_BASE_URL", default: "https://graph.facebook.com"))
+            metaGraphBaseURL: env.string("META_GRAPH_BASE_URL", default: "https://graph.facebook.com"),
+            sendTimeoutSeconds: try env.int("OUTBOUND_SEND_TIMEOUT_SECONDS", default: 20, range: 1...120))
         media = Media(
             directory: env.string("HUBCHAT_MEDIA_DIR", default: "/var/lib/hubchat/media"),
             publicBaseURL: env.string("HUBCHAT_PUBLIC_BASE_URL", default: "http://127.0.0.1:8080"),

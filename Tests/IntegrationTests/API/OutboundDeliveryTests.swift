@@ -70,13 +70,13 @@ final class OutboundDeliveryTests: XCTestCase {
         let db = try TestStack.connection()
         try db.query("UPDATE conversations SET line_reply_token = $2, line_reply_token_received_at = now() WHERE id = $1",
                      [f.lineConversation, "slow-\(f.tag)"])
-        try OutboundFixture.fault(["pathPrefix": "/v2/bot/message/reply", "delayMs": 11_000, "count": 1])
+        try OutboundFixture.fault(["pathPrefix": "/v2/bot/message/reply", "delayMs": 6_500, "count": 1])
         let sent = try f.send(f.lineConversation, lead: f.lineLead, channel: "LINE", ["content": "only once"])
         try assertFailedUnconfirmed(f, sent, code: "line_reply_unconfirmed")
         XCTAssertEqual(try f.providerRequests("/v2/bot/message/push").count, 0, "the reply was pushed again")
     }
 
-    /// The send settles as FAILED with `code` (after the provider's 10 s timeout), and nothing follows it at once.
+    /// The send settles as FAILED with `code` (after OUTBOUND_SEND_TIMEOUT_SECONDS, 5 s in the tests), and nothing follows it at once.
     func assertFailedUnconfirmed(_ f: OutboundFixture, _ sent: HTTPResponse, code: String) throws {
         let settled = try f.settledStatus(sent.object["messageId"] as! String, within: 25)
         XCTAssertEqual(settled["status"], "FAILED")
@@ -87,7 +87,7 @@ final class OutboundDeliveryTests: XCTestCase {
     /// Meta's Send API has no idempotency key: a send it did not confirm is not sent again.
     func testAnUnconfirmedMessengerSendIsNotSentAgain() throws {
         let f = try OutboundFixture.make()
-        try OutboundFixture.fault(["pathPrefix": "/v25.0/me/messages", "delayMs": 11_000, "count": 1])
+        try OutboundFixture.fault(["pathPrefix": "/v25.0/me/messages", "delayMs": 6_500, "count": 1])
         let sent = try f.send(f.dmConversation, lead: f.dmLead, channel: "FACEBOOK",
                               ["content": "only once", "facebookTargetType": "MESSENGER", "facebookTargetId": f.psid])
         XCTAssertEqual(sent.status, 202, sent.text)
