@@ -41,6 +41,9 @@ public struct AppError: Error, Sendable, Equatable, CustomStringConvertible {
     }
     public static let databaseUnavailable = AppError(
         status: 503, code: "database_unavailable", message: "The database is unavailable; retry shortly.")
+    public static let databaseBusy = AppError(
+        status: 503, code: "database_busy",
+        message: "The database did not answer in time (the record may be held by another change); retry shortly.")
     public static let internalError = AppError(
         status: 500, code: "internal_error", message: "Something went wrong on our side; it has been logged.")
 }

@@ -113,9 +113,13 @@ struct Responder {
         } catch let error as AppError {
             if error.status >= 500 { log.error("request failed", metadata: ["code": "\(error.code)"]) }
             return .error(error, requestID: request.requestID)
-        } catch let error as PostgresError where error.isUnavailable || error.isStatementTimeout {
+        } catch let error as PostgresError where error.isUnavailable {
             log.error("database unavailable", metadata: ["error": "\(error)"])
             return .error(.databaseUnavailable, requestID: request.requestID)
+        } catch let error as PostgresError where error.isStatementTimeout {
+            // Reachable but too slow: usually a row another change holds locked (a long transaction, a migration).
+            log.error("statement timed out", metadata: ["error": "\(error)", "route": "\(type(of: route).pattern)"])
+            return .error(.databaseBusy, requestID: request.requestID)
         } catch let error as PostgresError where error.constraint == "leads_status_transition" {
             // The database's guard caught a move the use case let through (two requests raced on one lead).
             return .error(.conflict("The lead's status changed meanwhile and this move is no longer allowed; reload it.",

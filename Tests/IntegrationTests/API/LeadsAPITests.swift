@@ -175,4 +175,19 @@ final class LeadsAPITests: XCTestCase {
         XCTAssertEqual(auto.status, 200, auto.text)
         XCTAssertEqual(auto.object["assignedSalesId"] as? String, f.otherSales.uuidString.lowercased())
     }
+
+    /// A change that waits on a row another transaction holds past the statement timeout is a 503 that says so, not
+    /// "the database is unavailable"; the same change goes through once the row is free.
+    func testAChangeHeldUpByALockedLeadAnswersBusy() throws {
+        let f = try APIFixture.make(leadCount: 1, messageCount: 0)
+        let holder = try TestStack.connection()
+        try holder.query("BEGIN")
+        try holder.query("SELECT id FROM leads WHERE id = $1 FOR UPDATE", [f.leads[0]])
+        let busy = try f.call("PATCH", "/api/leads/\(f.leads[0])", json: #"{"note":"waits for the lock"}"#)
+        try holder.query("ROLLBACK")
+        XCTAssertEqual(busy.status, 503, busy.text)
+        XCTAssertEqual(busy.error["code"] as? String, "database_busy")
+        XCTAssertEqual(try f.call("PATCH", "/api/leads/\(f.leads[0])", json: #"{"note":"goes through"}"#).status, 200)
+    }
 }
+
