@@ -97,7 +97,8 @@ final class HTTPStackTests: XCTestCase {
         XCTAssertEqual(try TestStack.json(down)["database"] as? String, "unavailable")
         // The realtime subscription's authorizer cannot check the membership either: a JSON 503 to retry, not a 500.
         let tenant = try TestStack.value("HUBCHAT_TENANT_ID"), token = try TestStack.value("HUBCHAT_TOKEN")
-        let stream = try TestStack.http("GET", "/api/realtime?tenant=\(tenant)&access_token=\(token)")
+        let stream = try TestStack.http("GET", "/api/realtime?tenant=\(tenant)&access_token=\(token)",
+                                        headers: [("Accept", "text/event-stream")])
         XCTAssertEqual(stream.status, 503, stream.text)
         XCTAssertEqual((try TestStack.json(stream)["error"] as? [String: Any])?["code"] as? String, "unavailable")
         try TestStack.control("pg-start")

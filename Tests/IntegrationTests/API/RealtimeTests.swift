@@ -87,12 +87,21 @@ final class RealtimeTests: XCTestCase {
         let direct = try TestStack.http("GET", "/api/realtime/authorize")
         XCTAssertEqual(direct.status, 404, "the authorize route is internal to nginx")
         // Refusals are JSON like every other error, and a malformed tenant id is a refusal, not a server error.
-        let forged = try TestStack.http("GET", "/api/realtime?tenant=\(a.tenantID.uuidString.lowercased())&access_token=forged")
+        let stream = [("Accept", "text/event-stream")]
+        let forged = try TestStack.http("GET", "/api/realtime?tenant=\(a.tenantID.uuidString.lowercased())&access_token=forged",
+                                        headers: stream)
         XCTAssertEqual(forged.status, 401)
         XCTAssertTrue(forged.text.contains(#""code":"unauthorized""#), forged.text)
-        let malformed = try TestStack.http("GET", "/api/realtime?tenant=not-a-uuid&access_token=\(try a.token("admin"))")
+        let malformed = try TestStack.http("GET", "/api/realtime?tenant=not-a-uuid&access_token=\(try a.token("admin"))",
+                                           headers: stream)
         XCTAssertEqual(malformed.status, 403, malformed.text)
         XCTAssertTrue(malformed.text.contains(#""code":"forbidden""#), malformed.text)
+        // A request that is neither an EventSource nor a WebSocket is told how to subscribe (nchan's own answer is an
+        // empty 403).
+        let plain = try TestStack.http("GET", "/api/realtime?tenant=\(a.tenantID.uuidString.lowercased())&access_token=\(try a.token("admin"))")
+        XCTAssertEqual(plain.status, 406, plain.text)
+        XCTAssertEqual(plain.headers["content-type"], "application/json")
+        XCTAssertTrue(plain.text.contains(#""code":"not_acceptable""#), plain.text)
     }
 
     func testAnInboundMessageAndItsDeliveryReachTheDashboard() throws {
