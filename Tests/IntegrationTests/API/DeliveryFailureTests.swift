@@ -177,6 +177,12 @@ final class DeliveryFailureTests: XCTestCase {
             .object["messageId"] as? String)
         try killMidRequest(f, id: id, path: "/me/messages")
         try assertFailedAfterOneRequest(f, id: id, code: "meta_send_unconfirmed", path: "/me/messages")
+        // The operator, having checked, replays it: that is a decision to send again, and it goes.
+        let job: String = try XCTUnwrap(try TestStack.connection().query(
+            "SELECT id FROM queue_jobs WHERE payload->>'messageId' = $1 AND status = 'DEAD_LETTER'", [id]).first?["id"])
+        XCTAssertTrue(try Self.cli(["dead-letters", "replay", job]).contains("replayed 1"))
+        XCTAssertEqual(try f.settledStatus(id, within: 15)["status"], "SENT")
+        XCTAssertEqual(try f.providerRequests("/me/messages").count, 2)
         // The next message of the conversation goes out as usual.
         let next = try XCTUnwrap(try f.send(f.dmConversation, lead: f.dmLead, channel: "FACEBOOK", ["content": "next"])
             .object["messageId"] as? String)

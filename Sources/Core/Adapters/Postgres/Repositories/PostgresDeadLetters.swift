@@ -48,7 +48,9 @@ public struct PostgresDeadLetters {
                 """, [ids.map { PostgresTextArray($0.map(\.postgresText)) }, tenantID, topic]).rows.map { try $0.decode("id") }
             guard !replayed.isEmpty else { return [] }
             try connection.query("""
-                UPDATE messages m SET delivery_status = 'QUEUED', error_code = NULL, error_reason = NULL
+                -- A replay is the operator's decision to send again: an unconfirmed send's mark goes too.
+                UPDATE messages m SET delivery_status = 'QUEUED', error_code = NULL, error_reason = NULL,
+                                      metadata = m.metadata - 'sendingPart'
                   FROM queue_jobs j
                  WHERE j.id = ANY($1::uuid[]) AND j.topic = '\(PostgresOutboundStore.topic)'
                    AND m.tenant_id = j.tenant_id AND m.id = (j.payload->>'messageId')::uuid
