@@ -8,7 +8,7 @@ struct ChannelCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Connect a provider account to a tenant, or update its credentials. Prints its id.")
+            abstract: "Connect a provider account to a tenant, or update the credentials given (others are kept). Prints its id.")
 
         @Option(help: "Tenant id.") var tenant: String
         @Option(help: "LINE, FACEBOOK or INSTAGRAM.") var channel: String

@@ -181,8 +181,10 @@ public struct DeliverOutboundMessage {
     /// refuses a second one to the same comment, so `deliverFacebook` simply asks again.
     static func interruptedEarlier(_ d: OutboundDelivery) -> DeliveryResult? {
         guard let part = d.sendingPart, d.deliveredParts[part] == nil else { return nil }
+        let went = d.deliveredParts.keys.sorted()
         let why = "The worker stopped while this message was being sent, before the provider answered. "
-            + "It may have reached the customer, so it was not sent again. Check the conversation before resending."
+            + (went.isEmpty ? "It" : "Its \(went.joined(separator: " and ")) went out; its \(part)")
+            + " may have reached the customer, so it was not sent again. Check the conversation before resending."
         switch part {
         case privateReplyPart: return nil
         case lineReplyPart: return .permanent(code: "line_reply_unconfirmed", reason: why)
@@ -252,8 +254,19 @@ public struct DeliverOutboundMessage {
             node: pageID.isEmpty || pageID == "*" ? "me" : pageID, recipient: ["comment_id": .string(commentID)],
             message: ["text": .string(d.content)], window: .standard, accessToken: token)
         if code == MetaSendClient.alreadyRepliedCode {
-            // An earlier attempt's Private Reply went out and its answer was lost.
-            result = .delivered(providerMessageID: nil)
+            if d.sendingPart == Self.privateReplyPart {
+                // This message's earlier attempt sent it and its answer was lost (the mark says it was in flight).
+                result = .delivered(providerMessageID: nil)
+            } else {
+                result = .permanent(code: "private_reply_already_sent", reason: "Meta says this comment already has its "
+                    + "Private Reply (sent from the Page's inbox or another tool), so this message did not go out. "
+                    + "Write in Messenger once the customer answers.")
+            }
+        }
+        if case .permanent(let code, let why) = result, code == "meta_send_unconfirmed" {
+            // Safe to ask again, unlike a DM: Meta refuses a second Private Reply to one comment, and the mark stays,
+            // so the next attempt reads that refusal as this one having gone out.
+            return .retry(reason: "Private Reply not confirmed; asking again. \(why)")
         }
         guard case .delivered = result else {
             try settleSending(d, result)

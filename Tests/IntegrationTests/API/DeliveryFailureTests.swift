@@ -203,6 +203,51 @@ final class DeliveryFailureTests: XCTestCase {
         XCTAssertEqual(try pushes(f).count, 0, "not pushed after the reply")
     }
 
+    /// The Page answers the comment privately itself (from Meta's inbox), as a tool outside HubChat would.
+    func privateReplyFromElsewhere(_ f: OutboundFixture) throws {
+        let body = #"{"recipient":{"comment_id":"\#(f.commentID)"},"message":{"text":"answered from the Page inbox"}}"#
+        let answer = try CurlHTTPClient().send(HTTPRequest(
+            method: "POST", url: try TestStack.value("SIMULATOR_URL") + "/v25.0/me/messages?access_token=fb-token-\(f.tag)",
+            headers: [("Content-Type", "application/json")], body: Array(body.utf8)))
+        XCTAssertEqual(answer.status, 200)
+    }
+
+    func sendToComment(_ f: OutboundFixture, _ text: String) throws -> String {
+        try XCTUnwrap(try f.send(f.commentConversation, lead: f.commentLead, channel: "FACEBOOK", [
+            "content": text, "facebookTargetType": "COMMENT", "facebookTargetId": f.commentID,
+        ]).object["messageId"] as? String)
+    }
+
+    /// Meta refuses a second Private Reply to one comment (10900). When the first was not ours, the agent's message
+    /// did not go out: it fails and says why, and no public reply follows.
+    func testAPrivateReplyRefusedBecauseThePageAlreadyAnsweredFails() throws {
+        let f = try OutboundFixture.make()
+        try privateReplyFromElsewhere(f)
+        let id = try sendToComment(f, "hello from HubChat")
+        let settled = try f.settledStatus(id, within: 15)
+        XCTAssertEqual(settled["status"], "FAILED")
+        XCTAssertEqual(settled["errorCode"], "private_reply_already_sent")
+        XCTAssertEqual(try f.providerRequests("/comments").count, 0, "no public reply for a message that did not go")
+    }
+
+    /// The same refusal for a message whose own earlier attempt was in flight when its worker stopped means that
+    /// attempt went out: SENT, and not sent again by Messenger.
+    func testAPrivateReplyInterruptedEarlierCountsAsSentWhenMetaRefusesASecond() throws {
+        let f = try OutboundFixture.make()
+        try TestStack.control("worker-stop")
+        defer { try? TestStack.control("worker-start") }
+        let id = try sendToComment(f, "sent before the crash")
+        try TestStack.connection().query("""
+            UPDATE messages SET metadata = metadata || '{"sendingPart": "privateReply"}' WHERE id = $1::uuid
+            """, [id])
+        try privateReplyFromElsewhere(f)  // stands for the interrupted attempt's own reply
+        try TestStack.control("worker-start")
+        XCTAssertEqual(try f.settledStatus(id, within: 15)["status"], "SENT")
+        let sends = try f.providerRequests("/messages")  // ours goes to /{page-id}/messages
+        XCTAssertEqual(sends.count, 2, "the earlier reply and one refused repeat: \(sends.map { $0["status"] ?? "" })")
+        XCTAssertEqual(sends.last?["status"] as? Int, 400)
+    }
+
     /// A send that got an answer (here a 500) leaves no mark behind: the retry goes out and the message is SENT.
     func testAnAnsweredFailureDoesNotLookInterrupted() throws {
         let f = try OutboundFixture.make()

@@ -23,9 +23,13 @@ public enum WorkerSessions {
     public static func applicationName(worker: String) -> String { "hubchat-" + worker }
 
     /// SQL: the row's lease (`lockedBy` column) is held by a worker other than `$1` that has no connection open.
+    /// Only names of this form count: a worker of an earlier release (`worker-<pid>`, every connection named
+    /// `hubchat-worker`) cannot be told apart from a stopped one, so during a rolling upgrade its leases run out
+    /// as before instead of being taken while it may still be sending.
     static func heldByAnotherGoneWorker(lockedBy column: String) -> String {
         """
         split_part(\(column), '/', 1) <> $1
+               AND split_part(\(column), '/', 1) ~ '^worker-[A-Za-z0-9-]+-[0-9]+-[0-9a-f]{1,4}$'
                AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a
                                 WHERE a.application_name = 'hubchat-' || split_part(\(column), '/', 1))
         """

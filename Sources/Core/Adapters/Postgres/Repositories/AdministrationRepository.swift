@@ -53,7 +53,9 @@ public struct AdministrationRepository {
             INSERT INTO channel_accounts (tenant_id, channel, external_account_id, display_name, credentials)
             VALUES ($1, $2, $3, $4, $5::jsonb)
             ON CONFLICT (channel, external_account_id) DO UPDATE
-               SET display_name = EXCLUDED.display_name, credentials = EXCLUDED.credentials, is_active = true
+               -- What the command was not given is kept: rotating a secret must not erase the access token.
+               SET display_name = coalesce(EXCLUDED.display_name, channel_accounts.display_name),
+                   credentials = channel_accounts.credentials || EXCLUDED.credentials, is_active = true
              WHERE channel_accounts.tenant_id = EXCLUDED.tenant_id
             RETURNING id
             """, [tenantID, channel, externalAccountID, displayName, credentials]).first
