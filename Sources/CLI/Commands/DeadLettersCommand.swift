@@ -61,6 +61,12 @@ struct DeadLettersCommand: ParsableCommand {
             PostgresWorkerWakeUp(connection: db).wake()
             print("replayed \(replayed.count)")
             for id in replayed { print(id.uuidString.lowercased()) }
+            // Named jobs that were not replayed (unknown, or not dead-lettered): say so, and fail, so a script notices.
+            let missing = try ids.map { try parseUUID($0, "id") }.filter { !replayed.contains($0) }
+            if !missing.isEmpty {
+                for id in missing { print("not a dead letter: \(id.uuidString.lowercased())") }
+                throw ExitCode.failure
+            }
         }
     }
 }

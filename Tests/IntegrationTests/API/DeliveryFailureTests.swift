@@ -62,6 +62,8 @@ final class DeliveryFailureTests: XCTestCase {
         XCTAssertTrue(try Self.cli(["dead-letters", "replay", job]).contains("replayed 1"))
         XCTAssertEqual(try f.settledStatus(id)["status"], "SENT")
         XCTAssertEqual(try pushes(f).map(\.status), [400, 200])
+        // Naming it again (no longer a dead letter) fails, and says why.
+        XCTAssertTrue(try Self.cli(["dead-letters", "replay", job], exitStatus: 1).contains("not a dead letter: \(job)"))
     }
 
     func testOneConversationsMessagesLeaveInOrderEvenWhenOneIsRetried() throws {
@@ -298,13 +300,13 @@ final class DeliveryFailureTests: XCTestCase {
     }
 
     /// Runs the operator CLI against the stack; its standard output.
-    static func cli(_ arguments: [String]) throws -> String {
+    static func cli(_ arguments: [String], exitStatus expected: Int32 = 0) throws -> String {
         let out = try TestStack.runDir + "/cli-\(UUID().uuidString).out"
         let child = try ChildProcess("/bin/sh", ["-c", "\"$0\" \"$@\" > '\(out)' 2>&1", try TestStack.binDir + "/hubchat"] + arguments)
         let status = child.wait()
         let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(atPath: out)
-        XCTAssertEqual(status, 0, text)
+        XCTAssertEqual(status, expected, text)
         return text
     }
 }
