@@ -269,6 +269,8 @@ public struct DeliverOutboundMessage {
             return .retry(reason: "Private Reply not confirmed; asking again. \(why)")
         }
         guard case .delivered = result else {
+            // A 5xx may have delivered it too: the mark stays for the retry, which reads Meta's refusal as sent.
+            if case .retry = result { return result }
             try settleSending(d, result)
             return result
         }
