@@ -11,6 +11,10 @@ struct TenantCommand: ParsableCommand {
         @Option(help: "Tenant id (UUID); generated when omitted.") var id: String?
         @Option(help: "Display name.") var name: String
 
+        func validate() throws {
+            if name.allSatisfy(\.isWhitespace) { throw ValidationError("--name must not be empty") }
+        }
+
         func run() throws {
             let tenantID = try id.map { try parseUUID($0, "--id") }
             let created = try AdministrationRepository(connection: try operatorConnection())
