@@ -428,9 +428,25 @@ EOF
 # The whole stack, in dependency order. Safe to run again while it is up: what runs keeps
 # running (PostgreSQL, nginx reloads its config), the application processes are replaced so
 # that a rebuilt binary takes over.
+# A port another program holds would make a later step fail half-way (nginx: "could not bind"), leaving part of
+# the stack running; look first. A port held by this stack's own process (up run again while up) is fine.
+check_ports() {
+    local spec name pidfile port
+    for spec in "HUBCHAT_HTTP_PORT:$HUBCHAT_RUN_DIR/nginx/nginx.pid" "HUBCHAT_REALTIME_PORT:$HUBCHAT_RUN_DIR/nginx/nginx.pid" \
+                "HUBCHAT_SIMULATOR_PORT:$PID_DIR/simulator.pid" "WORKER_HEALTH_PORT:$PID_DIR/worker.pid"; do
+        name=${spec%%:*} pidfile=${spec#*:} port=${!name:-}
+        [[ -n $port ]] || continue
+        pid_alive "$pidfile" && continue
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            die "port $port ($name) is taken by another program; choose a free one, e.g. $name=$((port + 100)) $0"
+        fi
+    done
+}
+
 stack_up() {
     export HUBCHAT_REALTIME_PUBLISH_URL=http://127.0.0.1:$HUBCHAT_REALTIME_PORT
     install_packages
+    check_ports
     ensure_secrets
     if [[ ${HUBCHAT_SKIP_BUILD:-0} == 1 ]]; then locate_binaries; else build_binaries; fi
     pg_start
