@@ -35,3 +35,19 @@ public enum WorkerSessions {
         """
     }
 }
+
+/// Taking leased rows back (outbox batches and queue jobs alike): to PENDING at once, or to the dead letter when the
+/// lost attempt was the last, with `error` saying why.
+enum LeaseRescue {
+    static func statement(_ name: String, table: String, leasedStatus: String, error: String, where condition: String,
+                          returning: String? = nil) -> PreparedStatement {
+        PreparedStatement(name, """
+            UPDATE \(table)
+               SET status = CASE WHEN attempts >= max_attempts THEN 'DEAD_LETTER' ELSE 'PENDING' END,
+                   dead_lettered_at = CASE WHEN attempts >= max_attempts THEN now() END,
+                   available_at = now(), lease_expires_at = NULL, last_error = '\(error)'
+             WHERE status = '\(leasedStatus)' AND \(condition)
+            \(returning.map { "RETURNING " + $0 } ?? "")
+            """)
+    }
+}

@@ -62,14 +62,8 @@ public struct PostgresJobQueue: JobQueue {
          WHERE id = $1 AND status = 'RUNNING'
         """)
     static func rescue(_ name: String, error: String, where condition: String) -> PreparedStatement {
-        PreparedStatement(name, """
-            UPDATE queue_jobs
-               SET status = CASE WHEN attempts >= max_attempts THEN 'DEAD_LETTER' ELSE 'PENDING' END,
-                   dead_lettered_at = CASE WHEN attempts >= max_attempts THEN now() END,
-                   available_at = now(), lease_expires_at = NULL, last_error = '\(error)'
-             WHERE status = 'RUNNING' AND \(condition)
-            RETURNING id, tenant_id, topic, payload::text AS payload, idempotency_key, attempts, max_attempts, status
-            """)
+        LeaseRescue.statement(name, table: "queue_jobs", leasedStatus: "RUNNING", error: error, where: condition,
+                              returning: "id, tenant_id, topic, payload::text AS payload, idempotency_key, attempts, max_attempts, status")
     }
     static let rescue = rescue("queue_jobs_rescue", error: "lease expired (worker stopped mid-job)",
                                where: "lease_expires_at < now()")

@@ -40,13 +40,7 @@ public struct PostgresOutbox: OutboxSource {
          WHERE id = $1 AND status = 'PROCESSING'
         """)
     static func rescue(_ name: String, error: String, where condition: String) -> PreparedStatement {
-        PreparedStatement(name, """
-            UPDATE outbox_events
-               SET status = CASE WHEN attempts >= max_attempts THEN 'DEAD_LETTER' ELSE 'PENDING' END,
-                   dead_lettered_at = CASE WHEN attempts >= max_attempts THEN now() END,
-                   available_at = now(), lease_expires_at = NULL, last_error = '\(error)'
-             WHERE status = 'PROCESSING' AND \(condition)
-            """)
+        LeaseRescue.statement(name, table: "outbox_events", leasedStatus: "PROCESSING", error: error, where: condition)
     }
     static let rescue = rescue("outbox_rescue", error: "lease expired (relay stopped mid-batch)", where: "lease_expires_at < now()")
     static let rescueOrphaned = rescue("outbox_rescue_orphaned", error: "relay stopped mid-batch (no longer connected)",
