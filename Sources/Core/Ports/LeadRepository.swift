@@ -77,7 +77,9 @@ public struct ActivityItem: Encodable, Sendable, Equatable {
 public protocol LeadRepository {
     /// Up to `page.limit + 1` leads, newest activity first, after the page's cursor.
     func leads(tenantID: UUID, filter: LeadFilter, page: PageRequest) throws -> [Lead]
-    /// `lockForUpdate` holds the row until the transaction ends, so two changes to one lead take turns.
+    /// `lockForUpdate` holds the row until the transaction ends, so two changes to one lead take turns. The lock
+    /// still lets rows that refer to the lead be written meanwhile (a send's activity, an inbound message), so those
+    /// never wait on it while holding their conversation.
     func lead(tenantID: UUID, id: UUID, lockForUpdate: Bool) throws -> Lead?
     func apply(_ change: LeadChange, tenantID: UUID, id: UUID) throws -> Lead
     /// Points the lead's conversations at its (new) agent, so "my conversations" follows the lead.

@@ -116,9 +116,10 @@ struct Responder {
         } catch let error as PostgresError where error.isUnavailable {
             log.error("database unavailable", metadata: ["error": "\(error)"])
             return .error(.databaseUnavailable, requestID: request.requestID)
-        } catch let error as PostgresError where error.isStatementTimeout {
-            // Reachable but too slow: usually a row another change holds locked (a long transaction, a migration).
-            log.error("statement timed out", metadata: ["error": "\(error)", "route": "\(type(of: route).pattern)"])
+        } catch let error as PostgresError where error.isStatementTimeout || error.isTransientConflict {
+            // Reachable but too slow (usually a row another change holds locked: a long transaction, a migration),
+            // or given up as one side of a deadlock. Either way a retry succeeds.
+            log.error("statement timed out or gave way", metadata: ["error": "\(error)", "route": "\(type(of: route).pattern)"])
             return .error(.databaseBusy, requestID: request.requestID)
         } catch let error as PostgresError where error.constraint == "leads_status_transition" {
             // The database's guard caught a move the use case let through (two requests raced on one lead).

@@ -176,6 +176,37 @@ final class LeadsAPITests: XCTestCase {
         XCTAssertEqual(auto.object["assignedSalesId"] as? String, f.otherSales.uuidString.lowercased())
     }
 
+    /// A thread that starts after the lead was assigned (here the customer writes to the tenant's second LINE
+    /// account) belongs to the lead's agent, so the assignedSalesId filter and the agent's "Mine" show it.
+    func testAThreadStartedAfterAssignmentBelongsToTheLeadsAgent() throws {
+        let f = try APIFixture.make(leadCount: 1, messageCount: 0)
+        let assigned = try f.call("POST", "/api/leads/\(f.leads[0])/assign", as: "manager",
+                                  json: #"{"salesAgentId":"\#(f.sales.uuidString)","mode":"MANUAL"}"#)
+        XCTAssertEqual(assigned.status, 200, assigned.text)
+
+        let db = try TestStack.connection()
+        let customer: String = try db.query("SELECT external_user_id FROM leads WHERE id = $1", [f.leads[0]]).first!
+            .decode("external_user_id")
+        let account: UUID = try db.query("""
+            INSERT INTO channel_accounts (tenant_id, channel, external_account_id, display_name)
+            VALUES ($1, 'LINE', $2, 'Second OA') RETURNING id
+            """, [f.tenantID, "U\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"]).first!.decode("id")
+        let recorded = try db.query("""
+            SELECT conversation_id, lead_id FROM hubchat_record_inbound_message(
+                $1, 'LINE', $2, $3, NULL, NULL, false, now(), $2, NULL, NULL, NULL, NULL,
+                'TEXT', 'hello again', NULL, NULL, '{}', '{}', NULL, $4,
+                NULL, NULL, NULL, NULL, NULL, NULL)
+            """, [f.tenantID, customer, account, "second-oa-\(UUID())"]).first!
+        XCTAssertEqual(recorded["lead_id"], f.leads[0].uuidString.lowercased())
+        let thread: String = try recorded.decode("conversation_id")
+        XCTAssertNotEqual(thread, f.conversations[0].uuidString.lowercased(), "a second account is a thread of its own")
+
+        let mine = try f.call("GET", "/api/conversations?assignedSalesId=\(f.sales)", as: "sales")
+        XCTAssertEqual(Set(mine.data.compactMap { $0["id"] as? String }),
+                       [f.conversations[0].uuidString.lowercased(), thread])
+        XCTAssertEqual(try f.call("GET", "/api/conversations?assignedSalesId=unassigned").data.count, 0)
+    }
+
     /// A change that waits on a row another transaction holds past the statement timeout is a 503 that says so, not
     /// "the database is unavailable"; the same change goes through once the row is free.
     func testAChangeHeldUpByALockedLeadAnswersBusy() throws {

@@ -31,7 +31,7 @@ public struct PostgresLeadRepository: LeadRepository {
 
     public func lead(tenantID: UUID, id: UUID, lockForUpdate: Bool) throws -> Lead? {
         try connection.query(
-            "SELECT \(Self.columns) FROM leads l WHERE l.tenant_id = $1 AND l.id = $2" + (lockForUpdate ? " FOR UPDATE" : ""),
+            "SELECT \(Self.columns) FROM leads l WHERE l.tenant_id = $1 AND l.id = $2" + (lockForUpdate ? " FOR NO KEY UPDATE" : ""),
             [tenantID, id]
         ).first.map(Self.lead)
     }

@@ -1,0 +1,106 @@
+-- 0016_new_conversations_follow_the_lead: a conversation that starts after its lead was assigned belongs to the
+-- lead's agent.
+--
+-- Assigning a lead gives its conversations to the agent, but a thread that began later (the Messenger DM after a
+-- comment's private reply, another comment, a second LINE account) was created with no agent, so the
+-- assignedSalesId filter, the dashboard's "Mine" and the agents' open-conversation counts left it out. The
+-- function below (0009's, with the lead's agent on insert) creates new threads with the lead's agent; the update
+-- at the end gives every existing conversation its lead's agent (assignment always gives all of a lead's
+-- conversations to one agent, so the two never legitimately differ; group chats moved by 0012 kept their first
+-- speaker's agent).
+
+SELECT set_config('hubchat.scope', 'system', true);
+
+CREATE OR REPLACE FUNCTION hubchat_record_inbound_message(
+    p_tenant uuid, p_channel text, p_external_user_id text, p_channel_account uuid,
+    p_name text, p_image text, p_profile_fetched boolean, p_at timestamptz,
+    p_thread text, p_thread_type text, p_page text, p_post text, p_comment text,
+    p_message_type text, p_content text, p_media_url text, p_provider_message_id text, p_metadata jsonb,
+    p_raw_payload jsonb, p_webhook_event uuid, p_source_event_id text,
+    p_preview_url text, p_mime_type text, p_size bigint, p_width integer, p_height integer, p_reply_token text,
+    OUT conversation_id uuid, OUT lead_id uuid, OUT message_id uuid)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_party record;
+    v_conversation record;
+    v_name  text := nullif(btrim(p_name), '');
+    v_image text := nullif(btrim(p_image), '');
+    v_agent uuid;
+    v_known_thread boolean;
+BEGIN
+    SELECT * INTO v_party
+      FROM hubchat_upsert_inbound_party(p_tenant, p_channel, p_external_user_id, p_channel_account, p_name, p_image,
+                                         p_profile_fetched, p_at);
+    lead_id := v_party.lead_id;
+
+    -- A known conversation is only read, unless the event brings a name or picture it does not show yet. The
+    -- thread is the channel account's (0009).
+    SELECT cv.id, cv.participant_display_name, cv.participant_profile_image_url INTO v_conversation
+      FROM conversations cv
+     WHERE cv.tenant_id = p_tenant AND cv.channel = p_channel
+       AND cv.channel_account_id IS NOT DISTINCT FROM p_channel_account AND cv.channel_thread_id = p_thread;
+    v_known_thread := FOUND;
+    IF v_known_thread AND (v_name IS NULL OR v_name = v_conversation.participant_display_name)
+             AND (v_image IS NULL OR v_image = v_conversation.participant_profile_image_url) THEN
+        conversation_id := v_conversation.id;
+    ELSE
+        -- A new thread belongs to whoever the lead is assigned to. FOR SHARE waits for an assignment in progress
+        -- (it locks the lead FOR NO KEY UPDATE) and then reads its result; an assignment that starts later waits
+        -- for this transaction and then finds the new conversation. Only a thread not seen before takes the lock.
+        IF NOT v_known_thread THEN
+            SELECT l.assigned_sales_id INTO v_agent FROM leads l
+             WHERE l.tenant_id = p_tenant AND l.id = v_party.lead_id FOR SHARE;
+        END IF;
+        INSERT INTO conversations AS cv (tenant_id, lead_id, contact_id, contact_identity_id, channel_account_id, channel,
+                                         channel_thread_id, participant_display_name, participant_profile_image_url,
+                                         last_message_at, provider_thread_type, provider_page_id, provider_post_id,
+                                         provider_comment_id, provider_external_user_id, assigned_agent_id)
+        VALUES (p_tenant, v_party.lead_id, v_party.contact_id, v_party.identity_id, p_channel_account, p_channel,
+                p_thread, nullif(btrim(p_name), ''), nullif(btrim(p_image), ''), p_at, p_thread_type, p_page, p_post,
+                p_comment, p_external_user_id, v_agent)
+        ON CONFLICT ON CONSTRAINT conversations_thread_key DO UPDATE
+           SET participant_display_name = coalesce(EXCLUDED.participant_display_name, cv.participant_display_name),
+               participant_profile_image_url = coalesce(EXCLUDED.participant_profile_image_url,
+                                                        cv.participant_profile_image_url)
+        RETURNING cv.id INTO conversation_id;
+    END IF;
+
+    INSERT INTO messages (tenant_id, conversation_id, channel, direction, sender_type, message_type, content,
+                          media_url, delivery_status, provider_message_id, metadata, raw_payload, webhook_event_id,
+                          source_event_id, created_at, preview_url, mime_type, file_size_bytes, width, height)
+    VALUES (p_tenant, conversation_id, p_channel, 'INBOUND', 'CUSTOMER', p_message_type, p_content, p_media_url,
+            'RECEIVED', p_provider_message_id, p_metadata, p_raw_payload, p_webhook_event, p_source_event_id, p_at,
+            p_preview_url, p_mime_type, p_size, p_width, p_height)
+    ON CONFLICT ON CONSTRAINT messages_source_event_key DO NOTHING
+    RETURNING id INTO message_id;
+
+    IF message_id IS NOT NULL THEN
+        UPDATE conversations
+           SET unread_count = unread_count + 1,
+               last_message_preview = CASE WHEN p_at >= last_message_at THEN left(p_content, 120)
+                                           ELSE last_message_preview END,
+               last_message_type = CASE WHEN p_at >= last_message_at THEN p_message_type ELSE last_message_type END,
+               last_message_direction = CASE WHEN p_at >= last_message_at THEN 'INBOUND' ELSE last_message_direction END,
+               last_message_at = greatest(last_message_at, p_at),
+               last_inbound_at = greatest(last_inbound_at, p_at),
+               line_reply_token = coalesce(p_reply_token, line_reply_token),
+               line_reply_token_received_at = CASE WHEN p_reply_token IS NULL THEN line_reply_token_received_at
+                                                   ELSE now() END,
+               status = CASE WHEN status = 'CLOSED' THEN 'OPEN' ELSE status END
+         WHERE id = conversation_id;
+
+        INSERT INTO activity_logs (tenant_id, lead_id, conversation_id, message_id, actor_type, type, metadata)
+        VALUES (p_tenant, v_party.lead_id, conversation_id, message_id, 'CUSTOMER', 'MESSAGE_RECEIVED',
+                jsonb_build_object('channel', p_channel, 'messageType', p_message_type));
+    END IF;
+
+    UPDATE webhook_events SET processed_at = coalesce(processed_at, clock_timestamp()), last_error = NULL
+     WHERE id = p_webhook_event;
+END
+$$;
+
+UPDATE conversations c
+   SET assigned_agent_id = l.assigned_sales_id
+  FROM leads l
+ WHERE l.tenant_id = c.tenant_id AND l.id = c.lead_id
+   AND c.assigned_agent_id IS DISTINCT FROM l.assigned_sales_id;
