@@ -26,7 +26,7 @@ struct VipsLinePreviews: LinePreviewMaker {
         if let local = storage.read(url: url) {
             original = local
         } else {
-            try guardURL.check(url, field: "mediaUrl")
+            try guardURL.check(url, field: "mediaUrl", tenant: d.tenantID)
             let response = try http.send(HTTPRequest(url: url, timeoutMilliseconds: 10_000))
             guard response.status == 200 else { throw Failure(description: "fetching the image answered \(response.status)") }
             guard response.body.count <= maxSourceBytes else { throw Failure(description: "the image is larger than allowed") }

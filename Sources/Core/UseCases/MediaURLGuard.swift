@@ -1,7 +1,10 @@
+import FoundationEssentials
+
 /// Decides whether a media URL an agent sends may be handed to a provider (and fetched by our worker):
 /// HTTPS only, no credentials in it, and a host whose every address, once resolved, is on the public internet —
 /// so `https://localhost`, `https://10.0.0.5`, `https://[::1]` or a name that resolves to a private address are all
-/// refused. Media we stored ourselves (under `trustedPrefix`) is accepted as is.
+/// refused. Media we stored ourselves for the same tenant (under `trustedPrefix`, the tenant's id one of its path's
+/// folders) is accepted as is; another tenant's is checked like any other URL.
 public struct MediaURLGuard {
     let resolver: any HostResolver
     /// `HUBCHAT_PUBLIC_BASE_URL` + `/media/`: our own uploads.
@@ -17,10 +20,10 @@ public struct MediaURLGuard {
         public let port: Int
     }
 
-    /// Checks `url`; throws a 400 naming `field`. Returns the addresses the host resolved to (for pinning).
+    /// Checks `url` for `tenant`; throws a 400 naming `field`. Returns the addresses the host resolved to (for pinning).
     @discardableResult
-    public func check(_ url: String, field: String) throws -> [NetworkAddress] {
-        if isOwnMedia(url) { return [] }
+    public func check(_ url: String, field: String, tenant: UUID) throws -> [NetworkAddress] {
+        if isOwnMedia(url, tenant: tenant) { return [] }
         let parsed = try Self.parse(url, field: field)
         let addresses: [NetworkAddress]
         do { addresses = try resolver.addresses(of: parsed.host) } catch {
@@ -34,15 +37,17 @@ public struct MediaURLGuard {
 
     /// Under `trustedPrefix`, with a plain path (letters, digits, `.`, `_`, `-` and `/`; no dot segment, no percent
     /// escape that could decode to one) and at most a signed link's query: anything else, such as
-    /// `/media/%2e%2e/api/health`, is checked like any other URL.
-    func isOwnMedia(_ url: String) -> Bool {
+    /// `/media/%2e%2e/api/health`, is checked like any other URL. Every stored path has its tenant's id as a folder
+    /// (`<bucket>/<tenant>/…`, `<bucket>/inbound/<tenant>/…`).
+    func isOwnMedia(_ url: String, tenant: UUID) -> Bool {
         guard let trustedPrefix, url.hasPrefix(trustedPrefix) else { return false }
         let rest = url.dropFirst(trustedPrefix.count)
         let path = rest.prefix { $0 != "?" }
         let query = rest.dropFirst(path.count).dropFirst()
         let plain = { (c: Character) in c.isASCII && (c.isLetter || c.isNumber || "._-/".contains(c)) }
-        guard !path.isEmpty, path.allSatisfy(plain),
-              !path.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0.isEmpty || $0.hasPrefix(".") })
+        let folders = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard !path.isEmpty, path.allSatisfy(plain), !folders.contains(where: { $0.isEmpty || $0.hasPrefix(".") }),
+              folders.dropLast().contains(where: { $0 == tenant.uuidString.lowercased() })
         else { return false }
         return query.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-=&".contains($0)) }
     }

@@ -31,6 +31,9 @@ public struct SendMessage {
     }
 
     public func run(_ principal: Principal, _ request: SendMessageRequest, idempotencyKey: String?) throws -> Outcome {
+        // First, before any row is claimed or locked: resolving a URL's host takes a network round trip (up to the
+        // resolver's timeout), which must not hold the conversation or the idempotency key.
+        try checkMediaURLs(request, tenant: principal.tenantID)
         if let key = idempotencyKey {
             let fingerprint = Hex.encode(Array(SHA256.hash(data: Array(request.canonical.utf8))))
             switch try store.claimIdempotencyKey(tenantID: principal.tenantID, scope: Self.idempotencyScope, key: key,
@@ -92,6 +95,13 @@ public struct SendMessage {
     static let lineTextMaxUTF16 = 5000
     static let metaTextMaxUTF16 = 2000
 
+    /// The URLs the provider (and our worker) will fetch: public HTTPS hosts, or our own stored media.
+    func checkMediaURLs(_ r: SendMessageRequest, tenant: UUID) throws {
+        guard r.type != .text else { return }
+        if let url = r.mediaURL { try mediaGuard.check(url, field: "mediaUrl", tenant: tenant) }
+        if r.type == .image, let preview = r.previewURL { try mediaGuard.check(preview, field: "previewUrl", tenant: tenant) }
+    }
+
     func checkContent(_ r: SendMessageRequest, _ c: ConversationForSend) throws {
         if r.type == .text {
             guard let text = r.content, !text.isEmpty else { throw AppError.invalidField("content", "is required for a text message.") }
@@ -119,8 +129,6 @@ public struct SendMessage {
             break
         case .image:
             guard let url = r.mediaURL else { throw AppError.invalidField("mediaUrl", "is required for an image.") }
-            try mediaGuard.check(url, field: "mediaUrl")
-            if let preview = r.previewURL { try mediaGuard.check(preview, field: "previewUrl") }
             let mime = r.mimeType?.lowercased()
             let allowed = c.channel == .line ? ["image/jpeg", "image/png"] : ["image/jpeg", "image/png", "image/webp", "image/gif"]
             guard let mime, allowed.contains(mime) else {
@@ -131,8 +139,7 @@ public struct SendMessage {
                 throw AppError.invalidField("fileSize", "Facebook fetches images of at most 8 MB.")
             }
         case .documentPDF:
-            guard let url = r.mediaURL else { throw AppError.invalidField("mediaUrl", "is required for a PDF.") }
-            try mediaGuard.check(url, field: "mediaUrl")
+            guard r.mediaURL != nil else { throw AppError.invalidField("mediaUrl", "is required for a PDF.") }
             guard r.mimeType == nil || r.mimeType?.lowercased() == "application/pdf" else {
                 throw AppError.invalidField("mimeType", "must be application/pdf.")
             }

@@ -8,20 +8,33 @@ final class MediaURLGuardTests: XCTestCase {
     }
 
     let guardian = MediaURLGuard(resolver: Loopback(), trustedPrefix: "http://127.0.0.1:8080/media/")
+    let tenant = UUID(uuidString: "6f1c1f0e-0d2a-4b8e-9a43-1f7f3c2b9d10")!
 
     func testOwnUploadsAreAcceptedAsTheyAre() throws {
-        for url in ["http://127.0.0.1:8080/media/message-images/outbound/t/0b4e.jpg",
-                    "http://127.0.0.1:8080/media/message-files/outbound/t/quote_1-a.pdf?md5=Ab-_9x&expires=1795737925"] {
-            XCTAssertNoThrow(try guardian.check(url, field: "mediaUrl"), url)
+        for url in ["http://127.0.0.1:8080/media/message-images/6f1c1f0e-0d2a-4b8e-9a43-1f7f3c2b9d10/2026-11-27/0b4e.jpg",
+                    "http://127.0.0.1:8080/media/message-files/6f1c1f0e-0d2a-4b8e-9a43-1f7f3c2b9d10/quote_1-a.pdf?md5=Ab-_9x&expires=1795737925",
+                    "http://127.0.0.1:8080/media/inbound-media/inbound/6f1c1f0e-0d2a-4b8e-9a43-1f7f3c2b9d10/line/thumb/1.jpg"] {
+            XCTAssertNoThrow(try guardian.check(url, field: "mediaUrl", tenant: tenant), url)
+        }
+    }
+
+    /// Another tenant's upload (or a file named like a tenant) is not "ours" for this tenant: it is checked like any
+    /// other URL, which refuses this loopback host.
+    func testAnotherTenantsUploadIsNotOwnMedia() {
+        for url in ["http://127.0.0.1:8080/media/message-images/0a9d2c44-5e5b-4c1e-8f0e-2b6b4a1c7e55/2026-11-27/0b4e.jpg",
+                    "http://127.0.0.1:8080/media/message-images/6f1c1f0e-0d2a-4b8e-9a43-1f7f3c2b9d10",
+                    "http://127.0.0.1:8080/media/message-images/x/0b4e.jpg"] {
+            XCTAssertThrowsError(try guardian.check(url, field: "mediaUrl", tenant: tenant), url)
         }
     }
 
     func testAPathThatLeavesTheMediaDirectoryIsCheckedLikeAnyOther() {
-        for url in ["http://127.0.0.1:8080/media/%2e%2e/api/health", "http://127.0.0.1:8080/media/../api/health",
-                    "http://127.0.0.1:8080/media/..%2f..%2fapi/health", "http://127.0.0.1:8080/media/./x/../../api",
-                    "http://127.0.0.1:8080/media//api/health", "http://127.0.0.1:8080/media/a.jpg?x=%2e",
-                    "http://127.0.0.1:8080/media/", "http://127.0.0.1:8080/media/a.jpg#../../api"] {
-            XCTAssertThrowsError(try guardian.check(url, field: "mediaUrl"), url)
+        let t = "6f1c1f0e-0d2a-4b8e-9a43-1f7f3c2b9d10"
+        for url in ["http://127.0.0.1:8080/media/\(t)/%2e%2e/api/health", "http://127.0.0.1:8080/media/\(t)/../api/health",
+                    "http://127.0.0.1:8080/media/\(t)/..%2f..%2fapi/health", "http://127.0.0.1:8080/media/\(t)/./x/../../api",
+                    "http://127.0.0.1:8080/media/\(t)//api/health", "http://127.0.0.1:8080/media/\(t)/a.jpg?x=%2e",
+                    "http://127.0.0.1:8080/media/", "http://127.0.0.1:8080/media/\(t)/a.jpg#../../api"] {
+            XCTAssertThrowsError(try guardian.check(url, field: "mediaUrl", tenant: tenant), url)
         }
     }
 }

@@ -1,16 +1,52 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
+import Synchronization
 
-/// `HostResolver` through the system resolver (getaddrinfo), IPv4 and IPv6.
+/// `HostResolver` through the system resolver (getaddrinfo), IPv4 and IPv6, waiting at most `timeout`.
+///
+/// getaddrinfo has no deadline of its own: a name whose nameserver never answers holds the caller for the
+/// resolver's retries (tens of seconds), and a responder held that long is a pool slot lost to one request. The
+/// lookup runs on a thread of its own; past the deadline the caller goes on with a failure and the abandoned lookup
+/// ends in the background when the resolver gives up.
 public struct SystemHostResolver: HostResolver {
-    public init() {}
+    let timeout: Duration
+    let lookUp: @Sendable (String) throws -> [NetworkAddress]
+
+    public init(timeout: Duration = .seconds(3)) { self.init(timeout: timeout, lookUp: { try Self.lookUp($0) }) }
+
+    init(timeout: Duration, lookUp: @escaping @Sendable (String) throws -> [NetworkAddress]) {
+        self.timeout = timeout
+        self.lookUp = lookUp
+    }
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
     }
 
+    /// Where the lookup's thread leaves its answer (kept alive by whichever side finishes last).
+    final class Outcome: Sendable {
+        let value = Mutex<Result<[NetworkAddress], Failure>?>(nil)
+    }
+
     public func addresses(of host: String) throws -> [NetworkAddress] {
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async { [lookUp] in
+            let result = Result { try lookUp(host) }.mapError { $0 as? Failure ?? Failure(description: "\($0)") }
+            outcome.value.withLock { $0 = result }
+            done.signal()
+        }
+        let (seconds, attoseconds) = timeout.components
+        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        guard done.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .success, let result = outcome.value.withLock({ $0 }) else {
+            throw Failure(description: "cannot resolve \(host): no answer within \(timeout)")
+        }
+        return try result.get()
+    }
+
+    static func lookUp(_ host: String) throws(Failure) -> [NetworkAddress] {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
