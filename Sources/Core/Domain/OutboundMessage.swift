@@ -120,6 +120,19 @@ public struct ConversationForSend: Sendable, Equatable {
         providerThreadType == "FACEBOOK_COMMENT" && privateReplySentAt == nil
     }
 
+    /// Whether a send's `channelThreadId` names this conversation: its thread as stored, or one of the forms the
+    /// earlier API used for it: `user:<PSID>` (`ig:user:<IGSID>` on Instagram) for the customer a DM goes to, and
+    /// `comment:<id>` for the comment a Facebook thread began with (still accepted once it has moved to Messenger).
+    public func isNamed(byThread thread: String) -> Bool {
+        if thread == channelThreadID { return true }
+        if channel != .line, let recipient = directRecipientID,
+           ["user:\(recipient)", "ig:user:\(recipient)"].contains(thread) {
+            return true
+        }
+        if channel == .facebook, let comment = providerCommentID, thread == "comment:\(comment)" { return true }
+        return false
+    }
+
     /// The Messenger PSID (or Instagram IGSID) a DM goes to.
     public var directRecipientID: String? {
         if let id = providerExternalUserID, !id.isEmpty { return id }

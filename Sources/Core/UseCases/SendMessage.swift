@@ -69,7 +69,7 @@ public struct SendMessage {
         guard c.channel == r.channel else {
             throw AppError.invalidField("channel", "the conversation is on \(c.channel.rawValue), not \(r.channel.rawValue).")
         }
-        if let thread = r.channelThreadID, thread != c.channelThreadID {
+        if let thread = r.channelThreadID, !c.isNamed(byThread: thread) {
             throw AppError.invalidField("channelThreadId", "does not match the conversation's thread.")
         }
         switch r.facebookTarget {
