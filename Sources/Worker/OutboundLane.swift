@@ -27,7 +27,7 @@ struct OutboundLane: Sendable {
         }
         let provider = MeasuredHTTPClient(inner: http, metrics: metrics)
         let media = config.media
-        let storage = LocalMediaStorage(root: media.directory, publicBaseURL: media.publicBaseURL, signingSecret: media.signingSecret)
+        let storage = LocalMediaStorage(media)
         let previews: VipsLinePreviews? = (try? VipsImageProcessor()).map {
             VipsLinePreviews(images: $0, storage: storage, http: http,
                              guardURL: MediaURLGuard(resolver: SystemHostResolver(), trustedPrefix: storage.publicMediaPrefix),

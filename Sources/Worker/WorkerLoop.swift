@@ -336,8 +336,7 @@ func makeLineImageStore(_ config: HubChatConfig, lane: Lane) -> StoreInboundLine
         let media = config.media
         return StoreInboundLineImage(
             http: try CurlHTTPClient(), images: try VipsImageProcessor(),
-            storage: LocalMediaStorage(root: media.directory, publicBaseURL: media.publicBaseURL,
-                                       signingSecret: media.signingSecret),
+            storage: LocalMediaStorage(media),
             settings: .init(dataAPIBaseURL: config.providers.lineDataAPIBaseURL, bucket: media.inboundBucket,
                             urlMode: media.inboundURLMode, signedURLTTLSeconds: media.inboundSignedURLTTLSeconds,
                             maxBytes: media.inboundMaxBytes))

@@ -87,6 +87,17 @@ public struct HubChatConfig: Sendable {
         public var fileURLMode: MediaURLMode
         public var fileSignedURLTTLSeconds: Int
         public var uploadMaxBytes: Int
+
+        /// How long a signed link lasts, by bucket (only the buckets whose links are signed).
+        public var signedLinkTTLs: [String: Int] {
+            var ttls: [String: Int] = [:]
+            for (bucket, mode, ttl) in [(inboundBucket, inboundURLMode, inboundSignedURLTTLSeconds),
+                                        (imageBucket, imageURLMode, imageSignedURLTTLSeconds),
+                                        (fileBucket, fileURLMode, fileSignedURLTTLSeconds)] where mode == .signed {
+                ttls[bucket] = max(ttls[bucket] ?? 0, ttl)
+            }
+            return ttls
+        }
     }
 
     /// How bearer tokens are verified (REST API).

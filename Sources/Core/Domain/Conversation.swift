@@ -155,8 +155,8 @@ public struct Message: Encodable, Sendable, Equatable {
     public let senderAgentId: UUID?
     public let messageType: String
     public let content: String
-    public let mediaUrl: String?
-    public let previewUrl: String?
+    public var mediaUrl: String?
+    public var previewUrl: String?
     public let mimeType: String?
     public let fileName: String?
     public let fileSizeBytes: Int64?

@@ -15,6 +15,8 @@ public protocol MediaStorage {
     func storedSize(url: String) -> Int?
     /// The bytes of a file this storage holds, from a URL it made.
     func read(url: String) -> [UInt8]?
+    /// A link this storage signed, valid again from now (a stored link outlives its expiry); any other URL as it is.
+    func renewed(url: String) -> String
 }
 
 /// Image decoding and re-encoding (libvips in the worker).

@@ -23,10 +23,17 @@ public struct ListConversations {
     }
 
     /// Newest first; 404 when the tenant has no such conversation (another tenant's id included).
-    public func messages(_ principal: Principal, conversationID: UUID, page: PageRequest) throws -> Page<Message> {
-        let rows = try conversations.messages(tenantID: principal.tenantID, conversationID: conversationID, page: page)
+    /// The thread a page at a time. Our signed media links are renewed: the one stored with a message expires (30
+    /// days for an upload by default), and an old image must still show.
+    public func messages(_ principal: Principal, conversationID: UUID, page: PageRequest,
+                         media: any MediaStorage) throws -> Page<Message> {
+        var rows = try conversations.messages(tenantID: principal.tenantID, conversationID: conversationID, page: page)
         if rows.isEmpty, try !conversations.conversationExists(tenantID: principal.tenantID, id: conversationID) {
             throw AppError.notFound("Conversation")
+        }
+        for i in rows.indices {
+            rows[i].mediaUrl = rows[i].mediaUrl.map(media.renewed(url:))
+            rows[i].previewUrl = rows[i].previewUrl.map(media.renewed(url:))
         }
         return Page(rows: rows, limit: page.limit, cursor: \.sortKey)
     }

@@ -172,4 +172,32 @@ final class ConversationsAPITests: XCTestCase {
         XCTAssertEqual(funnel.map { $0["status"] as? String }, LeadStatus.allCases.map(\.rawValue))
         XCTAssertEqual(funnel[1]["reached"] as? Int, 2)
     }
+
+    /// A signed link stored with a message expires (an upload's lasts 30 days by default), yet the thread must still
+    /// show the image: the messages route signs our links again, and the same link twice so the browser's cache holds.
+    func testAnExpiredSignedImageLinkIsRenewedWhenTheThreadIsRead() throws {
+        let f = try APIFixture.make(leadCount: 1, messageCount: 0)
+        let expiredStorage = LocalMediaStorage(
+            root: try TestStack.value("HUBCHAT_MEDIA_DIR"), publicBaseURL: try TestStack.baseURL,
+            signingSecret: try TestStack.value("HUBCHAT_MEDIA_SIGNING_SECRET"), clock: { Date().addingTimeInterval(-40 * 86_400) })
+        let path = "\(f.tenantID.uuidString.lowercased())/2026-10-01/\(UUID().uuidString.lowercased()).jpg"
+        try expiredStorage.put(bucket: "message-images", path: path, bytes: Array("old image".utf8), contentType: "image/jpeg")
+        let stale = expiredStorage.url(bucket: "message-images", path: path, mode: .signed, ttlSeconds: 30 * 86_400)
+        XCTAssertEqual(try CurlHTTPClient().send(HTTPRequest(url: stale)).status, 410, "the stored link has expired")
+        let db = try TestStack.connection()
+        try db.query("""
+            INSERT INTO messages (tenant_id, conversation_id, channel, direction, sender_type, message_type, content,
+                                  media_url, preview_url, mime_type, delivery_status)
+            VALUES ($1, $2, 'LINE', 'OUTBOUND', 'SALES', 'IMAGE', '', $3, $4, 'image/jpeg', 'SENT')
+            """, [f.tenantID, f.conversations[0], stale, "https://cdn.example/elsewhere.jpg"])
+
+        let first = try f.call("GET", "/api/conversations/\(f.conversations[0])/messages", as: "sales")
+        XCTAssertEqual(first.status, 200, first.text)
+        let renewed = try XCTUnwrap(first.data.first?["mediaUrl"] as? String)
+        XCTAssertNotEqual(renewed, stale)
+        XCTAssertEqual(try CurlHTTPClient().send(HTTPRequest(url: renewed)).text, "old image")
+        XCTAssertEqual(first.data.first?["previewUrl"] as? String, "https://cdn.example/elsewhere.jpg", "not ours: as stored")
+        let again = try f.call("GET", "/api/conversations/\(f.conversations[0])/messages", as: "sales")
+        XCTAssertEqual(again.data.first?["mediaUrl"] as? String, renewed)
+    }
 }

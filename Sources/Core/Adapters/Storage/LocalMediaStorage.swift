@@ -11,13 +11,23 @@ public struct LocalMediaStorage: MediaStorage {
     let root: String
     let publicBaseURL: String
     let signingSecret: String
+    /// How long a renewed link lasts, by bucket (`renewed(url:)`).
+    let signedLinkTTLs: [String: Int]
     let clock: () -> Date
 
-    public init(root: String, publicBaseURL: String, signingSecret: String, clock: @escaping () -> Date = Date.init) {
+    public init(root: String, publicBaseURL: String, signingSecret: String, signedLinkTTLs: [String: Int] = [:],
+                clock: @escaping () -> Date = Date.init) {
         self.root = root
         self.publicBaseURL = publicBaseURL.hasSuffix("/") ? String(publicBaseURL.dropLast()) : publicBaseURL
         self.signingSecret = signingSecret
+        self.signedLinkTTLs = signedLinkTTLs
         self.clock = clock
+    }
+
+    /// The media directory and links as configured.
+    public init(_ media: HubChatConfig.Media) {
+        self.init(root: media.directory, publicBaseURL: media.publicBaseURL, signingSecret: media.signingSecret,
+                  signedLinkTTLs: media.signedLinkTTLs)
     }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -51,9 +61,28 @@ public struct LocalMediaStorage: MediaStorage {
     public func url(bucket: String, path: String, mode: MediaURLMode, ttlSeconds: Int) -> String {
         let uri = "/media/\(bucket)/\(path)"
         guard mode == .signed else { return publicBaseURL + uri }
-        let expires = Int(clock().timeIntervalSince1970) + ttlSeconds
+        return signed(uri: uri, expires: Int(clock().timeIntervalSince1970) + ttlSeconds)
+    }
+
+    func signed(uri: String, expires: Int) -> String {
         let digest = Insecure.MD5.hash(data: Array("\(expires)\(uri) \(signingSecret)".utf8))
         return "\(publicBaseURL)\(uri)?md5=\(Base64URL.encode(Array(digest)))&expires=\(expires)"
+    }
+
+    /// A signed link of ours, signed again to last its bucket's TTL from now; any other URL as it is. The expiry is
+    /// rounded down to a step (a quarter of the TTL, at most a day), so reading a thread twice gives the same links
+    /// and the browser's cache keeps working, while every link given out lasts at least three quarters of the TTL.
+    public func renewed(url: String) -> String {
+        guard url.hasPrefix(publicMediaPrefix), let query = url.firstIndex(of: "?"),
+              url[url.index(after: query)...].split(separator: "&").contains(where: { $0.hasPrefix("expires=") })
+        else { return url }
+        let relative = url.dropFirst(publicMediaPrefix.count).prefix { $0 != "?" }
+        guard let slash = relative.firstIndex(of: "/"), let ttl = signedLinkTTLs[String(relative[..<slash])],
+              localPath(url: url) != nil
+        else { return url }
+        let step = max(60, min(ttl / 4, 86_400))
+        let expires = (Int(clock().timeIntervalSince1970) + ttl) / step * step
+        return signed(uri: "/media/" + relative, expires: expires)
     }
 
     /// Every URL this storage makes starts with this.

@@ -12,7 +12,7 @@ struct GetConversationMessages: Route {
         let page = try PageRequest(query: request.query)
         return try context.run(as: caller) { principal, db in
             try .json(ListConversations(conversations: PostgresConversationRepository(connection: db))
-                .messages(principal, conversationID: id, page: page))
+                .messages(principal, conversationID: id, page: page, media: context.mediaStorage))
         }
     }
 }

@@ -3,10 +3,7 @@ import VipsImages
 
 extension RequestContext {
     /// Our own media: what uploads answer, served by nginx.
-    var mediaStorage: LocalMediaStorage {
-        LocalMediaStorage(root: config.media.directory, publicBaseURL: config.media.publicBaseURL,
-                          signingSecret: config.media.signingSecret)
-    }
+    var mediaStorage: LocalMediaStorage { LocalMediaStorage(config.media) }
 
     func sendMessage(_ db: PostgresConnection) -> SendMessage {
         SendMessage(
