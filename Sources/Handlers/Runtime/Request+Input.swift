@@ -32,10 +32,11 @@ extension Request {
         return value
     }
 
-    /// An RFC 3339 date-time, or a plain date (midnight UTC).
-    public func queryDate(_ name: String) throws -> Date? {
+    /// An RFC 3339 date-time, or a plain date: its first microsecond (UTC), or with `endOfDay` its last, so that
+    /// `from=2026-01-10&to=2026-01-10` is the whole of that day.
+    public func queryDate(_ name: String, endOfDay: Bool = false) throws -> Date? {
         guard let raw = nonEmptyQuery(name) else { return nil }
-        let text = raw.utf8.count == 10 ? raw + "T00:00:00Z" : raw
+        let text = raw.utf8.count == 10 ? raw + (endOfDay ? "T23:59:59.999999Z" : "T00:00:00Z") : raw
         // Years 1000…9999 only: PostgreSQL has no year 0, and nothing in an inbox predates the first.
         guard let year = Int(text.prefix(4)), year >= 1000, Self.fieldsInRange(text), let date = PostgresTimestamp.parse(text)
         else {

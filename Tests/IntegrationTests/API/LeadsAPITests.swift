@@ -27,6 +27,11 @@ final class LeadsAPITests: XCTestCase {
         let since = PostgresTimestamp.format(Date().addingTimeInterval(-90))
         XCTAssertEqual(try f.call("GET", "/api/leads?lastActivityFrom=\(since)").data.count, 2)
         XCTAssertEqual(try f.call("GET", "/api/leads?lastActivityTo=\(since)").data.count, 2)
+        // A plain date is a whole day, as a person filtering by day means it: from and to the same day is that day.
+        let today = String(PostgresTimestamp.format(Date()).prefix(10))
+        XCTAssertEqual(try f.call("GET", "/api/leads?lastActivityFrom=\(today)&lastActivityTo=\(today)").data.count,
+                       try f.call("GET", "/api/leads?lastActivityFrom=\(today)").data.count)
+        XCTAssertGreaterThan(try f.call("GET", "/api/leads?lastActivityTo=\(today)").data.count, 0)
 
         // A note is activity: the lead moves to the top.
         XCTAssertEqual(try f.call("PATCH", "/api/leads/\(f.leads[3])", json: #"{"note":"left a voicemail"}"#).status, 200)

@@ -13,7 +13,7 @@ struct GetLeads: Route {
             channel: try request.queryEnum("channel", Channel.self),
             assignment: try request.queryAssignment("assignedSalesId"),
             lastActivityFrom: try request.queryDate("lastActivityFrom"),
-            lastActivityTo: try request.queryDate("lastActivityTo"))
+            lastActivityTo: try request.queryDate("lastActivityTo", endOfDay: true))
         let page = try PageRequest(query: request.query)
         return try context.run(as: caller) { principal, db in
             try .json(ListLeads(leads: PostgresLeadRepository(connection: db)).page(principal, filter: filter, page: page))
