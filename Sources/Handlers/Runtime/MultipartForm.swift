@@ -30,12 +30,32 @@ struct MultipartForm {
         parts = try Self.parse(request.body, boundary: Array(("--" + boundary).utf8))
     }
 
+    /// A parameter of a header value such as `form-data; name="file"; filename="quote; v2.pdf"`. A `;` inside
+    /// quotes belongs to the value; inside quotes `\"` is a quote, and any other backslash stays (old browsers sent
+    /// Windows paths unescaped).
     static func parameter(_ name: String, in header: String) -> String? {
-        for piece in header.split(separator: ";").dropFirst() {
+        var pieces: [String] = []
+        var current = ""
+        var quoted = false
+        var previous: Character?
+        for c in header {
+            if c == "\"" && !(quoted && previous == "\\") { quoted.toggle() }
+            if c == ";" && !quoted {
+                pieces.append(current)
+                current = ""
+            } else {
+                current.append(c)
+            }
+            previous = c
+        }
+        pieces.append(current)
+        for piece in pieces.dropFirst() {
             let pair = piece.split(separator: "=", maxSplits: 1)
             guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == name else { continue }
             var value = pair[1].trimmingCharacters(in: .whitespaces)
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
+                value = String(value.dropFirst().dropLast()).replacingOccurrences(of: "\\\"", with: "\"")
+            }
             return value
         }
         return nil
