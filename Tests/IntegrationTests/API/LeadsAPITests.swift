@@ -161,6 +161,9 @@ final class LeadsAPITests: XCTestCase {
             """, [f.leads[0]]).first!
         XCTAssertEqual(logged["assigned"], "2")
         XCTAssertEqual(logged["changed"], "1")
+        // The history, newest first, lists one change's lines in the reverse of the order they were written.
+        let history = try f.call("GET", "/api/leads/\(f.leads[0])/activity").data.compactMap { $0["type"] as? String }
+        XCTAssertEqual(Array(history.prefix(3)), ["ASSIGNED", "STATUS_CHANGED", "ASSIGNED"], "\(history)")
         // To the agent who already has it: nothing to log.
         let same = try f.call("POST", "/api/leads/\(f.leads[0])/assign", json: #"{"salesAgentId":"\#(f.otherSales.uuidString)"}"#)
         XCTAssertEqual(same.status, 200, same.text)
