@@ -52,6 +52,8 @@ final class AuthAndTenancyTests: XCTestCase {
         XCTAssertEqual(try f.call("GET", "/api/dashboard/metrics", as: "admin").status, 200)
         let assign = #"{"salesAgentId":"\#(f.sales.uuidString)"}"#
         XCTAssertEqual(try f.call("POST", "/api/leads/\(f.leads[0])/assign", as: "sales", json: assign).status, 403)
+        XCTAssertEqual(try f.call("POST", "/api/leads/\(f.leads[0])/assign", as: "sales", json: #"{"mode":"SOMETIMES"}"#).status,
+                       403, "the role is refused before the body is read")
         XCTAssertEqual(try f.call("POST", "/api/leads/\(f.leads[0])/assign", as: "manager", json: assign).status, 200)
     }
 

@@ -9,11 +9,12 @@ struct PostLeadAssign: Route {
     func handle(_ request: Request, _ context: RequestContext) throws -> Response {
         let caller = try context.caller(request)
         let id = try request.uuidParameter("id")
-        let body = try request.jsonObject(allowing: ["salesAgentId", "mode"])
-        let agentID = try body.uuid("salesAgentId")
-        let mode = try body.enumValue("mode", AssignLead.Mode.self) ?? .manual
+        // Managers only: a Sales agent learns that (403) whatever the body says, so the body is read after the role.
         let lead = try context.run(as: caller, roles: AgentRole.managers) { principal, db in
-            try AssignLead(leads: PostgresLeadRepository(connection: db))
+            let body = try request.jsonObject(allowing: ["salesAgentId", "mode"])
+            let agentID = try body.uuid("salesAgentId")
+            let mode = try body.enumValue("mode", AssignLead.Mode.self) ?? .manual
+            return try AssignLead(leads: PostgresLeadRepository(connection: db))
                 .run(principal, leadID: id, agentID: agentID, mode: mode)
         }
         context.realtime.publish(RealtimeEvent(type: "lead.updated", tenantID: caller.tenantID, leadID: lead.id))
