@@ -61,3 +61,25 @@ def test_a_line_image_that_cannot_be_fetched_stops_arriving(page, stack):
     page.wait(lambda d: page.find_all("#messages .media-pending"), 10, "the thread did not show the image coming")
     page.wait(lambda d: page.find_all("#messages .media-missing") and not page.find_all("#messages .media-pending"),
               15, "the thread kept saying the image is arriving after its download failed")
+
+
+def test_more_than_a_page_arriving_at_once_leaves_no_gap_in_the_open_thread(page, stack):
+    user_id = "U" + uuid.uuid4().hex
+    tag = uuid.uuid4().hex[:6]
+    start = int(time.time() * 1000) - 180_000
+    stack.post_line_events([line_text(user_id, f"{start}{i:03d}", start + i * 1000, f"early {i} {tag}") for i in range(3)])
+    conversation = stack.conversation_where(lambda row: row["lastMessagePreview"] == f"early 2 {tag}",
+                                            "the first messages", channel="LINE", timeout=20)
+    page.dashboard(hash_=f"#conversation={conversation['id']}")
+    page.wait_live(5)
+    shown = lambda text: any(text in m.text for m in page.find_all("#messages .message"))  # noqa: E731
+    page.wait(lambda d: shown(f"early 2 {tag}"), 10, "the thread did not open")
+
+    # 70 messages while it is open: more than the newest page (50) that a refresh reads.
+    later = start + 10_000
+    stack.post_line_events([line_text(user_id, f"{later}{i:03d}", later + i * 1000, f"burst {i} {tag}")
+                            for i in range(70)])
+    page.wait(lambda d: shown(f"burst 69 {tag}"), 20, "the burst did not arrive")
+    page.wait(lambda d: len([m for m in page.find_all("#messages .message") if tag in m.text]) == 73, 10,
+              "the thread shows a gap between what was open and the newest page")
+    assert shown(f"burst 0 {tag}") and shown(f"early 0 {tag}")

@@ -8,6 +8,8 @@ import { isDisplayableMediaUrl } from "./names.js";
 import { formatBytes } from "./rules.js";
 
 const PAGE_SIZE = 50;
+/** How many pages a refresh fetches to join what is shown before it starts the thread again from the newest. */
+const CATCH_UP_PAGES = 10;
 const NEAR_BOTTOM_PX = 120;
 const NEAR_TOP_PX = 80;
 
@@ -85,7 +87,7 @@ export class Thread {
       const page = await this.api.listMessages(conversationId, undefined, PAGE_SIZE);
       if (conversationId !== this.conversationId) return;
       const stick = this.isNearBottom();
-      this.add(page.data);
+      if (!(await this.catchUp(conversationId, page))) return;
       const fresh = new Set(page.data.map((message) => message.id));
       const stale = [...changed].filter((id) => this.messages.has(id) && !fresh.has(id));
       if (stale.length && page.pageInfo.nextCursor) {
@@ -97,6 +99,32 @@ export class Thread {
     } catch (error) {
       if (this.onError) this.onError(error);
     }
+  }
+
+  /**
+   * Adds the newest `page` and, when more than a page arrived since the thread was read (nothing in it is shown yet),
+   * the pages between it and what is shown, so no gap opens that "load older" would never fill. Past
+   * CATCH_UP_PAGES the thread starts again from the newest pages, older ones loading on demand. False when the agent
+   * moved to another conversation meanwhile.
+   */
+  async catchUp(conversationId, page) {
+    const fetched = [...page.data];
+    const known = (messages) => messages.some((message) => this.messages.has(message.id));
+    let joined = this.messages.size === 0 || known(page.data);
+    let next = page.pageInfo.nextCursor;
+    for (let pages = 1; !joined && next && pages < CATCH_UP_PAGES; pages++) {
+      const older = await this.api.listMessages(conversationId, next, PAGE_SIZE);
+      if (conversationId !== this.conversationId) return false;
+      fetched.push(...older.data);
+      joined = known(older.data);
+      next = older.pageInfo.nextCursor;
+    }
+    if (!joined && next) {
+      this.messages = new Map();
+      this.olderCursor = next;
+    }
+    this.add(fetched);
+    return true;
   }
 
   /**
