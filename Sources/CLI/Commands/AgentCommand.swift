@@ -1,5 +1,6 @@
 import ArgumentParser
 import Core
+import Logging
 
 struct AgentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +25,18 @@ struct AgentCommand: ParsableCommand {
         func run() throws {
             let agent = try AdministrationRepository(connection: try operatorConnection()).upsertAgent(
                 tenantID: try parseUUID(tenant, "--tenant"), email: email, name: name, role: role, status: status)
+            // An agent who may no longer see the tenant also stops seeing its live events: open dashboards' streams
+            // end, and their reconnection is refused.
+            if status == "INACTIVE" { realtimePublisher().endStreams(ofAgent: agent.id) }
             print(agent.id.uuidString.lowercased())
         }
     }
+}
+
+/// The stack's realtime fan-out (HUBCHAT_REALTIME_PUBLISH_URL), or nowhere when it has none.
+func realtimePublisher() -> any RealtimePublisher {
+    guard let url = Environment.process.string("HUBCHAT_REALTIME_PUBLISH_URL"), let http = try? CurlHTTPClient() else {
+        return NoRealtimePublisher()
+    }
+    return NchanRealtimePublisher(http: http, baseURL: url, logger: Logger(label: "hubchat.cli"))
 }

@@ -52,6 +52,7 @@ final class ProcessInboundEventTests: XCTestCase {
     final class Published: RealtimePublisher, @unchecked Sendable {
         var events: [RealtimeEvent] = []
         func publish(_ event: RealtimeEvent) { events.append(event) }
+        func endStreams(ofAgent agentID: UUID) {}
     }
 
     func event(_ payload: String, channel: Channel = .line) -> StoredWebhookEvent {

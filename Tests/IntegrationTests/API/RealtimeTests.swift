@@ -72,6 +72,30 @@ final class RealtimeTests: XCTestCase {
         XCTAssertTrue(streamA.read(for: 3) { $0.contains("lead.updated") }.contains(a.leads[0].uuidString.lowercased()))
     }
 
+    /// Deactivating an agent ends the streams their open dashboards hold, not only their next subscription: the
+    /// stream closes, and subscribing again is refused. Another agent's stream of the same tenant goes on.
+    func testDeactivatingAnAgentEndsTheirOpenStream() throws {
+        let f = try APIFixture.make(leadCount: 1, messageCount: 0)
+        let sales = try Subscription(tenant: f.tenantID, token: try f.token("sales"))
+        let manager = try Subscription(tenant: f.tenantID, token: try f.token("manager"))
+        sales.read(for: 2) { $0.contains("\r\n\r\n") }
+        manager.read(for: 2) { $0.contains("\r\n\r\n") }
+        XCTAssertEqual(sales.status, 200, sales.received)
+        XCTAssertEqual(manager.status, 200, manager.received)
+        let token = try f.token("sales")
+
+        _ = try DeliveryFailureTests.cli(["agent", "add", "--tenant", f.tenantID.uuidString, "--email", f.email("sales"),
+                                          "--name", "sales", "--role", "SALES", "--status", "INACTIVE"])
+        let ended = sales.read(for: 5) { $0.contains("410") }
+        XCTAssertTrue(ended.contains("410"), "the deactivated agent's stream goes on: \(ended)")
+        XCTAssertEqual(try Subscription(tenant: f.tenantID, token: token).read(for: 2) { $0.contains("\r\n\r\n") }
+                           .split(separator: " ").dropFirst().first, "403")
+
+        XCTAssertEqual(try f.call("PATCH", "/api/leads/\(f.leads[0])", as: "manager", json: #"{"note":"still live"}"#).status, 200)
+        XCTAssertTrue(manager.read(for: 3) { $0.contains("lead.updated") }.contains("lead.updated"),
+                      "another agent's stream of the tenant still carries events")
+    }
+
     func testSubscribingNeedsAValidTokenOfAMemberOfThatTenant() throws {
         let a = try APIFixture.make(leadCount: 0, messageCount: 0)
         let b = try APIFixture.make(leadCount: 0, messageCount: 0)

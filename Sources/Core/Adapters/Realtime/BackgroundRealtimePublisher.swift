@@ -1,3 +1,4 @@
+import FoundationEssentials
 import Dispatch
 import Synchronization
 
@@ -25,6 +26,10 @@ public final class BackgroundRealtimePublisher: RealtimePublisher, @unchecked Se
             return !state.scheduled
         }
         if schedule { queue.async { self.drain() } }
+    }
+
+    public func endStreams(ofAgent agentID: UUID) {
+        queue.async { self.target.endStreams(ofAgent: agentID) }
     }
 
     /// Blocks until every event handed over so far has been published (tests, shutdown).

@@ -16,6 +16,20 @@ public struct NchanRealtimePublisher: RealtimePublisher {
 
     public func publish(_ event: RealtimeEvent) { publish(channel: event.channel, [event]) }
 
+    /// Deletes the agent's member channel: nchan closes every stream subscribed to it (EventSource gets its end,
+    /// a WebSocket a close frame). 404 means no stream of that agent was open.
+    public func endStreams(ofAgent agentID: UUID) {
+        do {
+            let response = try http.send(HTTPRequest(method: "DELETE", url: "\(baseURL)/pub/\(RealtimeChannel.member(agentID))",
+                                                     headers: [("Accept", "text/json")], timeoutMilliseconds: 2_000))
+            if response.status >= 300 && response.status != 404 {
+                logger.warning("ending an agent's streams was refused", metadata: ["status": "\(response.status)"])
+            }
+        } catch {
+            logger.warning("ending an agent's streams failed", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Events of one channel in one request: a JSON array when there are several (the dashboard takes both).
     public func publish(channel: String, _ events: [RealtimeEvent]) {
         guard let first = events.first,

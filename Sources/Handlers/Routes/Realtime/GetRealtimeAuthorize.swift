@@ -3,7 +3,7 @@ import Core
 /// nginx asks this (auth_request) before nchan lets a browser subscribe to `GET /api/realtime?tenant=…&access_token=…`
 /// (EventSource cannot send headers, so the token rides in the query; nginx logs paths without queries).
 /// 204 when the token is valid and its holder an ACTIVE member of that tenant, and the channel nchan is about to
-/// open is exactly that tenant's; 401/403 otherwise (auth_request turns any other refusal into a 500, so a
+/// open is exactly that tenant's (with the member's own channel in `X-HubChat-Member-Channel`); 401/403 otherwise (auth_request turns any other refusal into a 500, so a
 /// malformed tenant id is a 403 too). Reached only through nginx's internal authorize location.
 struct GetRealtimeAuthorize: Route {
     static let method = "GET"
@@ -26,10 +26,14 @@ struct GetRealtimeAuthorize: Route {
             "authorization": token ?? "", "x-tenant-id": query["tenant"] ?? "",
         ], requestID: request.requestID)
         let caller = try context.caller(subscriber)
-        guard request.header("x-channel-id") == "tenant-" + caller.tenantID.uuidString.lowercased() else {
+        guard request.header("x-channel-id") == RealtimeChannel.tenant(caller.tenantID) else {
             throw AppError.forbidden("The channel does not belong to this tenant.")
         }
-        _ = try context.run(as: caller) { principal, _ in principal }
-        return Response(status: 204)
+        let principal = try context.run(as: caller) { principal, _ in principal }
+        // nginx subscribes the stream to this member channel as well (auth_request_set), so that deactivating the
+        // agent can end it (RealtimePublisher.endStreams).
+        var response = Response(status: 204)
+        response.headers.append(("X-HubChat-Member-Channel", RealtimeChannel.member(of: principal)))
+        return response
     }
 }
