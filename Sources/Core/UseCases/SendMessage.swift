@@ -31,9 +31,6 @@ public struct SendMessage {
     }
 
     public func run(_ principal: Principal, _ request: SendMessageRequest, idempotencyKey: String?) throws -> Outcome {
-        // First, before any row is claimed or locked: resolving a URL's host takes a network round trip (up to the
-        // resolver's timeout), which must not hold the conversation or the idempotency key.
-        try checkMediaURLs(request, tenant: principal.tenantID)
         if let key = idempotencyKey {
             let fingerprint = Hex.encode(Array(SHA256.hash(data: Array(request.canonical.utf8))))
             switch try store.claimIdempotencyKey(tenantID: principal.tenantID, scope: Self.idempotencyScope, key: key,
@@ -46,6 +43,10 @@ public struct SendMessage {
             case .claimed: break
             }
         }
+        // Before the conversation is locked: resolving a URL's host takes a network round trip (up to the resolver's
+        // timeout), which must not hold up the thread's inbound messages and other sends. (A claimed idempotency key
+        // holds up only a duplicate of this very request; a replay answers before any lookup.)
+        try checkMediaURLs(request, tenant: principal.tenantID)
         guard let conversation = try store.conversationForSend(tenantID: principal.tenantID, id: request.conversationID) else {
             throw AppError.notFound("Conversation")
         }
