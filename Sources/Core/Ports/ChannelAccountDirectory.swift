@@ -8,13 +8,17 @@ public struct ChannelAccount: Sendable, Equatable {
     public let channel: Channel
     public let externalAccountID: String
     public let credentials: ChannelCredentials
+    /// A deactivated account is still registered to its tenant: its webhooks are refused, never routed elsewhere.
+    public let isActive: Bool
 
-    public init(id: UUID?, tenantID: UUID, channel: Channel, externalAccountID: String, credentials: ChannelCredentials) {
+    public init(id: UUID?, tenantID: UUID, channel: Channel, externalAccountID: String, credentials: ChannelCredentials,
+                isActive: Bool = true) {
         self.id = id
         self.tenantID = tenantID
         self.channel = channel
         self.externalAccountID = externalAccountID
         self.credentials = credentials
+        self.isActive = isActive
     }
 }
 
@@ -36,7 +40,7 @@ public struct ChannelCredentials: Sendable, Equatable, Codable {
 
 /// Finds channel accounts by what a webhook names.
 public protocol ChannelAccountDirectory {
-    /// Active accounts of `channel` whose external ids are among `externalIDs`.
+    /// Registered accounts of `channel` whose external ids are among `externalIDs`, active or not.
     func accounts(channel: Channel, externalIDs: [String]) throws -> [ChannelAccount]
     /// Verify tokens configured for `channel` (for Meta's GET handshake, which names no account).
     func verifyTokens(channel: Channel) throws -> [String]

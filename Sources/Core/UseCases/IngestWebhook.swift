@@ -32,8 +32,9 @@ public struct IngestWebhook {
     public func line(body: [UInt8], signature: String?) throws -> Outcome {
         guard signature?.isEmpty == false else { throw Self.badSignature }
         let parsed = try LineWebhook.parse(body: body)
-        let account = try resolve(.line, [parsed.destination]).first
-        guard let account else { throw unknownAccount(.line, [parsed.destination]) }
+        guard let account = try resolve(.line, [parsed.destination])[parsed.destination] else {
+            throw unknownAccount(.line, [parsed.destination])
+        }
         guard let secret = account.credentials.signingSecret,
               LineWebhook.verifySignature(body: body, signature: signature, channelSecret: secret)
         else { throw Self.badSignature }
@@ -50,17 +51,14 @@ public struct IngestWebhook {
         let channel = Self.channel(ofObject: parsed.object) ?? path
         // Every entry's account, even one without an event HubChat records: the signature is checked first.
         let ids = parsed.accounts
-        let accounts = ids.isEmpty ? defaultAccounts[channel].map { [$0] } ?? [] : try resolve(channel, ids)
+        let byID = try resolve(channel, ids)
+        let accounts = ids.isEmpty ? defaultAccounts[channel].map { [$0] } ?? [] : Array(byID.values)
         guard !accounts.isEmpty else { throw unknownAccount(channel, ids) }
         let secrets = Set(accounts.compactMap(\.credentials.signingSecret))
         guard !secrets.isEmpty,
               secrets.allSatisfy({ MetaWebhook.verifySignature(body: body, header: signature, appSecret: $0) })
         else { throw Self.badSignature }
         if parsed.events.isEmpty { return Outcome(received: 0, stored: 0) }
-        var byID: [String: ChannelAccount] = [:]
-        for id in ids {
-            byID[id] = accounts.first { $0.externalAccountID == id } ?? defaultAccounts[channel]
-        }
         let unknown = ids.filter { byID[$0] == nil }
         if !unknown.isEmpty {
             logger.warning("webhook entries for unknown accounts skipped",
@@ -92,11 +90,20 @@ public struct IngestWebhook {
         }
     }
 
-    private func resolve(_ channel: Channel, _ ids: [String]) throws -> [ChannelAccount] {
-        let found = try directory.accounts(channel: channel, externalIDs: ids)
-        if found.count == ids.count { return found }
-        if let fallback = defaultAccounts[channel] { return found + [fallback] }
-        return found
+    /// The account each id routes to: its registered account while that is active; for an id no tenant has
+    /// registered, the single-tenant default account (env vars), if any. A deactivated account routes nowhere, so
+    /// a tenant that disconnected a page never has its customers' messages filed under the default tenant.
+    private func resolve(_ channel: Channel, _ ids: [String]) throws -> [String: ChannelAccount] {
+        let registered = try directory.accounts(channel: channel, externalIDs: ids)
+        var byID: [String: ChannelAccount] = [:]
+        for id in ids {
+            if let account = registered.first(where: { $0.externalAccountID == id }) {
+                if account.isActive { byID[id] = account }
+            } else if let fallback = defaultAccounts[channel] {
+                byID[id] = fallback
+            }
+        }
+        return byID
     }
 
     private func persist(_ records: [WebhookEventRecord], accounts: [String: ChannelAccount], channel: Channel) throws -> Outcome {

@@ -65,4 +65,42 @@ final class IngestWebhookTests: XCTestCase {
         let signed = "sha256=" + Hex.encode(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array("app-secret".utf8))))
         XCTAssertEqual(try ingest.meta(channel: .facebook, body: body, signature: signed).received, 0)
     }
+
+    /// The single-tenant default account answers for ids no tenant registered, never for another tenant's
+    /// deactivated account: that one's webhooks are refused, not filed under the default tenant.
+    func testTheDefaultAccountNeverTakesARegisteredButDeactivatedAccount() throws {
+        let secret = "app-secret"
+        let other = UUID(), fallbackTenant = UUID()
+        struct Registered: ChannelAccountDirectory {
+            let accounts: [ChannelAccount]
+            func accounts(channel: Channel, externalIDs: [String]) throws -> [ChannelAccount] {
+                accounts.filter { $0.channel == channel && externalIDs.contains($0.externalAccountID) }
+            }
+            func verifyTokens(channel: Channel) throws -> [String] { [] }
+        }
+        final class Kept: WebhookEventStore, @unchecked Sendable {
+            var tenants: [UUID] = []
+            func store(_ events: [IncomingWebhookEvent]) throws -> Int { tenants += events.map(\.tenantID); return events.count }
+        }
+        let credentials = ChannelCredentials(signingSecret: secret, accessToken: nil, verifyToken: nil)
+        let disconnected = ChannelAccount(id: UUID(), tenantID: other, channel: .facebook, externalAccountID: "333",
+                                          credentials: credentials, isActive: false)
+        let fallback = ChannelAccount(id: nil, tenantID: fallbackTenant, channel: .facebook, externalAccountID: "*",
+                                      credentials: credentials)
+        let kept = Kept()
+        let ingest = IngestWebhook(directory: Registered(accounts: [disconnected]), store: kept,
+                                   defaultAccounts: [.facebook: fallback], logger: Logger(label: "test"))
+        func delivery(page: String) -> (body: [UInt8], signature: String) {
+            let body = Array(#"{"object":"page","entry":[{"id":"\#(page)","time":1718000000000,"messaging":[{"sender":{"id":"9"},"recipient":{"id":"\#(page)"},"timestamp":1718000000000,"message":{"mid":"m_\#(page)","text":"hi"}}]}]}"#.utf8)
+            return (body, "sha256=" + Hex.encode(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array(secret.utf8)))))
+        }
+        let toDisconnected = delivery(page: "333")
+        XCTAssertThrowsError(try ingest.meta(channel: .facebook, body: toDisconnected.body, signature: toDisconnected.signature)) {
+            XCTAssertEqual(($0 as? AppError)?.status, 404)
+        }
+        XCTAssertEqual(kept.tenants, [])
+        let toUnregistered = delivery(page: "444")
+        XCTAssertEqual(try ingest.meta(channel: .facebook, body: toUnregistered.body, signature: toUnregistered.signature).stored, 1)
+        XCTAssertEqual(kept.tenants, [fallbackTenant])
+    }
 }
