@@ -65,3 +65,26 @@ func settleFailedJob(_ job: QueueJob, error: any Error, queue: any JobQueue, met
     log.warning(dead ? "\(kind) job dead-lettered after its last attempt" : "\(kind) job failed; will retry",
                 metadata: ["error": "\(error)", "attempt": "\(job.attempts)"])
 }
+
+/// Claims one job of `topic` and runs `body` on it: completed when it returns, settled (retried or dead-lettered)
+/// when it throws, except when the database is unavailable (the lane retries the cycle). The follow-up lanes'
+/// loop (images, comment text). Answers how many jobs it took.
+func runOneJob(topic: String, queue: PostgresJobQueue, lane: Lane, leaseSeconds: Int, metrics: WorkerMetrics, kind: String,
+               _ body: (QueueJob) throws -> Void) throws -> Int {
+    let jobs = try queue.claim(topic: topic, limit: 1, leaseSeconds: leaseSeconds, worker: lane.name)
+    for job in jobs {
+        var log = lane.logger
+        log[metadataKey: "queueJobId"] = "\(job.id)"
+        log[metadataKey: "tenantId"] = "\(job.tenantID)"
+        do {
+            try body(job)
+            try queue.complete(job)
+            metrics.jobFinished()
+        } catch let error as PostgresError where error.isUnavailable {
+            throw error
+        } catch {
+            try settleFailedJob(job, error: error, queue: queue, metrics: metrics, log: log, kind: kind)
+        }
+    }
+    return jobs.count
+}

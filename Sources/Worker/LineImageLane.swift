@@ -17,23 +17,10 @@ struct LineImageLane: Sendable {
             let attach = AttachInboundLineImage(inbox: PostgresInbox(connection: db), lineImages: store,
                                                 defaultAccount: config.defaultChannelAccounts[.line], realtime: realtime,
                                                 logger: lane.logger)
-            let jobs = try queue.claim(topic: AttachInboundLineImage.topic, limit: 1,
-                                       leaseSeconds: config.worker.outboxProcessingTimeoutSeconds, worker: lane.name)
-            for job in jobs {
-                var log = lane.logger
-                log[metadataKey: "queueJobId"] = "\(job.id)"
-                log[metadataKey: "tenantId"] = "\(job.tenantID)"
-                do {
-                    try attach(jobPayload: job.payload, finalAttempt: job.attempts >= job.maxAttempts)
-                    try queue.complete(job)
-                    metrics.jobFinished()
-                } catch let error as PostgresError where error.isUnavailable {
-                    throw error
-                } catch {
-                    try settleFailedJob(job, error: error, queue: queue, metrics: metrics, log: log, kind: "image")
-                }
+            return try runOneJob(topic: AttachInboundLineImage.topic, queue: queue, lane: lane,
+                                 leaseSeconds: config.worker.outboxProcessingTimeoutSeconds, metrics: metrics, kind: "image") { job in
+                try attach(jobPayload: job.payload, finalAttempt: job.attempts >= job.maxAttempts)
             }
-            return jobs.count
         }
     }
 }

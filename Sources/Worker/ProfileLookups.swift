@@ -74,11 +74,13 @@ final class ProfileLookups: Sendable {
     }
 }
 
-/// One profile lane: its own connection and HTTP client; drains the lookups, then sleeps until one is added.
+/// One profile lane: its own connection and HTTP client; drains the lookups, and the durable comment text jobs
+/// (AttachCommentText, a Graph call each), then sleeps until one is added or the poll interval passes.
 struct ProfileLane: Sendable {
     let config: HubChatConfig
     let lane: Lane
     let lookups: ProfileLookups
+    let metrics: WorkerMetrics
     let realtime: any RealtimePublisher & Sendable
 
     func run() {
@@ -92,13 +94,26 @@ struct ProfileLane: Sendable {
         lane.run { db in
             let process = ProcessInboundEvent(inbox: PostgresInbox(connection: db), profiles: profiles,
                                               realtime: realtime, logger: lane.logger)
-            // One lookup per cycle, so the lane's heartbeat (ticked every cycle) keeps going while lookups wait on
-            // the inbound lanes: a long burst would otherwise leave it silent long enough to fail /ready.
-            guard let lookup = lookups.next() else { return 0 }
+            // One lookup and one comment per cycle, so the lane's heartbeat (ticked every cycle) keeps going while
+            // they wait on the inbound lanes: a long burst would otherwise leave it silent long enough to fail /ready.
+            let comments = try attachCommentText(db, profiles: profiles)
+            guard let lookup = lookups.next() else { return comments }
             defer { lookups.finish(lookup) }
             lookups.yieldToInbound()
             try process.refreshProfile(lookup)
-            return 1
+            return comments + 1
+        }
+    }
+
+    /// Claims one comment text job and runs it; retried with backoff on failure, like the image jobs.
+    func attachCommentText(_ db: PostgresConnection, profiles: HTTPProviderProfiles) throws -> Int {
+        let attach = AttachCommentText(inbox: PostgresInbox(connection: db), profiles: profiles,
+                                       defaultAccount: config.defaultChannelAccounts[.facebook], realtime: realtime,
+                                       logger: lane.logger)
+        return try runOneJob(topic: AttachCommentText.topic, queue: PostgresJobQueue(connection: db), lane: lane,
+                             leaseSeconds: config.worker.outboxProcessingTimeoutSeconds, metrics: metrics,
+                             kind: "comment text") { job in
+            try attach(jobPayload: job.payload, finalAttempt: job.attempts >= job.maxAttempts)
         }
     }
 }

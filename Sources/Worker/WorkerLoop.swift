@@ -64,7 +64,7 @@ struct WorkerLoop {
         let lookups = ProfileLookups()
         for index in 0..<Self.profileLanes {
             let worker = ProfileLane(config: config, lane: lane(named: "profiles\(index)", wake: lookups.ready),
-                                     lookups: lookups, realtime: realtime)
+                                     lookups: lookups, metrics: metrics, realtime: realtime)
             finished.enter()
             Thread { worker.run(); finished.leave() }.start()
         }
@@ -133,6 +133,10 @@ struct WorkerLoop {
                                                conversationID: record.conversationID, messageID: record.messageID,
                                                leadID: record.leadID))
             }
+        case AttachCommentText.topic:
+            // The placeholder stays; the comment no longer reads as waiting for its text.
+            guard let commentID = payload?["commentId"]?.stringValue else { return }
+            _ = try PostgresInbox(connection: db).attachCommentText(tenantID: job.tenantID, commentID: commentID, text: nil)
         default:
             break
         }
@@ -286,7 +290,8 @@ struct WorkerLoop {
 }
 
 /// One inbound thread: its own connection and HTTP client; claims `webhook.received` jobs until there are none, then
-/// waits to be woken (or the poll interval). Profile lookups and LINE images are handed to lanes of their own.
+/// waits to be woken (or the poll interval). Profile and comment text lookups and LINE images are handed to lanes of
+/// their own.
 struct InboundLane: Sendable {
     let config: HubChatConfig
     let lane: Lane
@@ -319,6 +324,10 @@ struct InboundLane: Sendable {
                         try PostgresJobQueue(connection: db).enqueue([try request.job()])
                         wake.signal()
                     }
+                },
+                deferCommentText: { request in
+                    try PostgresJobQueue(connection: db).enqueue([try request.job()])
+                    lookups.ready.signal()
                 }, logger: lane.logger)
             let taken = try InboundProcessor(
                 queue: PostgresJobQueue(connection: db), process: process, batchSize: batchSize,

@@ -142,6 +142,43 @@ final class WebhookIngestTests: XCTestCase {
                                   [imageID]).first?["s"] ?? nil)
     }
 
+    /// A slow Graph API holds up nothing but the comment whose text it looks up: the comment is in at once with its
+    /// placeholder, another customer's LINE message right behind it too, and the text replaces the placeholder when
+    /// Graph answers again (the lookup is retried).
+    func testASlowGraphAPIHoldsUpOnlyTheCommentsText() throws {
+        let simulator = try TestStack.value("SIMULATOR_URL")
+        let page = try TestStack.value("FACEBOOK_PAGE_ID")
+        let secret = try TestStack.value("FACEBOOK_APP_SECRET")
+        defer { _ = try? CurlHTTPClient().send(HTTPRequest(method: "DELETE", url: simulator + "/__faults")) }
+        let commentID = "\(page)_\(Int.random(in: 1_000_000...9_999_999))"
+        _ = try CurlHTTPClient().send(HTTPRequest(method: "POST", url: simulator + "/__faults", headers: [("Content-Type", "application/json")],
+                                                  body: Array(#"{"pathPrefix":"/v25.0/\#(commentID)","delayMs":10000}"#.utf8)))
+        let comments = Array("""
+            {"object":"page","entry":[{"id":"\(page)","time":1795737925000,"changes":[
+              {"field":"feed","value":{"item":"comment","verb":"add","comment_id":"\(commentID)","post_id":"\(page)_111",
+               "from":{"id":"8\(Int.random(in: 100_000_000...999_999_999))","name":"Malee"},"created_time":1795737925}}]}]}
+            """.utf8)
+        XCTAssertEqual(try TestStack.http("POST", "/api/webhook/facebook", body: comments, headers: [
+            ("Content-Type", "application/json"), ("X-Hub-Signature-256", "sha256=" + Self.hmacHex(comments, secret: secret)),
+        ]).status, 200)
+        let writer = "U" + Self.hex(16)
+        let line = Self.lineBody(destination: lineDestination, events: [
+            Self.lineMessage(user: writer, id: "g1", message: #"{"id":"g1-\#(writer)","type":"text","text":"right behind"}"#),
+        ])
+        XCTAssertEqual(try postLINE(line, signature: Self.lineSignature(line, secret: lineSecret)).status, 200)
+        _ = try waitForConversation(thread: writer)
+        let comment = try waitForConversation(thread: commentID)
+        XCTAssertEqual(comment["last_message_preview"], "[Comment]")
+        XCTAssertEqual(try db.query("SELECT metadata->>'textStatus' AS s FROM messages WHERE provider_message_id = $1",
+                                    [commentID]).first?["s"], "pending")
+
+        _ = try CurlHTTPClient().send(HTTPRequest(method: "DELETE", url: simulator + "/__faults"))
+        let answered = try waitForConversation(thread: commentID, within: 20) { $0["last_message_preview"] != "[Comment]" }
+        XCTAssertEqual(answered["last_message_preview"], "Comment text of \(commentID)")
+        XCTAssertNil(try db.query("SELECT metadata->>'textStatus' AS s FROM messages WHERE provider_message_id = $1",
+                                  [commentID]).first?["s"] ?? nil)
+    }
+
     /// Fields no real delivery has, but a forged-looking or buggy one can: a NUL inside an id, an id too long for a
     /// unique index, a timestamp past any calendar. The batch is stored and its good events land; nothing answers 500.
     func testHostileIDsAndTimestampsAreStoredNotFailed() throws {
@@ -525,8 +562,10 @@ final class WebhookIngestTests: XCTestCase {
         XCTAssertEqual(comment["participant_display_name"], "Somchai")
         XCTAssertEqual(comment["last_message_preview"], "ขอราคาหน่อยครับ")
         // A comment webhook without text: the text comes from the Graph API (the simulator).
-        let textless = try waitForConversation(thread: commentID + "9")
+        let textless = try waitForConversation(thread: commentID + "9") { $0["last_message_preview"] != "[Comment]" }
         XCTAssertEqual(textless["last_message_preview"], "Comment text of \(commentID)9")
+        XCTAssertEqual(try db.query("SELECT content, metadata->>'textStatus' AS s FROM messages WHERE provider_message_id = $1",
+                                    [commentID + "9"]).first?["content"], "Comment text of \(commentID)9")
         usleep(300_000)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM leads WHERE tenant_id = $1 AND external_user_id = $2", [tenant, page]), 0,
                        "the page's own comment or echo became a lead")
@@ -628,9 +667,10 @@ final class WebhookIngestTests: XCTestCase {
         return try TestStack.http("POST", "/api/webhook/line", body: body, headers: headers)
     }
 
-    func waitForConversation(thread: String, until done: (PostgresRow) -> Bool = { _ in true }) throws -> PostgresRow {
+    func waitForConversation(thread: String, within seconds: Double = 10,
+                             until done: (PostgresRow) -> Bool = { _ in true }) throws -> PostgresRow {
         var found: PostgresRow?
-        _ = try TestStack.eventually(within: 10) {
+        _ = try TestStack.eventually(within: seconds) {
             found = try db.query("SELECT * FROM conversations WHERE channel_thread_id = $1", [thread]).first
             return found.map(done) ?? false
         }

@@ -55,6 +55,11 @@ public protocol InboxRecorder {
     /// Attaches a fetched LINE image (or the error that kept it) to its message while the message still waits for it
     /// (`mediaStatus: pending`). Nil when none does (unsent meanwhile, or attached before).
     func attachLineImage(tenantID: UUID, lineMessageID: String, media: InboundMedia) throws -> InboundRecord?
+    /// Whether a Facebook comment's message still waits for its text (`textStatus: pending`).
+    func commentTextPending(tenantID: UUID, commentID: String) throws -> Bool
+    /// Ends a comment's wait for its text: with `text`, the message says it (and the thread's preview, while the
+    /// comment is the newest message); with nil, the placeholder stays. Nil when no message waits.
+    func attachCommentText(tenantID: UUID, commentID: String, text: String?) throws -> InboundRecord?
 }
 
 /// A revision that arrived before its message, and the webhook event that carried it.

@@ -36,6 +36,21 @@ public struct NewQueueJob: Sendable, Equatable {
         self.sourceOutboxEventID = sourceOutboxEventID
         self.orderingSeq = orderingSeq
     }
+
+    /// A job whose payload is `request` as JSON (the follow-up jobs the worker hands itself: ids only).
+    public init(tenantID: UUID, topic: String, encoding request: some Encodable, idempotencyKey: String) throws {
+        self.init(tenantID: tenantID, topic: topic,
+                  payload: String(decoding: try JSONCoding.encoder.encode(request), as: UTF8.self), idempotencyKey: idempotencyKey)
+    }
+
+    /// A job payload read back as `T`; one that does not read is a job that can never succeed.
+    public static func decode<T: Decodable>(_ type: T.Type, payload: String, what: String) throws -> T {
+        do {
+            return try JSONCoding.decoder.decode(T.self, from: Data(payload.utf8))
+        } catch {
+            throw PermanentJobFailure("\(what) job payload is unreadable: \(error)")
+        }
+    }
 }
 
 /// The job queue (PostgreSQL by default; Redis Streams or Kafka could stand behind it).

@@ -23,9 +23,8 @@ public struct AttachInboundLineImage {
 
         /// The queue job for it: one per LINE message, however often its inbound event is processed.
         public func job() throws -> NewQueueJob {
-            NewQueueJob(tenantID: tenantId, topic: AttachInboundLineImage.topic,
-                        payload: String(decoding: try JSONCoding.encoder.encode(self), as: UTF8.self),
-                        idempotencyKey: "line-image:\(lineMessageId)")
+            try NewQueueJob(tenantID: tenantId, topic: AttachInboundLineImage.topic, encoding: self,
+                            idempotencyKey: "line-image:\(lineMessageId)")
         }
     }
 
@@ -54,12 +53,7 @@ public struct AttachInboundLineImage {
     /// to attach to (the message was unsent meanwhile, or this ran before): then nothing is downloaded either.
     @discardableResult
     public func callAsFunction(jobPayload: String, finalAttempt: Bool = true) throws -> Bool {
-        let request: Request
-        do {
-            request = try JSONCoding.decoder.decode(Request.self, from: Data(jobPayload.utf8))
-        } catch {
-            throw PermanentJobFailure("image job payload is unreadable: \(error)")
-        }
+        let request = try NewQueueJob.decode(Request.self, payload: jobPayload, what: "image")
         // An image the customer took back (or one attached before) is not fetched at all.
         guard try inbox.lineImagePending(tenantID: request.tenantId, lineMessageID: request.lineMessageId) else { return false }
         let token = try inbox.accessToken(tenantID: request.tenantId, channelAccountID: request.channelAccountId)

@@ -25,15 +25,20 @@ public struct ProcessInboundEvent {
     /// When set, a LINE image's message is recorded at once and its content fetched by a job handed over here
     /// (AttachInboundLineImage), instead of inline.
     let deferLineImage: ((AttachInboundLineImage.Request) throws -> Void)?
+    /// When set, a Facebook comment whose webhook left its text out is recorded at once (with its placeholder) and
+    /// the text looked up by a job handed over here (AttachCommentText), instead of inline.
+    let deferCommentText: ((AttachCommentText.Request) throws -> Void)?
     let logger: Logger
 
     public init(inbox: any InboxRecorder, profiles: (any ProviderProfiles)? = nil,
                 defaultAccounts: [Channel: ChannelAccount] = [:], profileTTLSeconds: Double = 86_400,
                 lineImages: StoreInboundLineImage? = nil, realtime: any RealtimePublisher = NoRealtimePublisher(),
                 deferProfileLookup: (@Sendable (ProfileLookup) -> Void)? = nil,
-                deferLineImage: ((AttachInboundLineImage.Request) throws -> Void)? = nil, logger: Logger) {
+                deferLineImage: ((AttachInboundLineImage.Request) throws -> Void)? = nil,
+                deferCommentText: ((AttachCommentText.Request) throws -> Void)? = nil, logger: Logger) {
         self.deferProfileLookup = deferProfileLookup
         self.deferLineImage = deferLineImage
+        self.deferCommentText = deferCommentText
         self.lineImages = lineImages
         self.realtime = realtime
         self.inbox = inbox
@@ -121,7 +126,14 @@ extension ProcessInboundEvent {
         guard var message = parts.first else { return .ignored("a message without parts") }
         let context = try inbox.lookupContext(event: event, externalUserID: message.externalUserID)
         let token = context.accessToken ?? defaultAccounts[message.channel]?.credentials.accessToken
-        fillCommentText(&message, event: event, token: token)
+        var commentText: AttachCommentText.Request?
+        if message.needsCommentTextLookup, deferCommentText != nil, let commentID = message.facebookCommentID {
+            message.metadata["textStatus"] = "pending"
+            commentText = AttachCommentText.Request(tenantId: event.tenantID, channelAccountId: event.channelAccountID,
+                                                    commentId: commentID)
+        } else {
+            fillCommentText(&message, event: event, token: token)
+        }
         var first: InboundRecord?
         var inserted: [InboundRecord] = []
         var images: [AttachInboundLineImage.Request] = []
@@ -146,6 +158,7 @@ extension ProcessInboundEvent {
         guard let first else { return .ignored("a message without parts") }
         // Before the job completes: a run cut short here hands the fetch over again (one job per LINE message).
         for image in images { try deferLineImage?(image) }
+        if let commentText { try deferCommentText?(commentText) }
         // Before dashboards hear of the message, so that what the customer took back is never shown.
         try applyHeldRevisions(for: message, tenantID: event.tenantID)
         for record in inserted {  // after the commit, and only for what is new

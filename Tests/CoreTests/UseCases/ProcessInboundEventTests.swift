@@ -28,6 +28,8 @@ final class ProcessInboundEventTests: XCTestCase {
             attached.append((lineMessageID, media))
             return InboundRecord(conversationID: UUID(), leadID: UUID(), messageID: UUID(), inserted: false)
         }
+        func commentTextPending(tenantID: UUID, commentID: String) throws -> Bool { false }
+        func attachCommentText(tenantID: UUID, commentID: String, text: String?) throws -> InboundRecord? { nil }
         var revisions: [InboundRevision] = []
         func recordRevision(_ revision: InboundRevision, event: StoredWebhookEvent) throws -> InboundRecord? {
             revisions.append(revision)

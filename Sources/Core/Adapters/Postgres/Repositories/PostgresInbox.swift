@@ -340,6 +340,44 @@ public struct PostgresInbox: InboxRecorder {
                              messageID: try row.decode("message_id"), inserted: false)
     }
 
+    static let commentTextPending = PreparedStatement("inbox_comment_text_pending", """
+        SELECT EXISTS (SELECT 1 FROM messages
+                        WHERE tenant_id = $1 AND channel = 'FACEBOOK' AND direction = 'INBOUND' AND provider_message_id = $2
+                          AND metadata->>'textStatus' = 'pending') AS pending
+        """)
+
+    public func commentTextPending(tenantID: UUID, commentID: String) throws -> Bool {
+        try connection.query(Self.commentTextPending, [tenantID, commentID]).first?.decode("pending") ?? false
+    }
+
+    /// The text (when there is one) and the metadata without `textStatus`, while the message waits; the preview
+    /// follows when the comment is still the thread's newest message.
+    static let attachCommentText = PreparedStatement("inbox_attach_comment_text", """
+        WITH attached AS (
+            UPDATE messages m
+               SET content = coalesce($3, m.content), metadata = m.metadata - 'textStatus'
+             WHERE m.tenant_id = $1 AND m.channel = 'FACEBOOK' AND m.direction = 'INBOUND' AND m.provider_message_id = $2
+               AND m.metadata->>'textStatus' = 'pending'
+            RETURNING m.id, m.conversation_id, m.created_at
+        ), previewed AS (
+            UPDATE conversations c
+               SET last_message_preview = left($3, 120)
+              FROM attached a
+             WHERE $3 IS NOT NULL AND c.tenant_id = $1 AND c.id = a.conversation_id
+               AND c.last_message_at = a.created_at AND c.last_message_direction = 'INBOUND'
+            RETURNING c.id
+        )
+        SELECT a.id AS message_id, a.conversation_id, c.lead_id
+          FROM attached a JOIN conversations c ON c.tenant_id = $1 AND c.id = a.conversation_id
+         LIMIT 1
+        """)
+
+    public func attachCommentText(tenantID: UUID, commentID: String, text: String?) throws -> InboundRecord? {
+        guard let row = try connection.query(Self.attachCommentText, [tenantID, commentID, text]).first else { return nil }
+        return InboundRecord(conversationID: try row.decode("conversation_id"), leadID: try row.decode("lead_id"),
+                             messageID: try row.decode("message_id"), inserted: false)
+    }
+
     public func markProcessed(event: StoredWebhookEvent, note: String?) throws {
         try connection.query(Self.markProcessed, [event.id, note])
     }
