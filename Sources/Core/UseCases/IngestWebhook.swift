@@ -2,9 +2,9 @@ import FoundationEssentials
 import Logging
 
 /// A provider's webhook delivery, from raw bytes to stored events: resolve the channel account
-/// the payload names, verify the signature with that account's secret over the raw body, and
-/// store every event of the batch (each once) with its outbox event in one transaction.
-/// Nothing is stored unless the signature holds.
+/// the payload names (skimmed, not parsed), verify the signature with that account's secret over the raw body,
+/// parse it, and store every event of the batch (each once) with its outbox event in one transaction.
+/// Nothing is parsed in full, and nothing stored, unless the signature holds.
 public struct IngestWebhook {
     public struct Outcome: Sendable, Equatable {
         /// Events in the delivery.
@@ -28,29 +28,50 @@ public struct IngestWebhook {
         self.logger = logger
     }
 
-    /// `POST /api/webhook/line`.
+    /// Above this size, a body whose account cannot be skimmed is refused without parsing it: until its signature
+    /// holds, nobody may make a responder parse megabytes.
+    static let unsignedParseLimit = 65_536
+
+    /// `POST /api/webhook/line`. The destination is skimmed, the signature checked with its account's secret, and
+    /// only then is the body parsed (and must name the same destination).
     public func line(body: [UInt8], signature: String?) throws -> Outcome {
         guard signature?.isEmpty == false else { throw Self.badSignature }
-        let parsed = try LineWebhook.parse(body: body)
-        guard let account = try resolve(.line, [parsed.destination])[parsed.destination] else {
-            throw unknownAccount(.line, [parsed.destination])
+        let named: String
+        if let skimmed = LineWebhook.skimDestination(body) {
+            named = skimmed
+        } else if body.count <= Self.unsignedParseLimit {
+            named = try LineWebhook.parse(body: body).destination  // a small body: parsing says what is wrong
+        } else {
+            throw LineWebhook.invalid("destination is missing or not a string.")
         }
+        guard let account = try resolve(.line, [named])[named] else { throw unknownAccount(.line, [named]) }
         guard let secret = account.credentials.signingSecret,
               LineWebhook.verifySignature(body: body, signature: signature, channelSecret: secret)
         else { throw Self.badSignature }
-        return try persist(parsed.events, accounts: [parsed.destination: account], channel: .line)
+        let parsed = try LineWebhook.parse(body: body)
+        // A body naming two destinations (a repeated key) must not be checked as one account's and filed as another's.
+        guard parsed.destination == named else { throw LineWebhook.invalid("destination is given more than once.") }
+        return try persist(parsed.events, accounts: [named: account], channel: .line)
     }
 
     /// `POST /api/webhook/facebook` and `/instagram`. Entries may name several pages of one
     /// app; the body must verify with the secret of every account it names.
     public func meta(channel path: Channel, body: [UInt8], signature: String?) throws -> Outcome {
         guard signature?.isEmpty == false else { throw Self.badSignature }
-        let parsed = try MetaWebhook.parse(body: body)
+        let named: (object: String, accounts: [String])
+        if let skimmed = MetaWebhook.skimAccounts(body) {
+            named = skimmed
+        } else if body.count <= Self.unsignedParseLimit {
+            let parsed = try MetaWebhook.parse(body: body)  // a small body: parsing says what is wrong
+            named = (parsed.object, parsed.accounts)
+        } else {
+            throw MetaWebhook.invalid("object or entry[].id is missing.")
+        }
         // The body's `object` says whose events these are: one Meta app often sends its Page and its Instagram
         // subscriptions to the same callback URL. Other objects stay with the path's channel.
-        let channel = Self.channel(ofObject: parsed.object) ?? path
+        let channel = Self.channel(ofObject: named.object) ?? path
         // Every entry's account, even one without an event HubChat records: the signature is checked first.
-        let ids = parsed.accounts
+        let ids = named.accounts
         let byID = try resolve(channel, ids)
         let accounts = ids.isEmpty ? defaultAccounts[channel].map { [$0] } ?? [] : Array(byID.values)
         guard !accounts.isEmpty else { throw unknownAccount(channel, ids) }
@@ -58,6 +79,10 @@ public struct IngestWebhook {
         guard !secrets.isEmpty,
               secrets.allSatisfy({ MetaWebhook.verifySignature(body: body, header: signature, appSecret: $0) })
         else { throw Self.badSignature }
+        let parsed = try MetaWebhook.parse(body: body)
+        guard parsed.object == named.object, parsed.accounts == ids else {
+            throw MetaWebhook.invalid("object or an entry id is given more than once.")
+        }
         if parsed.events.isEmpty { return Outcome(received: 0, stored: 0) }
         let unknown = ids.filter { byID[$0] == nil }
         if !unknown.isEmpty {

@@ -103,4 +103,43 @@ final class IngestWebhookTests: XCTestCase {
         XCTAssertEqual(try ingest.meta(channel: .facebook, body: toUnregistered.body, signature: toUnregistered.signature).stored, 1)
         XCTAssertEqual(kept.tenants, [fallbackTenant])
     }
+
+    /// The signature is checked before the body is parsed: a large unsigned body is refused as unsigned (401) even
+    /// when it would not parse, and a signed body that names two destinations is refused, not filed under the second.
+    func testTheSignatureIsCheckedBeforeTheBodyIsParsedAndMustCoverWhatIsFiled() throws {
+        let tenant = UUID()
+        struct Known: ChannelAccountDirectory {
+            let accounts: [ChannelAccount]
+            func accounts(channel: Channel, externalIDs: [String]) throws -> [ChannelAccount] {
+                accounts.filter { externalIDs.contains($0.externalAccountID) }
+            }
+            func verifyTokens(channel: Channel) throws -> [String] { [] }
+        }
+        final class Kept: WebhookEventStore, @unchecked Sendable {
+            var stored = 0
+            func store(_ events: [IncomingWebhookEvent]) throws -> Int { stored += events.count; return events.count }
+        }
+        let accounts = ["UA": "secret-a", "UB": "secret-b"].map {
+            ChannelAccount(id: UUID(), tenantID: tenant, channel: .line, externalAccountID: $0.key,
+                           credentials: ChannelCredentials(signingSecret: $0.value, accessToken: nil, verifyToken: nil))
+        }
+        let kept = Kept()
+        let ingest = IngestWebhook(directory: Known(accounts: accounts), store: kept, defaultAccounts: [:], logger: Logger(label: "test"))
+        func sign(_ body: [UInt8], _ secret: String) -> String {
+            Data(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array(secret.utf8)))).base64EncodedString()
+        }
+        let filler = String(repeating: #"{"type":"unfollow"},"#, count: 5_000)
+        // Well formed for a skim, not for the parser (an invalid escape deep inside): parsed, it would be a 400.
+        let broken = Array(#"{"destination":"UA","events":[\#(filler){"type":"bad \x escape"}]}"#.utf8)
+        XCTAssertGreaterThan(broken.count, IngestWebhook.unsignedParseLimit)
+        XCTAssertThrowsError(try ingest.line(body: broken, signature: "AAAA")) { XCTAssertEqual(($0 as? AppError)?.status, 401) }
+        XCTAssertThrowsError(try ingest.line(body: broken, signature: sign(broken, "secret-a"))) {
+            XCTAssertEqual(($0 as? AppError)?.status, 400, "signed, then parsed: malformed")
+        }
+        let twice = Array(#"{"destination":"UA","events":[{"type":"follow","webhookEventId":"e1","timestamp":1795737925000,"source":{"type":"user","userId":"U9"}}],"destination":"UB"}"#.utf8)
+        XCTAssertThrowsError(try ingest.line(body: twice, signature: sign(twice, "secret-a"))) {
+            XCTAssertEqual(($0 as? AppError)?.status, 400)
+        }
+        XCTAssertEqual(kept.stored, 0)
+    }
 }

@@ -19,6 +19,16 @@ public enum LineWebhook {
     /// Splits a webhook body into one record per event. An empty `events` array is valid (the
     /// console's verify ping). Throws `AppError` 400 `invalid_payload` for malformed JSON, a
     /// non-object, a missing `destination`, a missing or non-array `events`, or a non-object event.
+    /// The bot's user id the delivery names, read by skimming (JSONSkim) rather than parsing: what the signature is
+    /// checked against before the body is trusted. Nil when the body has no such member where expected.
+    static func skimDestination(_ body: [UInt8]) -> String? {
+        guard let root = JSONSkim.members(body, in: body.indices),
+              let value = JSONSkim.member("destination", of: root),
+              let parsed = try? JSONValue.parse(Array(body[value]))
+        else { return nil }
+        return WebhookSupport.text(parsed)
+    }
+
     public static func parse(body: [UInt8]) throws -> (destination: String, events: [WebhookEventRecord]) {
         // Each event is stored as LINE sent it: its bytes, not a re-serialisation of the parsed value.
         let (root, spans) = try WebhookSupport.rootObject(body, spansOf: "events", invalid: invalid)

@@ -54,6 +54,25 @@ public enum MetaWebhook {
     /// `standbyKey`; a later `messaging` copy of the same `mid` collapses onto them.
     /// Throws `AppError` 400 `invalid_payload` for malformed JSON, a missing `object` or `entry`
     /// array, an entry without an id, or items that are not objects.
+    /// The `object` and the entry ids a delivery names, read by skimming (JSONSkim) rather than parsing: whose
+    /// secrets the signature is checked against before the body is trusted. Nil when the body is not shaped so.
+    static func skimAccounts(_ body: [UInt8]) -> (object: String, accounts: [String])? {
+        guard let root = JSONSkim.members(body, in: body.indices),
+              let objectRange = JSONSkim.member("object", of: root),
+              let object = (try? JSONValue.parse(Array(body[objectRange]))).flatMap(WebhookSupport.text),
+              let entryRange = JSONSkim.member("entry", of: root),
+              let entries = JSONSkim.elements(body, in: entryRange)
+        else { return nil }
+        var accounts: Set<String> = []
+        for entry in entries {
+            guard let members = JSONSkim.members(body, in: entry), let idRange = JSONSkim.member("id", of: members),
+                  let id = (try? JSONValue.parse(Array(body[idRange])))?.idString, !id.isEmpty
+            else { return nil }
+            accounts.insert(id)
+        }
+        return (object, accounts.sorted())
+    }
+
     public static func parse(body: [UInt8]) throws -> Batch {
         let root = try WebhookSupport.rootObject(body, invalid: invalid)
         guard let object = WebhookSupport.text(root["object"]) else { throw invalid("object is missing or not a string.") }
