@@ -179,6 +179,41 @@ final class WebhookIngestTests: XCTestCase {
                                   [commentID]).first?["s"] ?? nil)
     }
 
+    /// A customer who leaves (unfollow, i.e. a block) is logged on the lead they have, without moving its last
+    /// contact; one HubChat never heard from makes no lead at all.
+    func testAnUnfollowMakesNoLeadAndMovesNoLastContact() throws {
+        let (stranger, customer) = ("U" + Self.hex(16), "U" + Self.hex(16))
+        func unfollow(_ user: String, at ms: Int) -> String {
+            #"{"type":"unfollow","webhookEventId":"uf\#(ms)-\#(user)","timestamp":\#(ms),"source":{"type":"user","userId":"\#(user)"},"mode":"active","deliveryContext":{"isRedelivery":false}}"#
+        }
+        let first = Self.lineBody(destination: lineDestination, events: [
+            Self.lineMessage(user: customer, id: "hi", message: #"{"id":"hi-\#(customer)","type":"text","text":"hello"}"#),
+        ])
+        XCTAssertEqual(try postLINE(first, signature: Self.lineSignature(first, secret: lineSecret)).status, 200)
+        _ = try waitForConversation(thread: customer)
+        let contactBefore: Date = try db.query("SELECT last_contact_at FROM leads WHERE external_user_id = $1", [customer])
+            .first!.decode("last_contact_at")
+
+        let later = 1_795_737_925_000 + 3_600_000
+        let leaving = Self.lineBody(destination: lineDestination, events: [unfollow(stranger, at: later), unfollow(customer, at: later)])
+        XCTAssertEqual(try postLINE(leaving, signature: Self.lineSignature(leaving, secret: lineSecret)).status, 200)
+        XCTAssertTrue(TestStack.eventually(within: 10) {
+            (try? self.count("""
+                SELECT count(*) AS n FROM activity_logs a JOIN leads l ON l.id = a.lead_id
+                 WHERE l.external_user_id = $1 AND a.type = 'UNFOLLOW'
+                """, [customer])) == 1
+        }, "the customer's unfollow is logged on their lead")
+        XCTAssertTrue(TestStack.eventually(within: 5) {
+            (try? self.count("SELECT count(*) AS n FROM webhook_events WHERE provider_event_id = $1 AND processed_at IS NOT NULL",
+                             ["uf\(later)-\(stranger)"])) == 1
+        })
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM leads WHERE external_user_id = $1", [stranger]), 0,
+                       "a stranger's unfollow made a lead")
+        let contactAfter: Date = try db.query("SELECT last_contact_at FROM leads WHERE external_user_id = $1", [customer])
+            .first!.decode("last_contact_at")
+        XCTAssertEqual(contactAfter, contactBefore, "leaving is no contact")
+    }
+
     /// Fields no real delivery has, but a forged-looking or buggy one can: a NUL inside an id, an id too long for a
     /// unique index, a timestamp past any calendar. The batch is stored and its good events land; nothing answers 500.
     func testHostileIDsAndTimestampsAreStoredNotFailed() throws {
