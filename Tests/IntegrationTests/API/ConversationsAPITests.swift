@@ -200,4 +200,25 @@ final class ConversationsAPITests: XCTestCase {
         let again = try f.call("GET", "/api/conversations/\(f.conversations[0])/messages", as: "sales")
         XCTAssertEqual(again.data.first?["mediaUrl"] as? String, renewed)
     }
+
+    /// A customer's file names itself only in the provider's payload (LINE's fileName and fileSize): the thread
+    /// shows that name and size.
+    func testACustomersFileShowsTheNameAndSizeTheProviderGave() throws {
+        let f = try APIFixture.make(leadCount: 1, messageCount: 0)
+        let db = try TestStack.connection()
+        try db.query("""
+            INSERT INTO messages (tenant_id, conversation_id, channel, direction, sender_type, message_type, content,
+                                  delivery_status, metadata)
+            VALUES ($1, $2, 'LINE', 'INBOUND', 'CUSTOMER', 'FILE', '[File] ใบเสนอราคา.pdf', 'RECEIVED',
+                    '{"fileName":"ใบเสนอราคา.pdf","fileSize":"20480"}'),
+                   ($1, $2, 'LINE', 'INBOUND', 'CUSTOMER', 'FILE', '[File]', 'RECEIVED', '{"fileSize":"12e99"}')
+            """, [f.tenantID, f.conversations[0]])
+        let thread = try f.call("GET", "/api/conversations/\(f.conversations[0])/messages", as: "sales")
+        XCTAssertEqual(thread.status, 200, thread.text)
+        let named = try XCTUnwrap(thread.data.first { $0["content"] as? String != "[File]" })
+        XCTAssertEqual(named["fileName"] as? String, "ใบเสนอราคา.pdf")
+        XCTAssertEqual(named["fileSizeBytes"] as? Int, 20_480)
+        let odd = try XCTUnwrap(thread.data.first { $0["content"] as? String == "[File]" })
+        XCTAssertTrue(odd["fileSizeBytes"] is NSNull, "a size that is no count is left out, not a failure")
+    }
 }
