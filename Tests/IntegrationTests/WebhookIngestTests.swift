@@ -214,6 +214,29 @@ final class WebhookIngestTests: XCTestCase {
         XCTAssertEqual(contactAfter, contactBefore, "leaving is no contact")
     }
 
+    /// A delivery held up by a lock is answered 503 inside LINE's 2 s (HUBCHAT_WEBHOOK_STATEMENT_TIMEOUT_MS, 1.5 s),
+    /// not after the REST pool's 5 s, and LINE's redelivery then goes through.
+    func testAWebhookHeldUpByALockAnswersBusyWithinLinesTimeout() throws {
+        let holder = try TestStack.connection()
+        let tenant: UUID = try holder.query("SELECT tenant_id FROM channel_accounts WHERE channel = 'LINE' AND external_account_id = $1",
+                                            [lineDestination]).first!.decode("tenant_id")
+        let user = "U" + Self.hex(16)
+        let body = Self.lineBody(destination: lineDestination, events: [
+            Self.lineMessage(user: user, id: "lk", message: #"{"id":"lk-\#(user)","type":"text","text":"held up"}"#),
+        ])
+        try holder.query("BEGIN")
+        try holder.query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE", [tenant])
+        let started = Date()
+        let busy = try postLINE(body, signature: Self.lineSignature(body, secret: lineSecret))
+        let waited = Date().timeIntervalSince(started)
+        try holder.query("ROLLBACK")
+        XCTAssertEqual(busy.status, 503, busy.text)
+        XCTAssertEqual((try TestStack.json(busy)["error"] as? [String: Any])?["code"] as? String, "database_busy")
+        XCTAssertLessThan(waited, 4, "the webhook pool waited out the REST pool's statement timeout")
+        XCTAssertEqual(try postLINE(body, signature: Self.lineSignature(body, secret: lineSecret)).status, 200)
+        _ = try waitForConversation(thread: user)
+    }
+
     /// Fields no real delivery has, but a forged-looking or buggy one can: a NUL inside an id, an id too long for a
     /// unique index, a timestamp past any calendar. The batch is stored and its good events land; nothing answers 500.
     func testHostileIDsAndTimestampsAreStoredNotFailed() throws {

@@ -7,6 +7,9 @@ public struct HubChatConfig: Sendable {
     public struct Database: Sendable {
         public var url: String
         public var statementTimeoutMilliseconds: Int
+        /// The webhook pool's: a provider waits only so long (LINE 2 s) before it counts a delivery as failed, and a
+        /// responder held past that serves nobody.
+        public var webhookStatementTimeoutMilliseconds: Int
         public var idleInTransactionTimeoutMilliseconds: Int
     }
 
@@ -128,6 +131,8 @@ public struct HubChatConfig: Sendable {
         database = Database(
             url: try env.required("DATABASE_URL"),
             statementTimeoutMilliseconds: try env.int("HUBCHAT_DB_STATEMENT_TIMEOUT_MS", default: 5_000, range: 100...600_000),
+            webhookStatementTimeoutMilliseconds: try env.int(
+                "HUBCHAT_WEBHOOK_STATEMENT_TIMEOUT_MS", default: 1_500, range: 100...600_000),
             idleInTransactionTimeoutMilliseconds: try env.int(
                 "HUBCHAT_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", default: 10_000, range: 100...600_000))
         responders = Responders(

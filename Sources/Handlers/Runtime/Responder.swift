@@ -26,7 +26,8 @@ struct Responder {
         // the REST pool scopes each transaction to the caller's tenant.
         self.databaseProvider = DatabaseProvider(settings: .init(
             url: config.database.url, applicationName: "hubchat-fcgi-\(group.rawValue)",
-            statementTimeoutMilliseconds: config.database.statementTimeoutMilliseconds,
+            statementTimeoutMilliseconds: group == .webhooks
+                ? config.database.webhookStatementTimeoutMilliseconds : config.database.statementTimeoutMilliseconds,
             idleInTransactionTimeoutMilliseconds: config.database.idleInTransactionTimeoutMilliseconds,
             systemScope: group == .webhooks))
         self.channelAccountCache = ChannelAccountCache(ttlSeconds: Double(config.responders.channelAccountCacheSeconds))
