@@ -151,7 +151,7 @@ public struct InboundMessage: Sendable, Equatable {
         self.mediaURL = mediaURL
         self.lineContentMessageID = lineContentMessageID
         self.occurredAt = occurredAt
-        self.senderDisplayName = senderDisplayName
+        self.senderDisplayName = ProviderProfile.boundedName(senderDisplayName)
         self.senderProfileImageURL = senderProfileImageURL
         self.replyToken = replyToken
         self.threadType = threadType

@@ -4,8 +4,19 @@ public struct ProviderProfile: Sendable, Equatable {
     public let pictureURL: String?
 
     public init(displayName: String?, pictureURL: String?) {
-        self.displayName = displayName
+        self.displayName = Self.boundedName(displayName)
         self.pictureURL = pictureURL
+    }
+
+    /// The longest name kept, in characters: providers' own limits are far below it (LINE 20, Facebook about 50), so
+    /// only a forged or broken payload reaches it, and the inbox's lists stay readable.
+    public static let maxNameCharacters = 100
+
+    /// A name as the inbox keeps it: at most `maxNameCharacters` characters, cut between characters (never inside
+    /// an emoji or a Thai cluster).
+    public static func boundedName(_ name: String?) -> String? {
+        guard let name, name.count > maxNameCharacters else { return name }
+        return String(name.prefix(maxNameCharacters))
     }
 }
 

@@ -339,6 +339,17 @@ final class MetaWebhookTests: XCTestCase {
         XCTAssertEqual(m.occurredAt, Date(timeIntervalSince1970: 1_718_000_100), "falls back to the entry time")
     }
 
+    /// A name no provider would send (a forged or broken payload) is cut to 100 characters, between characters.
+    func testAnOverlongCommenterNameIsCutBetweenCharacters() throws {
+        let name = String(repeating: "ก่", count: 99) + "👨‍👩‍👧‍👦" + String(repeating: "x", count: 200_000)
+        let event = #"{"field":"feed","value":{"item":"comment","verb":"add","comment_id":"1_2","post_id":"1_3","from":{"id":"5","name":"\#(name)"},"message":"hi","created_time":1718000090}}"#
+        guard case .message(let m) = try MetaWebhook.normalize(eventJSON: event, channel: .facebook, accountExternalID: "1") else {
+            return XCTFail("the comment was not recorded")
+        }
+        XCTAssertEqual(m.senderDisplayName, String(repeating: "ก่", count: 99) + "👨‍👩‍👧‍👦")
+        XCTAssertEqual(ProviderProfile(displayName: name, pictureURL: nil).displayName?.count, 100)
+    }
+
     func testACommentWithoutItsAuthorIsKeyedByTheComment() throws {
         let event = #"{"field":"feed","value":{"item":"comment","verb":"add","comment_id":"1_2","post_id":"1_3","message":"price?","created_time":1718000090}}"#
         guard case .message(let m) = try MetaWebhook.normalize(eventJSON: event, channel: .facebook, accountExternalID: "1") else {
