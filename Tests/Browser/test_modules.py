@@ -48,6 +48,16 @@ def test_avatar_fallback_chain_takes_https_images_only(page):
     assert avatars[6] == {"kind": "placeholder"}
 
 
+def test_a_group_chat_message_names_its_member(page):
+    labels = run(page, """
+        const { memberLabel } = await import('/js/names.js');
+        return [memberLabel({ senderName: 'Somchai', senderExternalId: 'U4af4980629a1b2c3d4e5f6a7b8c9d0e1' }),
+                memberLabel({ senderName: null, senderExternalId: 'U4af4980629a1b2c3d4e5f6a7b8c9d0e1' }),
+                memberLabel({ senderName: null, senderExternalId: null })];
+    """)
+    assert labels == ["Somchai", "Member U4af4…d0e1", None]
+
+
 def test_grouping_per_lead_and_platform(page):
     groups = run(page, """
         const { groupConversations } = await import('/js/names.js');

@@ -201,3 +201,10 @@ export function reconcileFirstPage(held, fresh, hasMore) {
   const older = held.filter((row) => !freshIds.has(row.id) && newerFirst(row, oldest) > 0);
   return mergeRows(older, fresh);
 }
+
+/** In a LINE group or room chat, who wrote it: the member's name when known, else a short form of their LINE id. */
+export function memberLabel(message) {
+  if (message.senderName) return message.senderName;
+  const id = message.senderExternalId;
+  return id ? `Member ${id.length > 9 ? `${id.slice(0, 5)}…${id.slice(-4)}` : id}` : null;
+}

@@ -4,7 +4,7 @@
 
 import { h, $, clear, setStatus } from "./dom.js";
 import { dayKey, dayLabel, fullLabel, timeLabel } from "./format.js";
-import { isDisplayableMediaUrl } from "./names.js";
+import { isDisplayableMediaUrl, memberLabel } from "./names.js";
 import { formatBytes } from "./rules.js";
 
 const PAGE_SIZE = 50;
@@ -213,7 +213,7 @@ export class Thread {
     const outbound = message.direction === "OUTBOUND";
     const sender = outbound
       ? (message.senderType === "SYSTEM" ? "System" : (this.agentName(message.senderAgentId) || "Agent"))
-      : "Customer";
+      : memberLabel(message) || "Customer";
     return h("article", {
       class: `message ${outbound ? "outbound" : "inbound"}`,
       dataset: { messageId: message.id, status: message.deliveryStatus, type: message.messageType },

@@ -171,6 +171,10 @@ public struct Message: Encodable, Sendable, Equatable {
     public var mediaStatus: String?
     /// The customer changed it after sending: UNSENT (what it said is gone) or EDITED (it says the new text).
     public var revision: String?
+    /// In a LINE group or room chat (one customer, many people): which member wrote it, by LINE user id, and their
+    /// name when the tenant knows that user.
+    public var senderExternalId: String?
+    public var senderName: String?
     public let sentAt: Date?
     public let createdAt: Date
     public let sortKey: PageCursor
@@ -207,7 +211,7 @@ public struct Message: Encodable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, conversationId, channel, direction, senderType, senderAgentId, messageType, content, mediaUrl,
              previewUrl, mimeType, fileName, fileSizeBytes, width, height, deliveryStatus, providerMessageId,
-             errorCode, errorReason, mediaStatus, revision, sentAt, createdAt
+             errorCode, errorReason, mediaStatus, revision, senderExternalId, senderName, sentAt, createdAt
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -233,6 +237,8 @@ public struct Message: Encodable, Sendable, Equatable {
         try c.encode(errorReason, forKey: .errorReason)
         try c.encode(mediaStatus, forKey: .mediaStatus)
         try c.encode(revision, forKey: .revision)
+        try c.encode(senderExternalId, forKey: .senderExternalId)
+        try c.encode(senderName, forKey: .senderName)
         try c.encode(sentAt, forKey: .sentAt)
         try c.encode(createdAt, forKey: .createdAt)
     }

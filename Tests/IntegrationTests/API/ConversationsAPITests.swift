@@ -221,4 +221,32 @@ final class ConversationsAPITests: XCTestCase {
         let odd = try XCTUnwrap(thread.data.first { $0["content"] as? String == "[File]" })
         XCTAssertTrue(odd["fileSizeBytes"] is NSNull, "a size that is no count is left out, not a failure")
     }
+
+    /// In a LINE group chat each message says which member wrote it, and their name when the tenant knows them.
+    func testAGroupChatMessageSaysWhichMemberWroteIt() throws {
+        let f = try APIFixture.make(leadCount: 1, messageCount: 0)
+        let db = try TestStack.connection()
+        let (known, stranger) = ("U" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
+                                 "U" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased())
+        let contact: UUID = try db.query("INSERT INTO contacts (tenant_id, display_name) VALUES ($1, 'Somchai') RETURNING id",
+                                         [f.tenantID]).first!.decode("id")
+        try db.query("""
+            INSERT INTO contact_identities (tenant_id, contact_id, channel, external_user_id, display_name)
+            VALUES ($1, $2, 'LINE', $3, 'Somchai K.')
+            """, [f.tenantID, contact, known])
+        for (who, text) in [(known, "from a known member"), (stranger, "from a stranger")] {
+            try db.query("""
+                INSERT INTO messages (tenant_id, conversation_id, channel, direction, sender_type, content, delivery_status, metadata)
+                VALUES ($1, $2, 'LINE', 'INBOUND', 'CUSTOMER', $3, 'RECEIVED',
+                        jsonb_build_object('sourceType', 'group', 'senderUserId', $4::text))
+                """, [f.tenantID, f.conversations[0], text, who])
+        }
+        let thread = try f.call("GET", "/api/conversations/\(f.conversations[0])/messages", as: "sales")
+        XCTAssertEqual(thread.status, 200, thread.text)
+        let byText = Dictionary(uniqueKeysWithValues: thread.data.map { ($0["content"] as? String ?? "", $0) })
+        XCTAssertEqual(byText["from a known member"]?["senderName"] as? String, "Somchai K.")
+        XCTAssertEqual(byText["from a known member"]?["senderExternalId"] as? String, known)
+        XCTAssertTrue(byText["from a stranger"]?["senderName"] is NSNull)
+        XCTAssertEqual(byText["from a stranger"]?["senderExternalId"] as? String, stranger)
+    }
 }

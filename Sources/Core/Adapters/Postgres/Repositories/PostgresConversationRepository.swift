@@ -56,6 +56,10 @@ public struct PostgresConversationRepository: ConversationRepository {
                    CASE WHEN m.metadata ? 'mediaStatus' THEN 'PENDING' WHEN m.metadata ? 'mediaError' THEN 'FAILED'
                    END AS media_status,
                    CASE WHEN m.metadata ? 'unsent' THEN 'UNSENT' WHEN m.metadata ? 'edited' THEN 'EDITED' END AS revision,
+                   m.metadata->>'senderUserId' AS sender_external_id,
+                   (SELECT i.display_name FROM contact_identities i
+                     WHERE i.tenant_id = m.tenant_id AND i.channel = m.channel
+                       AND i.external_user_id = m.metadata->>'senderUserId') AS sender_name,
                    m.created_at, \(PostgresKeyset.sortKeyColumn("m.created_at"))
               FROM messages m
              WHERE m.tenant_id = $1 AND m.conversation_id = $2
@@ -126,6 +130,8 @@ public struct PostgresConversationRepository: ConversationRepository {
             sortKey: try PostgresKeyset.cursor(row))
         message.mediaStatus = row["media_status"] ?? nil
         message.revision = row["revision"] ?? nil
+        message.senderExternalId = row["sender_external_id"] ?? nil
+        message.senderName = row["sender_name"] ?? nil
         return message
     }
 }
