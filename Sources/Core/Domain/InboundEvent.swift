@@ -191,6 +191,10 @@ public struct InboundRevision: Sendable, Equatable {
 }
 
 public struct InboundActivity: Sendable, Equatable {
+    /// Kinds that say the customer left (blocked the account, removed the bot, left the group): logged on the lead
+    /// they have, never making one (schema/0018).
+    public static let departures: Set<String> = ["UNFOLLOW", "LEAVE", "MEMBER_LEFT"]
+
     public var channel: Channel
     /// LINE userId; for join/leave (the bot entering a group) the groupId or roomId.
     public var externalUserID: String

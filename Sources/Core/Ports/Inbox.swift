@@ -33,7 +33,9 @@ public protocol InboxRecorder {
     /// and the conversations' snapshots, and name the lead if nobody has; the fetch time is recorded. True when an
     /// identity was found.
     func updateProfile(event: StoredWebhookEvent, externalUserID: String, profile: ProviderProfile) throws -> Bool
-    func recordActivity(_ activity: InboundActivity, event: StoredWebhookEvent) throws
+    /// Logs the activity on the customer's lead (a departure makes no lead); answers the lead, if any.
+    @discardableResult
+    func recordActivity(_ activity: InboundActivity, event: StoredWebhookEvent) throws -> UUID?
     /// Applies a revision: an unsent message loses what it said (content, media, raw payload), an edited one says
     /// its new text; the conversation's preview follows when it was the latest; one activity on the lead; the event
     /// is marked processed. Nil when no message of that id changed now (unknown, already unsent, or the same text:

@@ -99,7 +99,8 @@ public struct ProcessInboundEvent {
         case .messages(let parts):
             return try record(parts, event: event, whenRecorded: whenRecorded)
         case .activity(let activity):
-            try inbox.recordActivity(activity, event: event)
+            let leadID = try inbox.recordActivity(activity, event: event)
+            try lookUpProfile(after: activity, leadID: leadID, event: event)
             return .activity
         case .revised(let revision):
             guard let record = try inbox.recordRevision(revision, event: event) else {
@@ -215,51 +216,81 @@ extension ProcessInboundEvent {
         }
     }
 
-    /// A profile lookup a recorded message calls for: the payload lacks the sender's name or picture, and the
-    /// cached profile is missing or older than the TTL.
+    /// A profile lookup a recorded message or activity calls for: the payload lacks the customer's name or picture,
+    /// and the cached profile is missing or older than the TTL.
     public struct ProfileLookup: Sendable, Equatable {
-        public let message: InboundMessage
+        public let channel: Channel
+        public let externalUserID: String
+        /// What the payload said already (a comment's from.name is current): only what it lacks is looked up.
+        public let payloadHasName: Bool
+        public let payloadHasPicture: Bool
         public let event: StoredWebhookEvent
         public let token: String
-        public let record: InboundRecord
+        /// Whom dashboards hear about: the conversation when a message brought the lookup, else the lead.
+        public let conversationID: UUID?
+        public let leadID: UUID?
 
         /// One pending lookup per customer is enough.
-        public var customerKey: String { "\(event.tenantID)/\(message.channel.rawValue)/\(message.externalUserID)" }
+        public var customerKey: String { "\(event.tenantID)/\(channel.rawValue)/\(externalUserID)" }
     }
 
     func profileLookup(for message: InboundMessage, event: StoredWebhookEvent, context: InboundLookupContext,
                        token: String?, record: InboundRecord) -> ProfileLookup? {
-        guard profiles != nil, let token, !message.senderIsHidden else { return nil }
+        guard !message.senderIsHidden else { return nil }
         // A commenter's id is not a Messenger PSID: the Graph API answers no profile for it with a Page token, so
         // the comment's own from.name is all there is.
         if message.threadType == "FACEBOOK_COMMENT" { return nil }
-        // What the payload says (a comment's from.name) is current: only what it lacks is looked up.
-        if !(message.senderDisplayName ?? "").isEmpty && !(message.senderProfileImageURL ?? "").isEmpty { return nil }
-        if let fetched = context.profileFetchedAt, Date().timeIntervalSince(fetched) < profileTTLSeconds { return nil }
-        return ProfileLookup(message: message, event: event, token: token, record: record)
+        return profileLookup(channel: message.channel, externalUserID: message.externalUserID,
+                             payloadHasName: !(message.senderDisplayName ?? "").isEmpty,
+                             payloadHasPicture: !(message.senderProfileImageURL ?? "").isEmpty, event: event,
+                             context: context, token: token, conversationID: record.conversationID, leadID: record.leadID)
     }
 
-    /// Best effort, never fatal: the sender's name and picture from the provider (only HTTPS pictures are kept);
-    /// a new non-empty one updates identity, contact and conversation, and dashboards hear of it.
+    func profileLookup(channel: Channel, externalUserID: String, payloadHasName: Bool, payloadHasPicture: Bool,
+                       event: StoredWebhookEvent, context: InboundLookupContext, token: String?, conversationID: UUID?,
+                       leadID: UUID?) -> ProfileLookup? {
+        guard profiles != nil, let token, !(payloadHasName && payloadHasPicture) else { return nil }
+        if let fetched = context.profileFetchedAt, Date().timeIntervalSince(fetched) < profileTTLSeconds { return nil }
+        return ProfileLookup(channel: channel, externalUserID: externalUserID, payloadHasName: payloadHasName,
+                             payloadHasPicture: payloadHasPicture, event: event, token: token,
+                             conversationID: conversationID, leadID: leadID)
+    }
+
+    /// Who followed, pressed a button or added the bot to a group is a customer with a lead, often before any
+    /// message: their name and picture are looked up as for a message's sender. Departures are not (the customer
+    /// blocked the account or it left the group: the profile API answers nothing, and the lead is theirs already).
+    func lookUpProfile(after activity: InboundActivity, leadID: UUID?, event: StoredWebhookEvent) throws {
+        guard profiles != nil, let leadID, !InboundActivity.departures.contains(activity.kind) else { return }
+        let context = try inbox.lookupContext(event: event, externalUserID: activity.externalUserID)
+        guard let lookup = profileLookup(
+            channel: activity.channel, externalUserID: activity.externalUserID, payloadHasName: false,
+            payloadHasPicture: false, event: event, context: context,
+            token: context.accessToken ?? defaultAccounts[activity.channel]?.credentials.accessToken,
+            conversationID: nil, leadID: leadID)
+        else { return }
+        if let deferProfileLookup { deferProfileLookup(lookup) } else { try refreshProfile(lookup) }
+    }
+
+    /// Best effort, never fatal: the customer's name and picture from the provider (only HTTPS pictures are kept);
+    /// a new non-empty one updates identity, contact, lead and conversations, and dashboards hear of it.
     public func refreshProfile(_ lookup: ProfileLookup) throws {
         guard let profiles else { return }
-        let message = lookup.message
         let fetched: ProviderProfile
         do {
-            fetched = try profiles.profile(channel: message.channel, externalUserID: message.externalUserID,
+            fetched = try profiles.profile(channel: lookup.channel, externalUserID: lookup.externalUserID,
                                            accessToken: lookup.token)
         } catch {
             logger.warning("profile lookup failed; continuing without it",
                            metadata: ["error": "\(error)", "tenantId": "\(lookup.event.tenantID)"])
             return
         }
-        let hasName = !(message.senderDisplayName ?? "").isEmpty
-        let hasPicture = !(message.senderProfileImageURL ?? "").isEmpty
         let picture = fetched.pictureURL.flatMap { $0.hasPrefix("https://") ? $0 : nil }
-        let profile = ProviderProfile(displayName: hasName ? nil : fetched.displayName, pictureURL: hasPicture ? nil : picture)
-        if try inbox.updateProfile(event: lookup.event, externalUserID: message.externalUserID, profile: profile) {
-            realtime.publish(RealtimeEvent(type: "conversation.updated", tenantID: lookup.event.tenantID,
-                                           conversationID: lookup.record.conversationID, leadID: lookup.record.leadID))
+        let profile = ProviderProfile(displayName: lookup.payloadHasName ? nil : fetched.displayName,
+                                      pictureURL: lookup.payloadHasPicture ? nil : picture)
+        if try inbox.updateProfile(event: lookup.event, externalUserID: lookup.externalUserID, profile: profile) {
+            realtime.publish(RealtimeEvent(type: lookup.conversationID == nil ? "lead.updated" : "conversation.updated",
+                                           tenantID: lookup.event.tenantID, conversationID: lookup.conversationID,
+                                           leadID: lookup.leadID))
         }
     }
 }

@@ -19,7 +19,11 @@ final class ProcessInboundEventTests: XCTestCase {
             recorded.append(message)
             return InboundRecord(conversationID: UUID(), leadID: UUID(), messageID: insertNext ? UUID() : nil, inserted: insertNext)
         }
-        func recordActivity(_ activity: InboundActivity, event: StoredWebhookEvent) throws {}
+        var activities: [InboundActivity] = []
+        func recordActivity(_ activity: InboundActivity, event: StoredWebhookEvent) throws -> UUID? {
+            activities.append(activity)
+            return InboundActivity.departures.contains(activity.kind) ? nil : UUID()
+        }
         func accessToken(tenantID: UUID, channelAccountID: UUID?) throws -> String? { "token" }
         var imagePending = true
         func lineImagePending(tenantID: UUID, lineMessageID: String) throws -> Bool { imagePending }
@@ -172,6 +176,24 @@ final class ProcessInboundEventTests: XCTestCase {
         guard case .recorded = outcome else { return XCTFail("\(outcome)") }
         XCTAssertEqual(steps.log, ["recorded: 1 message", "profile lookup"],
                        "the customer's next event must not wait on the provider's profile API")
+    }
+
+    /// A follow often comes before any message: the new lead is named from the profile then, and dashboards hear of
+    /// the lead. An unfollow is no reason to ask (the customer blocked the account).
+    func testAFollowLooksTheCustomerUpAndAnUnfollowDoesNot() throws {
+        func activity(_ type: String) -> String {
+            #"{"type":"\#(type)","webhookEventId":"A-\#(type)","timestamp":1795737925000,"source":{"type":"user","userId":"U1"},"mode":"active"}"#
+        }
+        for (type, lookups) in [("follow", ["profile lookup"]), ("unfollow", [])] {
+            let inbox = FakeInbox(event: event(activity(type)))
+            let steps = Steps()
+            let published = Published()
+            let process = ProcessInboundEvent(inbox: inbox, profiles: steps, realtime: published, logger: Logger(label: "test"))
+            XCTAssertEqual(try process(jobPayload: #"{"webhookEventId":"\#(inbox.event.id.uuidString)"}"#), .activity)
+            XCTAssertEqual(inbox.activities.map(\.kind), [type.uppercased()])
+            XCTAssertEqual(steps.log, lookups, type)
+            XCTAssertEqual(published.events.map(\.type), lookups.isEmpty ? [] : ["lead.updated"], type)
+        }
     }
 
     func testEchoesAreMarkedProcessedWithoutALead() throws {

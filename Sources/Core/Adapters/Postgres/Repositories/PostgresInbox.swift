@@ -113,14 +113,15 @@ public struct PostgresInbox: InboxRecorder {
         return try (row?.decode("n", as: Int.self) ?? 0) > 0
     }
 
-    public func recordActivity(_ activity: InboundActivity, event: StoredWebhookEvent) throws {
+    @discardableResult
+    public func recordActivity(_ activity: InboundActivity, event: StoredWebhookEvent) throws -> UUID? {
         var metadata = activity.detail
         metadata["webhookEventId"] = event.id.postgresText
         metadata["channel"] = activity.channel.rawValue
-        try connection.query(Self.recordActivity, [
+        return try connection.query(Self.recordActivity, [
             event.tenantID, activity.channel.rawValue, activity.externalUserID, event.channelAccountID, activity.occurredAt,
             activity.kind, try PostgresJSON(encoding: metadata), event.id,
-        ])
+        ]).first?.decodeIfPresent("lead_id")
     }
 
     /// The message and its parts (`<id>#2` …, a message with several attachments) lose what they said; the
