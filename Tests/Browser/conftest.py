@@ -134,11 +134,15 @@ class Stack:
 
     def post_messenger_text(self, psid, text, age_seconds=0):
         """A signed Messenger webhook: `psid` wrote `text`, `age_seconds` ago (Meta's windows start there)."""
+        self.post_messenger_message(psid, {"text": text}, age_seconds)
+
+    def post_messenger_message(self, psid, message, age_seconds=0):
+        """A signed Messenger webhook: `psid` sent `message` (Meta's `message` object, without its mid)."""
         page_id = self.env["FACEBOOK_PAGE_ID"]
         at_ms = int((time.time() - age_seconds) * 1000)
         body = json.dumps({"object": "page", "entry": [{"id": page_id, "time": at_ms, "messaging": [{
             "sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": at_ms,
-            "message": {"mid": f"m_browser_{uuid.uuid4().hex}", "text": text}}]}]}, ensure_ascii=False).encode()
+            "message": {"mid": f"m_browser_{uuid.uuid4().hex}", **message}}]}]}, ensure_ascii=False).encode()
         signature = "sha256=" + hmac.new(self.env["FACEBOOK_APP_SECRET"].encode(), body, hashlib.sha256).hexdigest()
         status, answer = self.http("POST", self.url + "/api/webhook/facebook", body, {
             "Content-Type": "application/json", "X-Hub-Signature-256": signature})

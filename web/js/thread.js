@@ -238,7 +238,7 @@ export class Thread {
       case "DOCUMENT_PDF":
         return [renderPdf(message), caption];
       default:
-        return [h("p", { class: "unsupported" }, `[${TYPE_LABELS[message.messageType] || message.messageType}]`), caption];
+        return [renderAttachment(message), caption];
     }
   }
 
@@ -287,6 +287,21 @@ function renderPdf(message) {
     h("span", { class: "pdf-icon", "aria-hidden": "true" }, "PDF"),
     h("span", { class: "pdf-name", dir: "auto" }, name),
     h("span", { class: "pdf-size" }, size));
+}
+
+/**
+ * A video, a voice message, a file, a share…: a link to open it in a new tab when the provider gave a URL (Messenger
+ * and Instagram attachments), otherwise what it is.
+ */
+function renderAttachment(message) {
+  const label = TYPE_LABELS[message.messageType] || message.messageType;
+  const url = isDisplayableMediaUrl(message.mediaUrl) ? message.mediaUrl : null;
+  if (!url) return h("p", { class: "unsupported" }, `[${label}]`);
+  const size = message.fileSizeBytes ? ` · ${formatBytes(message.fileSizeBytes)}` : "";
+  return h("a", { class: "attachment-link", href: url, target: "_blank", rel: "noopener noreferrer" },
+    h("span", { class: "attachment-kind" }, label),
+    message.fileName ? h("span", { class: "attachment-name", dir: "auto" }, message.fileName) : null,
+    h("span", { class: "attachment-size" }, size));
 }
 
 function renderDelivery(message) {
