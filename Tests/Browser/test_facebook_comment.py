@@ -108,17 +108,20 @@ def test_a_lead_with_two_comment_threads_is_one_item_and_the_agent_picks_the_thr
     assert page.item_attribute(key, "aria-selected") == "true"  # still the same inbox item
 
 
-def test_a_customers_video_and_file_open_from_the_thread(page, stack):
+def test_a_customers_video_file_and_shared_link_open_from_the_thread(page, stack):
     customer = psid()
     video = f"https://video.xx.fbcdn.net/v/t42/{uuid.uuid4().hex}.mp4?_nc_cat=1"
     quote = f"https://cdn.fbsbx.com/v/t59.2708-21/{uuid.uuid4().hex}/quotation%20v2.pdf?_nc_cat=1"
+    shared = f"https://www.facebook.com/{uuid.uuid4().int % 10**15}/posts/pfbid0{uuid.uuid4().hex}"
     stack.post_messenger_message(customer, {"text": "ดูคลิปนี้ค่ะ", "attachments": [
-        {"type": "video", "payload": {"url": video}}, {"type": "file", "payload": {"url": quote}}]})
+        {"type": "video", "payload": {"url": video}}, {"type": "file", "payload": {"url": quote}},
+        {"type": "fallback", "title": "Summer sale", "url": shared, "payload": None}]})
     row = stack.conversation_where(lambda r: r["contactIdentityExternalUserId"] == customer, "the thread with attachments",
                                    channel="FACEBOOK")
     page.dashboard(hash_=f"#conversation={row['id']}")
-    page.wait(lambda d: len(page.find_all("#messages a.attachment-link")) == 2, 10,
-              "the customer's video and file should be links the agent can open")
+    page.wait(lambda d: len(page.find_all("#messages a.attachment-link")) == 3, 10,
+              "the customer's video, file and shared link should be links the agent can open")
     links = {a.get_attribute("href"): a.text for a in page.find_all("#messages a.attachment-link")}
     assert "Video" in links[video]
     assert "quotation v2.pdf" in links[quote] and "File" in links[quote]
+    assert "Open link" in links[shared]

@@ -294,9 +294,10 @@ function renderPdf(message) {
  * and Instagram attachments), otherwise what it is.
  */
 function renderAttachment(message) {
-  const label = TYPE_LABELS[message.messageType] || message.messageType;
   const url = isDisplayableMediaUrl(message.mediaUrl) ? message.mediaUrl : null;
-  if (!url) return h("p", { class: "unsupported" }, `[${label}]`);
+  if (!url) return h("p", { class: "unsupported" }, `[${TYPE_LABELS[message.messageType] || message.messageType}]`);
+  // A share, a story mention, a reel: its text says what it is, the link opens it.
+  const label = message.messageType === "UNSUPPORTED" ? "Open link" : TYPE_LABELS[message.messageType] || message.messageType;
   const size = message.fileSizeBytes ? ` · ${formatBytes(message.fileSizeBytes)}` : "";
   return h("a", { class: "attachment-link", href: url, target: "_blank", rel: "noopener noreferrer" },
     h("span", { class: "attachment-kind" }, label),

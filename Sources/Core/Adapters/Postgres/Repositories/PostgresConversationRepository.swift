@@ -47,7 +47,9 @@ public struct PostgresConversationRepository: ConversationRepository {
     public func messages(tenantID: UUID, conversationID: UUID, page: PageRequest) throws -> [Message] {
         let (sql, parameters) = PostgresKeysetQuery("""
             SELECT m.id, m.conversation_id, m.channel, m.direction, m.sender_type, m.sender_agent_id, m.message_type,
-                   m.content, m.media_url, m.preview_url, m.mime_type,
+                   m.content,
+                   -- A share, story mention, reel or template links to what it shows (Meta's attachment URL).
+                   coalesce(m.media_url, m.metadata->>'attachmentUrl') AS media_url, m.preview_url, m.mime_type,
                    -- A customer's file names itself in the provider's payload (LINE fileName and fileSize).
                    coalesce(m.file_name, m.metadata->>'fileName') AS file_name,
                    coalesce(m.file_size_bytes, CASE WHEN m.metadata->>'fileSize' ~ '^[0-9]{1,15}$'
