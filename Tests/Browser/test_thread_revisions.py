@@ -83,3 +83,26 @@ def test_more_than_a_page_arriving_at_once_leaves_no_gap_in_the_open_thread(page
     page.wait(lambda d: len([m for m in page.find_all("#messages .message") if tag in m.text]) == 73, 10,
               "the thread shows a gap between what was open and the newest page")
     assert shown(f"burst 0 {tag}") and shown(f"early 0 {tag}")
+
+
+def test_a_redelivered_burst_older_than_the_newest_message_leaves_no_gap(page, stack):
+    """After an outage LINE redelivers what it could not deliver: 70 messages older than one already shown."""
+    user_id = "U" + uuid.uuid4().hex
+    tag = uuid.uuid4().hex[:6]
+    start = int(time.time() * 1000) - 600_000
+    stack.post_line_events([line_text(user_id, f"{start}{i:03d}", start + i * 1000, f"early {i} {tag}") for i in range(3)])
+    stack.post_line_events([line_text(user_id, f"{start}999", start + 500_000, f"newest {tag}")])
+    conversation = stack.conversation_where(lambda row: row["lastMessagePreview"] == f"newest {tag}",
+                                            "the first messages", channel="LINE", timeout=20)
+    page.dashboard(hash_=f"#conversation={conversation['id']}")
+    page.wait_live(5)
+    shown = lambda text: any(text in m.text for m in page.find_all("#messages .message"))  # noqa: E731
+    page.wait(lambda d: shown(f"newest {tag}") and shown(f"early 0 {tag}"), 10, "the thread did not open")
+
+    between = start + 10_000
+    redelivered = [line_text(user_id, f"{between}{i:03d}", between + i * 1000, f"redelivered {i} {tag}") for i in range(70)]
+    for event in redelivered:
+        event["deliveryContext"] = {"isRedelivery": True}
+    stack.post_line_events(redelivered)
+    page.wait(lambda d: len([m for m in page.find_all("#messages .message") if tag in m.text]) == 74, 20,
+              "the thread shows a gap among the redelivered messages")

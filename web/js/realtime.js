@@ -16,8 +16,9 @@ export function refetchFor(event) {
     case "conversation.updated":
       want.list = true;
       if (event.conversationId) want.conversations.push(event.conversationId);
-      // A message that changed (unsent or edited by the customer) may be on an older page than the newest.
-      if (event.type === "conversation.updated" && event.messageId) want.messages.push(event.messageId);
+      // The message named may be on an older page than the newest: one that changed (unsent or edited by the
+      // customer), or a new one older than what is shown (a provider's redelivery after an outage).
+      if (event.type !== "message.created" && event.messageId) want.messages.push(event.messageId);
       break;
     case "message.status":
       // A failed send changes what the list previews too, so the list follows.

@@ -77,8 +77,9 @@ export class Thread {
   }
 
   /**
-   * After an event or a send: the newest page again, merged in (statuses change in place). `changed` names messages
-   * an event said were revised (unsent or edited); those shown from older pages are fetched again too.
+   * After an event or a send: the newest page again, merged in (statuses change in place), with what arrived below
+   * it (catchUp). `changed` names messages events named: new ones are fetched wherever they fall among those shown,
+   * and revised ones (unsent or edited) shown from older pages are fetched again too.
    */
   async refreshNewest(changed = new Set()) {
     const conversationId = this.conversationId;
@@ -87,8 +88,8 @@ export class Thread {
       const page = await this.api.listMessages(conversationId, undefined, PAGE_SIZE);
       if (conversationId !== this.conversationId) return;
       const stick = this.isNearBottom();
-      if (!(await this.catchUp(conversationId, page))) return;
-      const fresh = new Set(page.data.map((message) => message.id));
+      const fresh = await this.catchUp(conversationId, page, changed);
+      if (!fresh) return;
       const stale = [...changed].filter((id) => this.messages.has(id) && !fresh.has(id));
       if (stale.length && page.pageInfo.nextCursor) {
         await this.refetchLoaded(conversationId, page.pageInfo.nextCursor, new Set(stale));
@@ -102,29 +103,40 @@ export class Thread {
   }
 
   /**
-   * Adds the newest `page` and, when more than a page arrived since the thread was read (nothing in it is shown yet),
-   * the pages between it and what is shown, so no gap opens that "load older" would never fill. Past
-   * CATCH_UP_PAGES the thread starts again from the newest pages, older ones loading on demand. False when the agent
+   * Adds the newest `page`, and the pages below it until they reach back into what is shown: until a page's oldest
+   * message is one already shown (more than a page may have arrived at once, or messages older than the newest
+   * shown, as a provider's redelivery after an outage brings), and until every message an event `named` is found,
+   * within what is shown. No gap opens that "load older" would never fill. Past CATCH_UP_PAGES without reaching what
+   * is shown, the thread starts again from the newest pages, older ones loading on demand. False when the agent
    * moved to another conversation meanwhile.
    */
-  async catchUp(conversationId, page) {
+  async catchUp(conversationId, page, named = new Set()) {
     const fetched = [...page.data];
-    const known = (messages) => messages.some((message) => this.messages.has(message.id));
-    let joined = this.messages.size === 0 || known(page.data);
+    const oldestShown = oldestOf(this.messages.values());
+    const reachesShown = (messages) => !oldestShown
+      || (messages.length > 0 && this.messages.has(messages[messages.length - 1].id));
+    const belowShown = (messages) => oldestShown && messages.length > 0
+      && compareMessages(messages[messages.length - 1], oldestShown) <= 0;
+    const found = new Set(page.data.map((message) => message.id));
+    const missing = () => [...named].some((id) => !this.messages.has(id) && !found.has(id));
+    let joined = reachesShown(page.data);
     let next = page.pageInfo.nextCursor;
-    for (let pages = 1; !joined && next && pages < CATCH_UP_PAGES; pages++) {
+    let below = belowShown(page.data);
+    for (let pages = 1; next && !below && (!joined || missing()) && pages < CATCH_UP_PAGES; pages++) {
       const older = await this.api.listMessages(conversationId, next, PAGE_SIZE);
-      if (conversationId !== this.conversationId) return false;
+      if (conversationId !== this.conversationId) return null;
       fetched.push(...older.data);
-      joined = known(older.data);
+      older.data.forEach((message) => found.add(message.id));
+      joined = joined || reachesShown(older.data);
+      below = belowShown(older.data);
       next = older.pageInfo.nextCursor;
     }
-    if (!joined && next) {
+    if (!joined && !below && next) {
       this.messages = new Map();
       this.olderCursor = next;
     }
     this.add(fetched);
-    return true;
+    return found;
   }
 
   /**
@@ -179,8 +191,7 @@ export class Thread {
   }
 
   render() {
-    const ordered = [...this.messages.values()].sort((a, b) =>
-      a.createdAt === b.createdAt ? (a.id < b.id ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1);
+    const ordered = [...this.messages.values()].sort(compareMessages);
     const nodes = [];
     $("#load-older").hidden = !this.olderCursor;
     if (!this.olderCursor && ordered.length) nodes.push(h("p", { class: "thread-start" }, "Start of the conversation"));
@@ -311,4 +322,16 @@ function renderDelivery(message) {
   const reason = status === "FAILED" ? (message.errorReason || message.errorCode || "no reason given") : null;
   return h("span", { class: `delivery delivery-${String(status).toLowerCase()}`, title: message.sentAt ? `Sent ${fullLabel(message.sentAt)}` : null },
     label, reason ? `: ${reason}` : null);
+}
+
+/** Thread order, oldest first: by createdAt, then id (the API's order, reversed). */
+function compareMessages(a, b) {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
+  return a.id === b.id ? 0 : a.id < b.id ? -1 : 1;
+}
+
+function oldestOf(messages) {
+  let oldest = null;
+  for (const message of messages) if (!oldest || compareMessages(message, oldest) < 0) oldest = message;
+  return oldest;
 }
