@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// Public URLs, or signed ones that expire (checked by nginx, so media never wakes a responder).
 public enum MediaURLMode: String, Sendable {
     case `public`
@@ -15,8 +17,10 @@ public protocol MediaStorage {
     func storedSize(url: String) -> Int?
     /// The bytes of a file this storage holds, from a URL it made.
     func read(url: String) -> [UInt8]?
-    /// A link this storage signed, valid again from now (a stored link outlives its expiry); any other URL as it is.
-    func renewed(url: String) -> String
+    /// A link to `tenant`'s own stored media, signed afresh when its bucket signs links (a stored link outlives its
+    /// expiry, and one given without its signature would be refused); any other URL, another tenant's included, as
+    /// it is.
+    func renewed(url: String, tenant: UUID) -> String
 }
 
 /// Image decoding and re-encoding (libvips in the worker).

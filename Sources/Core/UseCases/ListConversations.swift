@@ -32,8 +32,8 @@ public struct ListConversations {
             throw AppError.notFound("Conversation")
         }
         for i in rows.indices {
-            rows[i].mediaUrl = rows[i].mediaUrl.map(media.renewed(url:))
-            rows[i].previewUrl = rows[i].previewUrl.map(media.renewed(url:))
+            rows[i].mediaUrl = rows[i].mediaUrl.map { media.renewed(url: $0, tenant: principal.tenantID) }
+            rows[i].previewUrl = rows[i].previewUrl.map { media.renewed(url: $0, tenant: principal.tenantID) }
         }
         return Page(rows: rows, limit: page.limit, cursor: \.sortKey)
     }

@@ -4,7 +4,8 @@ import FoundationEssentials
 /// HTTPS only, no credentials in it, and a host whose every address, once resolved, is on the public internet —
 /// so `https://localhost`, `https://10.0.0.5`, `https://[::1]` or a name that resolves to a private address are all
 /// refused. Media we stored ourselves for the same tenant (under `trustedPrefix`, the tenant's id one of its path's
-/// folders) is accepted as is; another tenant's is checked like any other URL.
+/// folders) is accepted; anything else under `trustedPrefix` (another tenant's file, a path that is no stored file)
+/// is refused.
 public struct MediaURLGuard {
     let resolver: any HostResolver
     /// `HUBCHAT_PUBLIC_BASE_URL` + `/media/`: our own uploads.
@@ -24,6 +25,11 @@ public struct MediaURLGuard {
     @discardableResult
     public func check(_ url: String, field: String, tenant: UUID) throws -> [NetworkAddress] {
         if isOwnMedia(url, tenant: tenant) { return [] }
+        // Our own host serves every tenant's media (and, on a public host, would pass as a public URL): anything else
+        // under the media prefix is another tenant's file, or no stored file at all.
+        if let trustedPrefix, url.lowercased().hasPrefix(trustedPrefix.lowercased()) {
+            throw AppError.invalidField(field, "names stored media that is not this tenant's.")
+        }
         let parsed = try Self.parse(url, field: field)
         let addresses: [NetworkAddress]
         do { addresses = try resolver.addresses(of: parsed.host) } catch {

@@ -30,7 +30,8 @@ public struct SendMessage {
         public let replayed: Bool
     }
 
-    public func run(_ principal: Principal, _ request: SendMessageRequest, idempotencyKey: String?) throws -> Outcome {
+    public func run(_ principal: Principal, _ asked: SendMessageRequest, idempotencyKey: String?) throws -> Outcome {
+        var request = asked
         if let key = idempotencyKey {
             let fingerprint = Hex.encode(Array(SHA256.hash(data: Array(request.canonical.utf8))))
             switch try store.claimIdempotencyKey(tenantID: principal.tenantID, scope: Self.idempotencyScope, key: key,
@@ -47,6 +48,10 @@ public struct SendMessage {
         // timeout), which must not hold up the thread's inbound messages and other sends. (A claimed idempotency key
         // holds up only a duplicate of this very request; a replay answers before any lookup.)
         try checkMediaURLs(request, tenant: principal.tenantID)
+        // The tenant's own stored media goes out with a fresh signature: the link given may have expired, or carry
+        // none, and the provider fetches it later.
+        request.mediaURL = request.mediaURL.map { media.renewed(url: $0, tenant: principal.tenantID) }
+        request.previewURL = request.previewURL.map { media.renewed(url: $0, tenant: principal.tenantID) }
         guard let conversation = try store.conversationForSend(tenantID: principal.tenantID, id: request.conversationID) else {
             throw AppError.notFound("Conversation")
         }

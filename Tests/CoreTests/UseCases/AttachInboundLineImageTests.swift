@@ -31,7 +31,7 @@ final class AttachInboundLineImageTests: XCTestCase {
         func url(bucket: String, path: String, mode: MediaURLMode, ttlSeconds: Int) -> String { "https://media/\(path)" }
         func storedSize(url: String) -> Int? { nil }
         func read(url: String) -> [UInt8]? { nil }
-        func renewed(url: String) -> String { url }
+        func renewed(url: String, tenant: UUID) -> String { url }
     }
 
     func attach(_ http: ContentAPI, storage: Storage, inbox: ProcessInboundEventTests.FakeInbox) -> AttachInboundLineImage {

@@ -37,4 +37,39 @@ final class MediaURLGuardTests: XCTestCase {
             XCTAssertThrowsError(try guardian.check(url, field: "mediaUrl", tenant: tenant), url)
         }
     }
+
+    /// Only the tenant's own file in a signed bucket is signed again: another tenant's path, a public bucket's, or a
+    /// path that is no stored file come back as given.
+    func testRenewalSignsOnlyTheTenantsOwnStoredMedia() {
+        let storage = LocalMediaStorage(root: "/srv/media", publicBaseURL: "https://chat.example.com",
+                                        signingSecret: "s", signedLinkTTLs: ["message-images": 86_400],
+                                        clock: { Date(timeIntervalSince1970: 1_800_000_000) })
+        let own = "https://chat.example.com/media/message-images/6f1c1f0e-0d2a-4b8e-9a43-1f7f3c2b9d10/2026-11-27/a.jpg"
+        let renewed = storage.renewed(url: own, tenant: tenant)
+        XCTAssertTrue(renewed.hasPrefix(own + "?md5="), "an own link without its signature is signed")
+        XCTAssertEqual(storage.renewed(url: own + "?md5=AAAA&expires=1000", tenant: tenant), renewed, "an expired one too")
+        for url in ["https://chat.example.com/media/message-images/0a9d2c44-5e5b-4c1e-8f0e-2b6b4a1c7e55/2026-11-27/a.jpg?md5=A&expires=1",
+                    "https://chat.example.com/media/public-bucket/6f1c1f0e-0d2a-4b8e-9a43-1f7f3c2b9d10/a.jpg",
+                    "https://chat.example.com/media/message-images/6f1c1f0e-0d2a-4b8e-9a43-1f7f3c2b9d10",
+                    "https://chat.example.com/media/message-images/../6f1c1f0e-0d2a-4b8e-9a43-1f7f3c2b9d10/a.jpg",
+                    "https://cdn.example/media/message-images/6f1c1f0e-0d2a-4b8e-9a43-1f7f3c2b9d10/a.jpg"] {
+            XCTAssertEqual(storage.renewed(url: url, tenant: tenant), url, url)
+        }
+    }
+
+    /// Our host serves every tenant's media and is a public host in production: anything under the media prefix that
+    /// is not this tenant's stored file is refused, not checked like an outside URL (which would pass).
+    func testOtherTenantsMediaIsRefusedEvenOnAPublicHost() {
+        struct Public: HostResolver {
+            func addresses(of host: String) throws -> [NetworkAddress] { [.v4(93, 184, 216, 34)] }
+        }
+        let guardian = MediaURLGuard(resolver: Public(), trustedPrefix: "https://chat.example.com/media/")
+        XCTAssertNoThrow(try guardian.check("https://cdn.example/a.jpg", field: "mediaUrl", tenant: tenant))
+        for url in ["https://chat.example.com/media/message-images/0a9d2c44-5e5b-4c1e-8f0e-2b6b4a1c7e55/2026-11-27/a.jpg",
+                    "https://CHAT.example.com/media/%2e%2e/api/health"] {
+            XCTAssertThrowsError(try guardian.check(url, field: "mediaUrl", tenant: tenant), url) {
+                XCTAssertTrue(($0 as? AppError)?.message.contains("not this tenant's") == true, "\($0)")
+            }
+        }
+    }
 }

@@ -46,6 +46,31 @@ final class OutboundDeliveryTests: XCTestCase {
         XCTAssertEqual(Set(thread.data.compactMap { $0["deliveryStatus"] as? String }), ["SENT"])
     }
 
+    /// The tenant's own stored image goes out with a fresh signature, whatever link the agent gave (expired, or
+    /// without one): the provider fetches it after the send, and nginx refuses a link without a valid signature.
+    func testOwnStoredMediaGoesOutFreshlySigned() throws {
+        let f = try OutboundFixture.make()
+        let storage = LocalMediaStorage(root: try TestStack.value("HUBCHAT_MEDIA_DIR"), publicBaseURL: try TestStack.baseURL,
+                                        signingSecret: try TestStack.value("HUBCHAT_MEDIA_SIGNING_SECRET"))
+        let base = "\(f.api.tenantID.uuidString.lowercased())/2026-11-27/\(UUID().uuidString.lowercased())"
+        for name in [base + ".jpg", base + ".preview.jpg"] {
+            try storage.put(bucket: "message-images", path: name, bytes: Array("jpeg bytes".utf8), contentType: "image/jpeg")
+        }
+        let prefix = try TestStack.baseURL + "/media/message-images/"
+        let sent = try f.send(f.lineConversation, lead: f.lineLead, channel: "LINE", [
+            "type": "image", "mediaUrl": prefix + base + ".jpg", "previewUrl": prefix + base + ".preview.jpg?md5=AAAA&expires=1000",
+            "mimeType": "image/jpeg"])
+        XCTAssertEqual(sent.status, 202, sent.text)
+        XCTAssertEqual(try f.settledStatus(try XCTUnwrap(sent.object["messageId"] as? String))["status"], "SENT")
+        let image = try XCTUnwrap(((try f.providerRequests("/v2/bot/message/push").last?["body"] as? [String: Any])?["messages"]
+            as? [[String: Any]])?.first { $0["type"] as? String == "image" })
+        for key in ["originalContentUrl", "previewImageUrl"] {
+            let url = try XCTUnwrap(image[key] as? String, key)
+            XCTAssertTrue(url.contains("md5=") && !url.contains("expires=1000"), "\(key): \(url)")
+            XCTAssertEqual(try CurlHTTPClient().send(HTTPRequest(url: url)).text, "jpeg bytes", "\(key) loads")
+        }
+    }
+
     func testAFreshLineReplyTokenIsUsedOnceThenPush() throws {
         let f = try OutboundFixture.make()
         let db = try TestStack.connection()

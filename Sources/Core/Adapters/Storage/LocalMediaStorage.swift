@@ -69,16 +69,17 @@ public struct LocalMediaStorage: MediaStorage {
         return "\(publicBaseURL)\(uri)?md5=\(Base64URL.encode(Array(digest)))&expires=\(expires)"
     }
 
-    /// A signed link of ours, signed again to last its bucket's TTL from now; any other URL as it is. The expiry is
-    /// rounded down to a step (a quarter of the TTL, at most a day), so reading a thread twice gives the same links
-    /// and the browser's cache keeps working, while every link given out lasts at least three quarters of the TTL.
-    public func renewed(url: String) -> String {
-        guard url.hasPrefix(publicMediaPrefix), let query = url.firstIndex(of: "?"),
-              url[url.index(after: query)...].split(separator: "&").contains(where: { $0.hasPrefix("expires=") })
-        else { return url }
-        let relative = url.dropFirst(publicMediaPrefix.count).prefix { $0 != "?" }
-        guard let slash = relative.firstIndex(of: "/"), let ttl = signedLinkTTLs[String(relative[..<slash])],
-              localPath(url: url) != nil
+    /// A link to the tenant's own stored media in a signed bucket, signed again to last the bucket's TTL from now
+    /// (whatever signature it carried, or none); any other URL as it is. Every stored path has its tenant's id as a
+    /// folder, so another tenant's file is never signed for this one. The expiry is rounded down to a step (a quarter
+    /// of the TTL, at most a day), so reading a thread twice gives the same links and the browser's cache keeps
+    /// working, while every link given out lasts at least three quarters of the TTL.
+    public func renewed(url: String, tenant: UUID) -> String {
+        guard url.hasPrefix(publicMediaPrefix), localPath(url: url) != nil else { return url }
+        let relative = url.dropFirst(publicMediaPrefix.count).prefix { $0 != "?" && $0 != "#" }
+        let folders = relative.split(separator: "/")
+        guard let bucket = folders.first, let ttl = signedLinkTTLs[String(bucket)],
+              folders.dropFirst().dropLast().contains(where: { $0 == tenant.uuidString.lowercased() })
         else { return url }
         let step = max(60, min(ttl / 4, 86_400))
         let expires = (Int(clock().timeIntervalSince1970) + ttl) / step * step
