@@ -31,6 +31,11 @@ public struct IngestWebhook {
     /// Above this size, a body whose account cannot be skimmed is refused without parsing it: until its signature
     /// holds, nobody may make a responder parse megabytes.
     static let unsignedParseLimit = 65_536
+    /// Provider account ids are short (a LINE bot's user id 33 characters, a Page or Instagram id about 17): a longer
+    /// one names no account, and is neither looked up nor logged whole.
+    static let maxAccountIDLength = 64
+    /// Meta batches at most 1,000 updates in a delivery, so no real one names more accounts than that.
+    static let maxAccountsPerDelivery = 1_000
 
     /// `POST /api/webhook/line`. The destination is skimmed, the signature checked with its account's secret, and
     /// only then is the body parsed (and must name the same destination).
@@ -44,7 +49,9 @@ public struct IngestWebhook {
         } else {
             throw LineWebhook.invalid("destination is missing or not a string.")
         }
-        guard let account = try resolve(.line, [named])[named] else { throw unknownAccount(.line, [named]) }
+        guard named.utf8.count <= Self.maxAccountIDLength, let account = try resolve(.line, [named])[named] else {
+            throw unknownAccount(.line, [named])
+        }
         guard let secret = account.credentials.signingSecret,
               LineWebhook.verifySignature(body: body, signature: signature, channelSecret: secret)
         else { throw Self.badSignature }
@@ -59,7 +66,7 @@ public struct IngestWebhook {
     public func meta(channel path: Channel, body: [UInt8], signature: String?) throws -> Outcome {
         guard signature?.isEmpty == false else { throw Self.badSignature }
         let named: (object: String, accounts: [String])
-        if let skimmed = MetaWebhook.skimAccounts(body) {
+        if let skimmed = MetaWebhook.skimAccounts(body, upTo: Self.maxAccountsPerDelivery) {
             named = skimmed
         } else if body.count <= Self.unsignedParseLimit {
             let parsed = try MetaWebhook.parse(body: body)  // a small body: parsing says what is wrong
@@ -71,8 +78,11 @@ public struct IngestWebhook {
         // subscriptions to the same callback URL. Other objects stay with the path's channel.
         let channel = Self.channel(ofObject: named.object) ?? path
         // Every entry's account, even one without an event HubChat records: the signature is checked first.
+        guard named.accounts.count <= Self.maxAccountsPerDelivery else {
+            throw MetaWebhook.invalid("the delivery names more than \(Self.maxAccountsPerDelivery) accounts.")
+        }
         let ids = named.accounts
-        let byID = try resolve(channel, ids)
+        let byID = try resolve(channel, ids.filter { $0.utf8.count <= Self.maxAccountIDLength })
         let accounts = ids.isEmpty ? defaultAccounts[channel].map { [$0] } ?? [] : Array(byID.values)
         guard !accounts.isEmpty else { throw unknownAccount(channel, ids) }
         let secrets = Set(accounts.compactMap(\.credentials.signingSecret))
@@ -87,7 +97,8 @@ public struct IngestWebhook {
         let unknown = ids.filter { byID[$0] == nil }
         if !unknown.isEmpty {
             logger.warning("webhook entries for unknown accounts skipped",
-                           metadata: ["channel": "\(channel.rawValue)", "accounts": "\(unknown)"])
+                           metadata: ["channel": "\(channel.rawValue)", "accounts": "\(unknown.prefix(5))",
+                                      "accountCount": "\(unknown.count)"])
         }
         return try persist(parsed.events, accounts: byID, channel: channel)
     }
@@ -141,7 +152,10 @@ public struct IngestWebhook {
     }
 
     private func unknownAccount(_ channel: Channel, _ ids: [String]) -> AppError {
-        logger.warning("webhook for an unknown channel account", metadata: ["channel": "\(channel.rawValue)", "accounts": "\(ids)"])
+        // Unsigned, so whatever the sender wrote: a few ids, cut short, and how many there were.
+        let shown = ids.prefix(5).map { String($0.prefix(Self.maxAccountIDLength)) }
+        logger.warning("webhook for an unknown channel account",
+                       metadata: ["channel": "\(channel.rawValue)", "accounts": "\(shown)", "accountCount": "\(ids.count)"])
         return AppError(status: 404, code: "unknown_channel_account",
                         message: "No active \(channel.rawValue) channel account matches this webhook.")
     }

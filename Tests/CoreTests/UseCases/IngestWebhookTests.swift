@@ -142,4 +142,27 @@ final class IngestWebhookTests: XCTestCase {
         }
         XCTAssertEqual(kept.stored, 0)
     }
+
+    /// Before the signature holds, what the body names is the sender's word: an id longer than any provider's is not
+    /// looked up, and a delivery naming more accounts than Meta ever batches is refused outright.
+    func testUnsignedAccountNamesAreBoundedBeforeAnyLookup() throws {
+        final class Asked: ChannelAccountDirectory, @unchecked Sendable {
+            var ids: [String] = []
+            func accounts(channel: Channel, externalIDs: [String]) throws -> [ChannelAccount] { ids += externalIDs; return [] }
+            func verifyTokens(channel: Channel) throws -> [String] { [] }
+        }
+        let asked = Asked()
+        let ingest = IngestWebhook(directory: asked, store: Store(), defaultAccounts: [:], logger: Logger(label: "test"))
+        let long = String(repeating: "U", count: 100_000)
+        XCTAssertThrowsError(try ingest.line(body: Array(#"{"destination":"\#(long)","events":[]}"#.utf8), signature: "AAAA")) {
+            XCTAssertEqual(($0 as? AppError)?.status, 404)
+        }
+        XCTAssertEqual(asked.ids, [], "an id no provider issues was looked up")
+        let entries = (0...IngestWebhook.maxAccountsPerDelivery).map { #"{"id":"\#($0)","time":1}"# }.joined(separator: ",")
+        XCTAssertThrowsError(try ingest.meta(channel: .facebook, body: Array(#"{"object":"page","entry":[\#(entries)]}"#.utf8),
+                                             signature: "sha256=00")) {
+            XCTAssertEqual(($0 as? AppError)?.status, 400)
+        }
+        XCTAssertEqual(asked.ids, [])
+    }
 }

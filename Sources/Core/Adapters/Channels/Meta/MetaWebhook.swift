@@ -56,7 +56,7 @@ public enum MetaWebhook {
     /// array, an entry without an id, or items that are not objects.
     /// The `object` and the entry ids a delivery names, read by skimming (JSONSkim) rather than parsing: whose
     /// secrets the signature is checked against before the body is trusted. Nil when the body is not shaped so.
-    static func skimAccounts(_ body: [UInt8]) -> (object: String, accounts: [String])? {
+    static func skimAccounts(_ body: [UInt8], upTo limit: Int = .max) -> (object: String, accounts: [String])? {
         guard let root = JSONSkim.members(body, in: body.indices),
               let objectRange = JSONSkim.member("object", of: root),
               let object = (try? JSONValue.parse(Array(body[objectRange]))).flatMap(WebhookSupport.text),
@@ -69,6 +69,7 @@ public enum MetaWebhook {
                   let id = (try? JSONValue.parse(Array(body[idRange])))?.idString, !id.isEmpty
             else { return nil }
             accounts.insert(id)
+            if accounts.count > limit { break }  // the caller refuses the delivery; no need to read on
         }
         return (object, accounts.sorted())
     }
