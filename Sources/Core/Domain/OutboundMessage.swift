@@ -133,9 +133,10 @@ public struct ConversationForSend: Sendable, Equatable {
         return false
     }
 
-    /// The Messenger PSID (or Instagram IGSID) a DM goes to.
+    /// The Messenger PSID (or Instagram IGSID) a DM goes to. None for a comment whose author Meta left out (its
+    /// customer is keyed `comment:<id>`) until the Private Reply's answer names them.
     public var directRecipientID: String? {
-        if let id = providerExternalUserID, !id.isEmpty { return id }
+        if let id = providerExternalUserID, !id.isEmpty { return id.hasPrefix("comment:") ? nil : id }
         for prefix in ["ig:user:", "user:"] where channelThreadID.hasPrefix(prefix) {
             return String(channelThreadID.dropFirst(prefix.count))
         }

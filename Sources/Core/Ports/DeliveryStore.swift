@@ -90,7 +90,9 @@ public protocol DeliveryStore {
     /// QUEUED → FAILED, with the provider's reason; activity MESSAGE_FAILED.
     func markFailed(messageID: UUID, tenantID: UUID, code: String, reason: String) throws
     /// The comment was answered by a Private Reply: later sends go through Messenger.
-    func markPrivateReplySent(conversationID: UUID, tenantID: UUID, commentID: String) throws
+    /// The comment has its Private Reply; the conversation's DMs go to `recipientID` (the PSID Meta answered with)
+    /// from now on, when Meta gave one.
+    func markPrivateReplySent(conversationID: UUID, tenantID: UUID, commentID: String, recipientID: String?) throws
     func markPublicReplySent(conversationID: UUID, tenantID: UUID, providerCommentID: String?, error: String?) throws
     /// Takes up to `wanted` slots per account from every one of its limits, shared by every worker: answers, per
     /// account, how many were granted and, when fewer than wanted, the seconds until the window that refused has

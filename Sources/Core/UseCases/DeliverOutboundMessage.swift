@@ -250,9 +250,9 @@ public struct DeliverOutboundMessage {
             return .permanent(code: "outside_messaging_window", reason: "A Private Reply is allowed within 7 days of the comment.")
         }
         try store.markSending(messageID: d.messageID, tenantID: d.tenantID, part: Self.privateReplyPart)
-        var (result, code) = meta.sendMessage(
-            node: pageID.isEmpty || pageID == "*" ? "me" : pageID, recipient: ["comment_id": .string(commentID)],
-            message: ["text": .string(d.content)], window: .standard, accessToken: token)
+        var (result, code, recipientID) = meta.sendPrivateReply(
+            node: pageID.isEmpty || pageID == "*" ? "me" : pageID, commentID: commentID, text: d.content,
+            accessToken: token)
         if code == MetaSendClient.alreadyRepliedCode {
             if d.sendingPart == Self.privateReplyPart {
                 // This message's earlier attempt sent it and its answer was lost (the mark says it was in flight).
@@ -274,7 +274,9 @@ public struct DeliverOutboundMessage {
             try settleSending(d, result)
             return result
         }
-        try store.markPrivateReplySent(conversationID: d.conversationID, tenantID: d.tenantID, commentID: commentID)
+        // Later sends are Messenger DMs, which go to the PSID Meta answered with (a commenter's id is no PSID).
+        try store.markPrivateReplySent(conversationID: d.conversationID, tenantID: d.tenantID, commentID: commentID,
+                                       recipientID: recipientID)
         // Once, best effort: a failed public reply is recorded and never holds up the message.
         let (publicReply, _) = meta.replyToComment(commentID, text: Self.publicReplyText, accessToken: token)
         switch publicReply {

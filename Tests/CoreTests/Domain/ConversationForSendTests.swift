@@ -34,4 +34,13 @@ final class ConversationForSendTests: XCTestCase {
         XCTAssertTrue(line.isNamed(byThread: "U4af4980629"))
         XCTAssertFalse(line.isNamed(byThread: "user:U4af4980629"), "LINE had no prefixed form")
     }
+
+    /// A comment whose author Meta left out is keyed by the comment: there is nobody to send a DM to until the
+    /// Private Reply's answer names the PSID.
+    func testACommentWithoutItsAuthorHasNoDirectRecipient() {
+        let anonymous = conversation(.facebook, thread: "1_2", type: "FACEBOOK_COMMENT", comment: "1_2", user: "comment:1_2")
+        XCTAssertNil(anonymous.directRecipientID)
+        XCTAssertFalse(anonymous.isNamed(byThread: "user:comment:1_2"))
+        XCTAssertTrue(anonymous.isNamed(byThread: "comment:1_2"))
+    }
 }

@@ -163,11 +163,15 @@ final class OutboundDeliveryTests: XCTestCase {
         let db = try TestStack.connection()
         let conversation = try XCTUnwrap(try db.query("""
             SELECT private_reply_sent_at IS NOT NULL AS replied, public_reply_sent_at IS NOT NULL AS public,
-                   converted_to_dm_at IS NOT NULL AS dm FROM conversations WHERE id = $1
+                   converted_to_dm_at IS NOT NULL AS dm, provider_external_user_id AS psid
+              FROM conversations WHERE id = $1
             """, [f.commentConversation]).first)
         XCTAssertEqual([conversation["replied"], conversation["public"], conversation["dm"]], ["t", "t", "t"])
+        // The Private Reply's answer names the commenter's PSID; a commenter's own id is no PSID.
+        let psid = try XCTUnwrap(conversation["psid"] ?? nil)
+        XCTAssertNotEqual(psid, "commenter\(f.tag)")
 
-        // DM-ready: a second comment target is refused, attachments now work and go to the commenter by Messenger.
+        // DM-ready: a second comment target is refused, attachments now work and go to the commenter's PSID by Messenger.
         let again = try f.send(f.commentConversation, lead: f.commentLead, channel: "FACEBOOK",
                                ["content": "again", "facebookTargetType": "COMMENT", "facebookTargetId": f.commentID])
         XCTAssertEqual(again.status, 409, again.text)
@@ -176,7 +180,7 @@ final class OutboundDeliveryTests: XCTestCase {
         XCTAssertEqual(later.status, 202, later.text)
         XCTAssertEqual(try f.settledStatus(later.object["messageId"] as! String)["status"], "SENT")
         let dm = try XCTUnwrap(try f.providerRequests("/messages").last)
-        XCTAssertEqual(((dm["body"] as? [String: Any])?["recipient"] as? [String: Any])?["id"] as? String, "commenter\(f.tag)")
+        XCTAssertEqual(((dm["body"] as? [String: Any])?["recipient"] as? [String: Any])?["id"] as? String, psid)
         XCTAssertEqual(try f.providerRequests("/comments").count, 1, "the public reply is sent once")
     }
 

@@ -33,15 +33,31 @@ public struct MetaSendClient {
                 body["messaging_type"] = "RESPONSE"
             }
         }
-        return post("/\(version)/\(node)/messages", body: .object(body), accessToken: accessToken, idField: "message_id")
+        let (result, code, _) = post("/\(version)/\(node)/messages", body: .object(body), accessToken: accessToken,
+                                     idField: "message_id")
+        return (result, code)
+    }
+
+    /// A Private Reply to a comment, and the Messenger id (PSID) of the commenter, which Meta answers with it: the
+    /// only way to learn who a comment's author is in Messenger.
+    public func sendPrivateReply(node: String, commentID: String, text: String, accessToken: String)
+        -> (result: DeliveryResult, errorCode: Int?, recipientID: String?) {
+        let body: JSONValue = ["recipient": ["comment_id": .string(commentID)], "message": ["text": .string(text)]]
+        let (result, code, json) = post("/\(version)/\(node)/messages", body: body, accessToken: accessToken,
+                                        idField: "message_id")
+        return (result, code, json?["recipient_id"]?.idString.flatMap { $0.isEmpty ? nil : $0 })
     }
 
     /// `POST /{version}/{comment-id}/comments`: a public reply under the comment.
     public func replyToComment(_ commentID: String, text: String, accessToken: String) -> (DeliveryResult, errorCode: Int?) {
-        post("/\(version)/\(commentID)/comments", body: ["message": .string(text)], accessToken: accessToken, idField: "id")
+        let (result, code, _) = post("/\(version)/\(commentID)/comments", body: ["message": .string(text)],
+                                     accessToken: accessToken, idField: "id")
+        return (result, code)
     }
 
-    func post(_ path: String, body: JSONValue, accessToken: String, idField: String) -> (DeliveryResult, errorCode: Int?) {
+    /// The outcome, Graph's error code, and the answer's JSON when it was a success.
+    func post(_ path: String, body: JSONValue, accessToken: String, idField: String)
+        -> (DeliveryResult, errorCode: Int?, answer: JSONValue?) {
         let response: HTTPResponse
         do {
             response = try http.send(HTTPRequest(
@@ -49,15 +65,17 @@ public struct MetaSendClient {
                 headers: [("Authorization", "Bearer " + accessToken), ("Content-Type", "application/json")],
                 body: Array(body.serialized().utf8), timeoutMilliseconds: timeoutMilliseconds))
         } catch HTTPClientError.notSent(let why) {
-            return (.retry(reason: "Graph \(path.split(separator: "/").last ?? "") not sent: \(why)"), nil)
+            return (.retry(reason: "Graph \(path.split(separator: "/").last ?? "") not sent: \(why)"), nil, nil)
         } catch {
             // Meta may have delivered it, and the Send API has no idempotency key: sending it again could show it
             // twice. The agent is told instead, and decides.
             return (.permanent(code: "meta_send_unconfirmed",
                                reason: "Meta did not confirm the send (\(error)); it may have reached the customer, "
-                                   + "so it was not sent again. Check the conversation before resending."), nil)
+                                   + "so it was not sent again. Check the conversation before resending."), nil, nil)
         }
-        return Self.classify(response, idField: idField)
+        let (result, code) = Self.classify(response, idField: idField)
+        guard case .delivered = result else { return (result, code, nil) }
+        return (result, code, try? JSONValue.parse(response.body))
     }
 
     static func classify(_ response: HTTPResponse, idField: String) -> (DeliveryResult, errorCode: Int?) {

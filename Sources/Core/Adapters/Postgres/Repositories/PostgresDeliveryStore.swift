@@ -179,19 +179,20 @@ public struct PostgresDeliveryStore: DeliveryStore {
             """, [tenantID, messageID, code, reason])
     }
 
-    public func markPrivateReplySent(conversationID: UUID, tenantID: UUID, commentID: String) throws {
+    public func markPrivateReplySent(conversationID: UUID, tenantID: UUID, commentID: String, recipientID: String?) throws {
         try connection.query("""
             WITH marked AS (
                 UPDATE conversations
                    SET private_reply_sent_at = coalesce(private_reply_sent_at, now()),
                        private_reply_comment_id = coalesce(private_reply_comment_id, $3),
-                       converted_to_dm_at = coalesce(converted_to_dm_at, now())
+                       converted_to_dm_at = coalesce(converted_to_dm_at, now()),
+                       provider_external_user_id = coalesce($4, provider_external_user_id)
                  WHERE tenant_id = $1 AND id = $2 AND private_reply_sent_at IS NULL
                 RETURNING lead_id, id
             )
             INSERT INTO activity_logs (tenant_id, lead_id, conversation_id, actor_type, type, metadata)
             SELECT $1, lead_id, id, 'SYSTEM', 'PRIVATE_REPLY_SENT', jsonb_build_object('commentId', $3::text) FROM marked
-            """, [tenantID, conversationID, commentID])
+            """, [tenantID, conversationID, commentID, recipientID])
     }
 
     public func markPublicReplySent(conversationID: UUID, tenantID: UUID, providerCommentID: String?, error: String?) throws {
