@@ -101,6 +101,18 @@ final class OutboundDeliveryTests: XCTestCase {
         XCTAssertEqual(try f.providerRequests("/v2/bot/message/push").count, 0, "the reply was pushed again")
     }
 
+    /// A reply LINE answers with a 5xx may have been processed all the same: it is not pushed again either.
+    func testALineReplyAnsweredWithA5xxIsNotPushedAgain() throws {
+        let f = try OutboundFixture.make()
+        try TestStack.connection().query(
+            "UPDATE conversations SET line_reply_token = $2, line_reply_token_received_at = now() WHERE id = $1",
+            [f.lineConversation, "five-\(f.tag)"])
+        try OutboundFixture.fault(["pathPrefix": "/v2/bot/message/reply", "status": 500, "count": 1])
+        let sent = try f.send(f.lineConversation, lead: f.lineLead, channel: "LINE", ["content": "once at most"])
+        try assertFailedUnconfirmed(f, sent, code: "line_reply_unconfirmed")
+        XCTAssertEqual(try f.providerRequests("/v2/bot/message/push").count, 0, "the reply was pushed after LINE's 500")
+    }
+
     /// The send settles as FAILED with `code` (after OUTBOUND_SEND_TIMEOUT_SECONDS, 5 s in the tests), and nothing follows it at once.
     func assertFailedUnconfirmed(_ f: OutboundFixture, _ sent: HTTPResponse, code: String) throws {
         let settled = try f.settledStatus(sent.object["messageId"] as! String, within: 25)

@@ -60,6 +60,13 @@ public struct LineMessagingClient {
             .lowercased().contains("reply token") == true {
             return .tokenRefused
         }
+        if response.status >= 500 {
+            // LINE may have processed a request it answered with a 5xx, and a reply has no retry key: as with a
+            // timeout, sending it again (by push, the token being spent) could show it twice.
+            return .sent(.permanent(code: "line_reply_unconfirmed",
+                                    reason: "LINE answered the reply with HTTP \(response.status); it may have reached the "
+                                        + "customer, so it was not sent again. Check the chat before resending."))
+        }
         return .sent(Self.classify(response, operation: "reply"))
     }
 
