@@ -74,13 +74,11 @@ final class ProfileLookups: Sendable {
     }
 }
 
-/// One profile lane: its own connection and HTTP client; drains the lookups, and the durable comment text jobs
-/// (AttachCommentText, a Graph call each), then sleeps until one is added or the poll interval passes.
+/// One profile lane: its own connection and HTTP client; drains the lookups, then sleeps until one is added.
 struct ProfileLane: Sendable {
     let config: HubChatConfig
     let lane: Lane
     let lookups: ProfileLookups
-    let metrics: WorkerMetrics
     let realtime: any RealtimePublisher & Sendable
 
     func run() {
@@ -94,15 +92,35 @@ struct ProfileLane: Sendable {
         lane.run { db in
             let process = ProcessInboundEvent(inbox: PostgresInbox(connection: db), profiles: profiles,
                                               realtime: realtime, logger: lane.logger)
-            // One lookup and one comment per cycle, so the lane's heartbeat (ticked every cycle) keeps going while
-            // they wait on the inbound lanes: a long burst would otherwise leave it silent long enough to fail /ready.
-            let comments = try attachCommentText(db, profiles: profiles)
-            guard let lookup = lookups.next() else { return comments }
+            // One lookup per cycle, so the lane's heartbeat (ticked every cycle) keeps going while lookups wait on
+            // the inbound lanes: a long burst would otherwise leave it silent long enough to fail /ready.
+            guard let lookup = lookups.next() else { return 0 }
             defer { lookups.finish(lookup) }
             lookups.yieldToInbound()
             try process.refreshProfile(lookup)
-            return comments + 1
+            return 1
         }
+    }
+}
+
+/// The comment text lane: its own connection and HTTP client; claims `inbound.comment_text` jobs (AttachCommentText,
+/// a Graph call each) one at a time. A lane of its own, so a Graph API that hangs on one page's comments holds up
+/// neither the inbox nor any tenant's profile lookups.
+struct CommentTextLane: Sendable {
+    let config: HubChatConfig
+    let lane: Lane
+    let metrics: WorkerMetrics
+    let realtime: any RealtimePublisher & Sendable
+
+    func run() {
+        guard let http = try? CurlHTTPClient() else {
+            lane.logger.error("comment text lookups are disabled: no HTTP client")
+            return
+        }
+        let profiles = HTTPProviderProfiles(http: http, lineAPIBaseURL: config.providers.lineAPIBaseURL,
+                                            graphBaseURL: config.providers.metaGraphBaseURL,
+                                            graphVersion: config.providers.metaGraphVersion)
+        lane.run { db in try attachCommentText(db, profiles: profiles) }
     }
 
     /// Claims one comment text job and runs it; retried with backoff on failure, like the image jobs.

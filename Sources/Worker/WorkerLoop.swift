@@ -64,13 +64,19 @@ struct WorkerLoop {
         let lookups = ProfileLookups()
         for index in 0..<Self.profileLanes {
             let worker = ProfileLane(config: config, lane: lane(named: "profiles\(index)", wake: lookups.ready),
-                                     lookups: lookups, metrics: metrics, realtime: realtime)
+                                     lookups: lookups, realtime: realtime)
             finished.enter()
             Thread { worker.run(); finished.leave() }.start()
         }
+        let commentWake = DispatchSemaphore(value: 0)
+        let comments = CommentTextLane(config: config, lane: lane(named: "comments", wake: commentWake), metrics: metrics,
+                                       realtime: realtime)
+        finished.enter()
+        Thread { comments.run(); finished.leave() }.start()
         for index in 0..<inbound {
             let worker = InboundLane(config: config, lane: lane(named: "in\(index)", wake: inboundWake), metrics: metrics,
-                                     realtime: realtime, lookups: lookups, imageWake: imagesAvailable ? imageWake : nil)
+                                     realtime: realtime, lookups: lookups, imageWake: imagesAvailable ? imageWake : nil,
+                                     commentWake: commentWake)
             finished.enter()
             Thread { worker.run(); finished.leave() }.start()
         }
@@ -103,6 +109,7 @@ struct WorkerLoop {
         for _ in 0..<outbound { outboundWake.signal() }
         for _ in 0..<Self.profileLanes { lookups.ready.signal() }
         for _ in 0..<Self.imageLanes { imageWake.signal() }
+        commentWake.signal()
         finished.wait()
         (realtime as? BackgroundRealtimePublisher)?.flush()
         logger.info("worker stopped")
@@ -300,6 +307,8 @@ struct InboundLane: Sendable {
     let lookups: ProfileLookups
     /// Wakes the image lanes when a LINE image's fetch is handed over; nil when there are none.
     let imageWake: DispatchSemaphore?
+    /// Wakes the comment text lane when a comment's text lookup is handed over.
+    let commentWake: DispatchSemaphore
 
     /// The lanes share WORKER_INBOUND_BATCH_SIZE: a lane that claimed a whole batch would make
     /// the last job of it wait for every job before it while other lanes sit idle.
@@ -327,7 +336,7 @@ struct InboundLane: Sendable {
                 },
                 deferCommentText: { request in
                     try PostgresJobQueue(connection: db).enqueue([try request.job()])
-                    lookups.ready.signal()
+                    commentWake.signal()
                 }, logger: lane.logger)
             let taken = try InboundProcessor(
                 queue: PostgresJobQueue(connection: db), process: process, batchSize: batchSize,
