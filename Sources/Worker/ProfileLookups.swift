@@ -86,9 +86,7 @@ struct ProfileLane: Sendable {
             lane.logger.error("profile lookups are disabled: no HTTP client")
             return
         }
-        let profiles = HTTPProviderProfiles(http: http, lineAPIBaseURL: config.providers.lineAPIBaseURL,
-                                            graphBaseURL: config.providers.metaGraphBaseURL,
-                                            graphVersion: config.providers.metaGraphVersion)
+        let profiles = HTTPProviderProfiles(http: http, providers: config.providers)
         lane.run { db in
             let process = ProcessInboundEvent(inbox: PostgresInbox(connection: db), profiles: profiles,
                                               realtime: realtime, logger: lane.logger)
@@ -117,9 +115,7 @@ struct CommentTextLane: Sendable {
             lane.logger.error("comment text lookups are disabled: no HTTP client")
             return
         }
-        let profiles = HTTPProviderProfiles(http: http, lineAPIBaseURL: config.providers.lineAPIBaseURL,
-                                            graphBaseURL: config.providers.metaGraphBaseURL,
-                                            graphVersion: config.providers.metaGraphVersion)
+        let profiles = HTTPProviderProfiles(http: http, providers: config.providers)
         lane.run { db in try attachCommentText(db, profiles: profiles) }
     }
 

@@ -320,8 +320,7 @@ struct InboundLane: Sendable {
         // Used only to remove an unsent image's files when image lanes fetch them (deferLineImage), else to fetch.
         let lineImages = makeLineImageStore(config, lane: lane)
         let profiles: (any ProviderProfiles)? = (try? CurlHTTPClient()).map {
-            HTTPProviderProfiles(http: $0, lineAPIBaseURL: config.providers.lineAPIBaseURL,
-                                 graphBaseURL: config.providers.metaGraphBaseURL, graphVersion: config.providers.metaGraphVersion)
+            HTTPProviderProfiles(http: $0, providers: config.providers)
         }
         lane.run { db in
             let process = ProcessInboundEvent(

@@ -18,6 +18,12 @@ public struct HTTPProviderProfiles: ProviderProfiles {
         self.timeoutMilliseconds = timeoutMilliseconds
     }
 
+    /// The providers' APIs as configured.
+    public init(http: any HTTPClient, providers: HubChatConfig.Providers) {
+        self.init(http: http, lineAPIBaseURL: providers.lineAPIBaseURL, graphBaseURL: providers.metaGraphBaseURL,
+                  graphVersion: providers.metaGraphVersion)
+    }
+
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
     }
