@@ -125,9 +125,9 @@ public struct ConversationForSend: Sendable, Equatable {
     /// `comment:<id>` for the comment a Facebook thread began with (still accepted once it has moved to Messenger).
     public func isNamed(byThread thread: String) -> Bool {
         if thread == channelThreadID { return true }
-        if channel != .line, let recipient = directRecipientID,
-           ["user:\(recipient)", "ig:user:\(recipient)"].contains(thread) {
-            return true
+        if let recipient = directRecipientID {
+            if channel == .facebook, thread == "user:\(recipient)" { return true }
+            if channel == .instagram, thread == "ig:user:\(recipient)" { return true }
         }
         if channel == .facebook, let comment = providerCommentID, thread == "comment:\(comment)" { return true }
         return false

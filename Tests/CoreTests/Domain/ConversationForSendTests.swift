@@ -13,7 +13,8 @@ final class ConversationForSendTests: XCTestCase {
     func testMessengerThreadsAreNamedByThePSIDWithOrWithoutUserPrefix() {
         let dm = conversation(.facebook, thread: "6284739201847563", type: "MESSENGER_DM", user: "6284739201847563")
         for name in ["6284739201847563", "user:6284739201847563"] { XCTAssertTrue(dm.isNamed(byThread: name), name) }
-        for name in ["user:1", "comment:6284739201847563", "628473920184756", "USER:6284739201847563", ""] {
+        for name in ["user:1", "comment:6284739201847563", "628473920184756", "USER:6284739201847563", "",
+                     "ig:user:6284739201847563"] {
             XCTAssertFalse(dm.isNamed(byThread: name), name)
         }
     }
@@ -30,6 +31,7 @@ final class ConversationForSendTests: XCTestCase {
         let ig = conversation(.instagram, thread: "17841400000000001", user: "17841400000000001")
         XCTAssertTrue(ig.isNamed(byThread: "ig:user:17841400000000001"))
         XCTAssertFalse(ig.isNamed(byThread: "comment:17841400000000001"))
+        XCTAssertFalse(ig.isNamed(byThread: "user:17841400000000001"), "Messenger's form names no Instagram thread")
         let line = conversation(.line, thread: "U4af4980629", user: "U4af4980629")
         XCTAssertTrue(line.isNamed(byThread: "U4af4980629"))
         XCTAssertFalse(line.isNamed(byThread: "user:U4af4980629"), "LINE had no prefixed form")
