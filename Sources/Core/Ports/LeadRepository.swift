@@ -89,7 +89,9 @@ public protocol LeadRepository {
     func activity(tenantID: UUID, leadID: UUID, page: PageRequest) throws -> [ActivityItem]
     /// The agent, when it exists in this tenant.
     func agent(tenantID: UUID, id: UUID) throws -> Membership?
-    /// The ACTIVE agent of this tenant with the fewest open (non-final) leads, for automatic assignment.
+    /// The ACTIVE agent of this tenant with the fewest open (non-final) leads, for automatic assignment. Concurrent
+    /// automatic assignments of one tenant wait for each other until the caller's transaction ends, so each counts
+    /// the loads the ones before it left.
     func leastLoadedActiveAgent(tenantID: UUID) throws -> Membership?
 }
 

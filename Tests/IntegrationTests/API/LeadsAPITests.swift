@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Synchronization
 import XCTest
 
 final class LeadsAPITests: XCTestCase {
@@ -182,6 +183,24 @@ final class LeadsAPITests: XCTestCase {
         let auto = try f.call("POST", "/api/leads/\(f.leads[2])/assign", json: #"{"mode":"AUTO_ROUND_ROBIN"}"#)
         XCTAssertEqual(auto.status, 200, auto.text)
         XCTAssertEqual(auto.object["assignedSalesId"] as? String, f.otherSales.uuidString.lowercased())
+    }
+
+    /// Automatic assignments at once take turns, so each counts the loads the ones before left: twelve leads
+    /// assigned twelve at a time are shared evenly by the two Sales agents.
+    func testConcurrentAutomaticAssignmentsShareTheLeadsEvenly() throws {
+        let f = try APIFixture.make(leadCount: 12, messageCount: 0)
+        let token = try f.token("manager")
+        let answers = Mutex<[Int]>([])
+        DispatchQueue.concurrentPerform(iterations: f.leads.count) { i in
+            let status = (try? f.call("POST", "/api/leads/\(f.leads[i])/assign", json: #"{"mode":"AUTO_ROUND_ROBIN"}"#,
+                                      token: token).status) ?? 0
+            answers.withLock { $0.append(status) }
+        }
+        XCTAssertEqual(answers.withLock { $0 }.filter { $0 == 200 }.count, 12, "\(answers.withLock { $0 })")
+        let loads = try TestStack.connection().query("""
+            SELECT assigned_sales_id, count(*)::int8 AS n FROM leads WHERE tenant_id = $1 GROUP BY 1 ORDER BY 1
+            """, [f.tenantID]).rows.map { $0["n"] ?? "" }
+        XCTAssertEqual(loads, ["6", "6"])
     }
 
     /// A thread that starts after the lead was assigned (here the customer writes to the tenant's second LINE

@@ -92,9 +92,13 @@ public struct PostgresLeadRepository: LeadRepository {
     }
 
     public func leastLoadedActiveAgent(tenantID: UUID) throws -> Membership? {
+        // Automatic assignments of one tenant take turns until their transactions end: two at once would count the
+        // same loads and pile leads on one agent. (A statement after the lock reads what the one before committed.)
+        try connection.query("SELECT pg_advisory_xact_lock(hashtextextended('hubchat:auto-assign:' || $1::text, 0))",
+                             [tenantID])
         // Sales agents first, then whoever carries the fewest open leads (an index-only count per agent on
         // leads_assigned_list_idx), oldest agent first on a tie.
-        try connection.query("""
+        return try connection.query("""
             SELECT a.id, a.tenant_id, a.email, a.name, a.role, a.status
               FROM sales_agents a
              WHERE a.tenant_id = $1 AND a.status = 'ACTIVE'
