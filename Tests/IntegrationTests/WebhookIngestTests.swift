@@ -697,6 +697,37 @@ final class WebhookIngestTests: XCTestCase {
         XCTAssertEqual(try messageCount(conversation: try conversation.decode("id")), 1)
     }
 
+    /// A customer's edit that arrives while the comment's text is still being looked up is the text: the lookup
+    /// that ends later does not put the old one back.
+    func testAnEditWhileTheTextIsLookedUpWins() throws {
+        let simulator = try TestStack.value("SIMULATOR_URL")
+        let page = try TestStack.value("FACEBOOK_PAGE_ID")
+        let secret = try TestStack.value("FACEBOOK_APP_SECRET")
+        defer { _ = try? CurlHTTPClient().send(HTTPRequest(method: "DELETE", url: simulator + "/__faults")) }
+        let commentID = "\(page)_\(Int.random(in: 1_000_000...9_999_999))"
+        _ = try CurlHTTPClient().send(HTTPRequest(method: "POST", url: simulator + "/__faults", headers: [("Content-Type", "application/json")],
+                                                  body: Array(#"{"pathPrefix":"/v25.0/\#(commentID)","delayMs":2000,"count":1}"#.utf8)))
+        func post(verb: String, message: String) throws {
+            let body = Array("""
+                {"object":"page","entry":[{"id":"\(page)","time":1795737925000,"changes":[
+                  {"field":"feed","value":{"item":"comment","verb":"\(verb)","comment_id":"\(commentID)","post_id":"\(page)_111",
+                   "from":{"id":"81234","name":"Somsri"}\(message),"created_time":1795737925}}]}]}
+                """.utf8)
+            XCTAssertEqual(try TestStack.http("POST", "/api/webhook/facebook", body: body, headers: [
+                ("Content-Type", "application/json"), ("X-Hub-Signature-256", "sha256=" + Self.hmacHex(body, secret: secret)),
+            ]).status, 200)
+        }
+        try post(verb: "add", message: "")
+        _ = try waitForConversation(thread: commentID)
+        try post(verb: "edited", message: #","message":"แก้เป็น 3 ชิ้นค่ะ""#)
+        _ = try waitForConversation(thread: commentID) { $0["last_message_preview"] == "แก้เป็น 3 ชิ้นค่ะ" }
+        sleep(4)  // the delayed lookup answers (2 s) and its job ends
+        let message = try XCTUnwrap(try db.query(
+            "SELECT content, metadata->>'textStatus' AS s FROM messages WHERE provider_message_id = $1", [commentID]).first)
+        XCTAssertEqual(message["content"], "แก้เป็น 3 ชิ้นค่ะ")
+        XCTAssertNil(message["s"] ?? nil)
+    }
+
     func testMetaSignatureIsCheckedBeforeAnythingIsStored() throws {
         let page = try TestStack.value("FACEBOOK_PAGE_ID")
         let mid = "m_forged_\(Self.hex(6))"

@@ -188,7 +188,8 @@ public struct PostgresInbox: InboxRecorder {
         WITH edited AS (
             UPDATE messages m
                SET content = $5,
-                   metadata = m.metadata || jsonb_strip_nulls(jsonb_build_object(
+                   -- The customer's new text is the text: a comment still waiting for its looked-up text waits no more.
+                   metadata = (m.metadata - 'textStatus') || jsonb_strip_nulls(jsonb_build_object(
                        'edited', true, 'editedAt', $4::timestamptz, 'editCount', $7::integer))
              WHERE m.tenant_id = $1 AND m.channel = $2 AND m.direction = 'INBOUND' AND m.provider_message_id = $3
                AND CASE WHEN $7::integer IS NULL
