@@ -71,7 +71,14 @@ public struct LineMessagingClient {
     }
 
     static func classify(_ response: HTTPResponse, operation: String) -> DeliveryResult {
-        let message = (try? JSONValue.parse(response.body))?["message"]?.stringValue ?? "HTTP \(response.status)"
+        let answer = try? JSONValue.parse(response.body)
+        var message = answer?["message"]?.stringValue ?? "HTTP \(response.status)"
+        // "The request body has 1 error(s)" says nothing on its own; LINE's details say which field and why.
+        let details = (answer?["details"]?.arrayValue ?? []).prefix(5).compactMap { detail -> String? in
+            guard let why = detail["message"]?.stringValue else { return nil }
+            return detail["property"]?.stringValue.map { "\($0): \(why)" } ?? why
+        }
+        if !details.isEmpty { message += " (" + details.joined(separator: "; ") + ")" }
         switch response.status {
         case 200..<300:
             let sent = (try? JSONValue.parse(response.body))?["sentMessages"]?[0]?["id"]?.stringValue
