@@ -1,3 +1,4 @@
+import Synchronization
 import XCTest
 @testable import Core
 
@@ -25,5 +26,22 @@ final class SystemHostResolverTests: XCTestCase {
         XCTAssertThrowsError(try failing.addresses(of: "nx.example")) { error in
             XCTAssertTrue("\(error)".contains("Name or service not known"), "\(error)")
         }
+    }
+
+    /// A name that just failed fails again at once for a while: a burst of sends naming it holds no responder for
+    /// the timeout each.
+    func testANameThatJustFailedFailsAtOnce() {
+        let asked = Mutex(0)
+        let resolver = SystemHostResolver(timeout: .milliseconds(200)) { _ in
+            asked.withLock { $0 += 1 }
+            Thread.sleep(forTimeInterval: 1)
+            return []
+        }
+        let host = "hangs-\(UUID().uuidString).example"
+        XCTAssertThrowsError(try resolver.addresses(of: host))
+        let started = ContinuousClock.now
+        XCTAssertThrowsError(try resolver.addresses(of: host)) { XCTAssertTrue("\($0)".contains("moments ago"), "\($0)") }
+        XCTAssertLessThan(ContinuousClock.now - started, .milliseconds(100))
+        XCTAssertEqual(asked.withLock { $0 }, 1)
     }
 }

@@ -30,7 +30,28 @@ public struct SystemHostResolver: HostResolver {
         let value = Mutex<Result<[NetworkAddress], Failure>?>(nil)
     }
 
+    /// Names that failed lately (no answer in time, or none at all), and until when that stands: a send naming one
+    /// again fails at once instead of holding its responder for the timeout once more. Per process.
+    private static let failures = Mutex<[String: ContinuousClock.Instant]>([:])
+    static let failureMemory: Duration = .seconds(60)
+
     public func addresses(of host: String) throws -> [NetworkAddress] {
+        let now = ContinuousClock.now
+        if let until = Self.failures.withLock({ $0[host] }), until > now {
+            throw Failure(description: "cannot resolve \(host): it failed to resolve moments ago")
+        }
+        do {
+            return try lookUpWithin(timeout, host)
+        } catch {
+            Self.failures.withLock { failures in
+                if failures.count > 1_000 { failures = failures.filter { $0.value > now } }
+                failures[host] = now + Self.failureMemory
+            }
+            throw error
+        }
+    }
+
+    private func lookUpWithin(_ timeout: Duration, _ host: String) throws -> [NetworkAddress] {
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
         DispatchQueue.global().async { [lookUp] in
