@@ -85,9 +85,11 @@ public struct IngestWebhook {
         let byID = try resolve(channel, ids.filter { $0.utf8.count <= Self.maxAccountIDLength })
         let accounts = ids.isEmpty ? defaultAccounts[channel].map { [$0] } ?? [] : Array(byID.values)
         guard !accounts.isEmpty else { throw unknownAccount(channel, ids) }
-        let secrets = Set(accounts.compactMap(\.credentials.signingSecret))
-        guard !secrets.isEmpty,
-              secrets.allSatisfy({ MetaWebhook.verifySignature(body: body, header: signature, appSecret: $0) })
+        // Every account named must have a secret and verify: one without a secret (a default account configured
+        // with a verify token only) would otherwise let another account's signature file events under it.
+        let secrets = accounts.map(\.credentials.signingSecret)
+        guard secrets.allSatisfy({ $0 != nil }),
+              Set(secrets.compactMap { $0 }).allSatisfy({ MetaWebhook.verifySignature(body: body, header: signature, appSecret: $0) })
         else { throw Self.badSignature }
         let parsed = try MetaWebhook.parse(body: body)
         guard parsed.object == named.object, parsed.accounts == ids else {
@@ -97,7 +99,8 @@ public struct IngestWebhook {
         let unknown = ids.filter { byID[$0] == nil }
         if !unknown.isEmpty {
             logger.warning("webhook entries for unknown accounts skipped",
-                           metadata: ["channel": "\(channel.rawValue)", "accounts": "\(unknown.prefix(5))",
+                           metadata: ["channel": "\(channel.rawValue)",
+                                      "accounts": "\(unknown.prefix(5).map { String($0.prefix(Self.maxAccountIDLength)) })",
                                       "accountCount": "\(unknown.count)"])
         }
         return try persist(parsed.events, accounts: byID, channel: channel)

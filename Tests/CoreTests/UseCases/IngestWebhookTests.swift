@@ -165,4 +165,28 @@ final class IngestWebhookTests: XCTestCase {
         }
         XCTAssertEqual(asked.ids, [])
     }
+
+    /// A named account without a secret (a default account configured with a verify token only) refuses the
+    /// delivery: another account's signature must not file events under it.
+    func testAnAccountWithoutASecretRefusesTheDelivery() throws {
+        let tenant = UUID()
+        struct Known: ChannelAccountDirectory {
+            let account: ChannelAccount
+            func accounts(channel: Channel, externalIDs: [String]) throws -> [ChannelAccount] {
+                externalIDs.contains(account.externalAccountID) ? [account] : []
+            }
+            func verifyTokens(channel: Channel) throws -> [String] { [] }
+        }
+        let signed = ChannelAccount(id: UUID(), tenantID: tenant, channel: .facebook, externalAccountID: "222",
+                                    credentials: ChannelCredentials(signingSecret: "b-secret", accessToken: nil, verifyToken: nil))
+        let noSecret = ChannelAccount(id: nil, tenantID: UUID(), channel: .facebook, externalAccountID: "*",
+                                      credentials: ChannelCredentials(signingSecret: nil, accessToken: nil, verifyToken: "x"))
+        let ingest = IngestWebhook(directory: Known(account: signed), store: Store(), defaultAccounts: [.facebook: noSecret],
+                                   logger: Logger(label: "test"))
+        let body = Array(#"{"object":"page","entry":[{"id":"222","time":1},{"id":"333","time":1,"messaging":[{"sender":{"id":"9"},"recipient":{"id":"333"},"timestamp":1795737925000,"message":{"mid":"m_x","text":"injected"}}]}]}"#.utf8)
+        let signature = "sha256=" + Hex.encode(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array("b-secret".utf8))))
+        XCTAssertThrowsError(try ingest.meta(channel: .facebook, body: body, signature: signature)) {
+            XCTAssertEqual(($0 as? AppError)?.status, 401)
+        }
+    }
 }
