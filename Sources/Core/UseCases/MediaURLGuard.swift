@@ -43,8 +43,7 @@ public struct MediaURLGuard {
 
     /// Under `trustedPrefix`, with a plain path (letters, digits, `.`, `_`, `-` and `/`; no dot segment, no percent
     /// escape that could decode to one) and at most a signed link's query: anything else, such as
-    /// `/media/%2e%2e/api/health`, is checked like any other URL. Every stored path has its tenant's id as a folder
-    /// (`<bucket>/<tenant>/…`, `<bucket>/inbound/<tenant>/…`).
+    /// `/media/%2e%2e/api/health`, is not. The tenant's id must be in its place (`StoredMediaPath`).
     func isOwnMedia(_ url: String, tenant: UUID) -> Bool {
         guard let trustedPrefix, url.hasPrefix(trustedPrefix) else { return false }
         let rest = url.dropFirst(trustedPrefix.count)
@@ -53,7 +52,7 @@ public struct MediaURLGuard {
         let plain = { (c: Character) in c.isASCII && (c.isLetter || c.isNumber || "._-/".contains(c)) }
         let folders = path.split(separator: "/", omittingEmptySubsequences: false)
         guard !path.isEmpty, path.allSatisfy(plain), !folders.contains(where: { $0.isEmpty || $0.hasPrefix(".") }),
-              folders.dropLast().contains(where: { $0 == tenant.uuidString.lowercased() })
+              StoredMediaPath.isTenants(folders, tenant: tenant)
         else { return false }
         return query.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-=&".contains($0)) }
     }

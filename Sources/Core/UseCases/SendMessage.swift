@@ -101,11 +101,16 @@ public struct SendMessage {
     static let lineTextMaxUTF16 = 5000
     static let metaTextMaxUTF16 = 2000
 
-    /// The URLs the provider (and our worker) will fetch: public HTTPS hosts, or our own stored media.
+    /// The URLs the provider (and our worker) will fetch, whatever the type: public HTTPS hosts, or files the tenant
+    /// stored with us (that exist).
     func checkMediaURLs(_ r: SendMessageRequest, tenant: UUID) throws {
-        guard r.type != .text else { return }
-        if let url = r.mediaURL { try mediaGuard.check(url, field: "mediaUrl", tenant: tenant) }
-        if r.type == .image, let preview = r.previewURL { try mediaGuard.check(preview, field: "previewUrl", tenant: tenant) }
+        for (field, url) in [("mediaUrl", r.mediaURL), ("previewUrl", r.previewURL)] {
+            guard let url else { continue }
+            try mediaGuard.check(url, field: field, tenant: tenant)
+            if mediaGuard.isOwnMedia(url, tenant: tenant), media.storedSize(url: url) == nil {
+                throw AppError.invalidField(field, "names no file stored for this tenant.")
+            }
+        }
     }
 
     func checkContent(_ r: SendMessageRequest, _ c: ConversationForSend) throws {

@@ -23,7 +23,9 @@ final class MediaURLGuardTests: XCTestCase {
     func testAnotherTenantsUploadIsNotOwnMedia() {
         for url in ["http://127.0.0.1:8080/media/message-images/0a9d2c44-5e5b-4c1e-8f0e-2b6b4a1c7e55/2026-11-27/0b4e.jpg",
                     "http://127.0.0.1:8080/media/message-images/6f1c1f0e-0d2a-4b8e-9a43-1f7f3c2b9d10",
-                    "http://127.0.0.1:8080/media/message-images/x/0b4e.jpg"] {
+                    "http://127.0.0.1:8080/media/message-images/x/0b4e.jpg",
+                    // The tenant's id as a folder, but under another tenant's: that file is the other tenant's.
+                    "http://127.0.0.1:8080/media/message-images/0a9d2c44-5e5b-4c1e-8f0e-2b6b4a1c7e55/6f1c1f0e-0d2a-4b8e-9a43-1f7f3c2b9d10/x.jpg"] {
             XCTAssertThrowsError(try guardian.check(url, field: "mediaUrl", tenant: tenant), url)
         }
     }

@@ -69,6 +69,14 @@ final class OutboundDeliveryTests: XCTestCase {
             XCTAssertTrue(url.contains("md5=") && !url.contains("expires=1000"), "\(key): \(url)")
             XCTAssertEqual(try CurlHTTPClient().send(HTTPRequest(url: url)).text, "jpeg bytes", "\(key) loads")
         }
+        // Whatever the type, a URL under our media prefix must be a file this tenant stored.
+        for fields: [String: Any] in [["type": "image", "mediaUrl": prefix + base + "-gone.jpg", "mimeType": "image/jpeg"],
+                                      ["content": "text", "mediaUrl": "https://169.254.169.254/latest/meta-data"],
+                                      ["type": "document_pdf", "mediaUrl": "https://93.184.216.34/q.pdf", "fileName": "q.pdf",
+                                       "previewUrl": prefix + "0a9d2c44-5e5b-4c1e-8f0e-2b6b4a1c7e55/x.jpg"]] {
+            let refused = try f.send(f.lineConversation, lead: f.lineLead, channel: "LINE", fields)
+            XCTAssertEqual(refused.status, 400, "\(fields): \(refused.text)")
+        }
     }
 
     func testAFreshLineReplyTokenIsUsedOnceThenPush() throws {

@@ -70,8 +70,8 @@ public struct LocalMediaStorage: MediaStorage {
     }
 
     /// A link to the tenant's own stored media in a signed bucket, signed again to last the bucket's TTL from now
-    /// (whatever signature it carried, or none); any other URL as it is. Every stored path has its tenant's id as a
-    /// folder, so another tenant's file is never signed for this one. The expiry is rounded down to a step (a quarter
+    /// (whatever signature it carried, or none); any other URL as it is. Only a path with the tenant's id in its
+    /// place (`StoredMediaPath`) is the tenant's, so another tenant's file is never signed for this one. The expiry is rounded down to a step (a quarter
     /// of the TTL, at most a day), so reading a thread twice gives the same links and the browser's cache keeps
     /// working, while every link given out lasts at least three quarters of the TTL.
     public func renewed(url: String, tenant: UUID) -> String {
@@ -79,7 +79,7 @@ public struct LocalMediaStorage: MediaStorage {
         let relative = url.dropFirst(publicMediaPrefix.count).prefix { $0 != "?" && $0 != "#" }
         let folders = relative.split(separator: "/")
         guard let bucket = folders.first, let ttl = signedLinkTTLs[String(bucket)],
-              folders.dropFirst().dropLast().contains(where: { $0 == tenant.uuidString.lowercased() })
+              StoredMediaPath.isTenants(folders, tenant: tenant)
         else { return url }
         let step = max(60, min(ttl / 4, 86_400))
         let expires = (Int(clock().timeIntervalSince1970) + ttl) / step * step
