@@ -91,7 +91,7 @@ public protocol DeliveryStore {
     func markFailed(messageID: UUID, tenantID: UUID, code: String, reason: String) throws
     /// The comment was answered by a Private Reply: later sends go through Messenger.
     /// The comment has its Private Reply; the conversation's DMs go to `recipientID` (the PSID Meta answered with)
-    /// from now on, when Meta gave one.
+    /// from now on, or to nobody when the answer was lost (the commenter's own id is no PSID).
     func markPrivateReplySent(conversationID: UUID, tenantID: UUID, commentID: String, recipientID: String?) throws
     func markPublicReplySent(conversationID: UUID, tenantID: UUID, providerCommentID: String?, error: String?) throws
     /// Takes up to `wanted` slots per account from every one of its limits, shared by every worker: answers, per

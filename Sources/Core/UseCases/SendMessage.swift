@@ -164,6 +164,12 @@ public struct SendMessage {
     /// Meta refuses messages outside its window; say so now rather than queue a message that can only fail.
     func checkWindow(_ c: ConversationForSend) throws {
         guard c.channel != .line else { return }
+        if !c.awaitsPrivateReply, c.directRecipientID == nil {
+            throw AppError(status: 422, code: "no_messenger_recipient",
+                           message: "Meta has not said who this customer is in Messenger (the comment's author was "
+                               + "hidden, or the Private Reply's answer was lost). Reply in their Messenger "
+                               + "conversation once they write.")
+        }
         if c.awaitsPrivateReply {
             // A Private Reply is allowed within 7 days of the comment.
             let commentAt = c.lastInboundAt ?? c.createdAt

@@ -248,6 +248,11 @@ final class DeliveryFailureTests: XCTestCase {
         let sends = try f.providerRequests("/messages")  // ours goes to /{page-id}/messages
         XCTAssertEqual(sends.count, 2, "the earlier reply and one refused repeat: \(sends.map { $0["status"] ?? "" })")
         XCTAssertEqual(sends.last?["status"] as? Int, 400)
+        // The interrupted reply's answer, with the commenter's PSID, is lost: nobody is known to DM, and a send
+        // says so up front rather than going to the commenter's own id (no PSID).
+        let next = try f.send(f.commentConversation, lead: f.commentLead, channel: "FACEBOOK", ["content": "and then?"])
+        XCTAssertEqual(next.status, 422, next.text)
+        XCTAssertEqual(next.errorCode, "no_messenger_recipient")
     }
 
     /// A send that got an answer (here a 500) leaves no mark behind: the retry goes out and the message is SENT.

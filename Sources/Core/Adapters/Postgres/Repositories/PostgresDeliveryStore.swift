@@ -186,7 +186,9 @@ public struct PostgresDeliveryStore: DeliveryStore {
                    SET private_reply_sent_at = coalesce(private_reply_sent_at, now()),
                        private_reply_comment_id = coalesce(private_reply_comment_id, $3),
                        converted_to_dm_at = coalesce(converted_to_dm_at, now()),
-                       provider_external_user_id = coalesce($4, provider_external_user_id)
+                       -- Without Meta's answer (the reply was interrupted) nobody is known to DM: a commenter's own
+                       -- id is no PSID, so none is kept rather than a wrong one.
+                       provider_external_user_id = coalesce($4, 'comment:' || $3)
                  WHERE tenant_id = $1 AND id = $2 AND private_reply_sent_at IS NULL
                 RETURNING lead_id, id
             )
