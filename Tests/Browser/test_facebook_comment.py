@@ -125,3 +125,10 @@ def test_a_customers_video_file_and_shared_link_open_from_the_thread(page, stack
     assert "Video" in links[video]
     assert "quotation v2.pdf" in links[quote] and "File" in links[quote]
     assert "Open link" in links[shared]
+
+    # A link someone pasted: Messenger sends the text with a "fallback" preview of the link.
+    pasted = f"https://shop.example/sale/{uuid.uuid4().hex}"
+    stack.post_messenger_message(customer, {"text": f"ดูลิงก์นี้ {pasted}", "attachments": [
+        {"type": "fallback", "title": "Summer sale", "url": pasted, "payload": None}]})
+    page.wait(lambda d: any(a.get_attribute("href") == pasted for a in page.find_all("#messages a.attachment-link")), 10,
+              "a pasted link's preview should open from the thread")

@@ -243,7 +243,9 @@ export class Thread {
     const edited = message.revision === "EDITED" ? h("span", { class: "edited" }, "edited") : null;
     switch (message.messageType) {
       case "TEXT":
-        return [h("p", { class: "text", dir: "auto" }, message.content), edited];
+        // A link preview (Messenger's "fallback") is text with the link it previews.
+        return [h("p", { class: "text", dir: "auto" }, message.content), edited,
+          isDisplayableMediaUrl(message.mediaUrl) ? renderAttachment({ ...message, messageType: "UNSUPPORTED" }) : null];
       case "IMAGE":
         return [renderImage(message), caption];
       case "DOCUMENT_PDF":
@@ -306,10 +308,10 @@ function renderPdf(message) {
  */
 function renderAttachment(message) {
   const url = isDisplayableMediaUrl(message.mediaUrl) ? message.mediaUrl : null;
-  if (!url) return h("p", { class: "unsupported" }, `[${TYPE_LABELS[message.messageType] || message.messageType}]`);
+  const size = message.fileSizeBytes ? ` · ${formatBytes(message.fileSizeBytes)}` : "";
+  if (!url) return h("p", { class: "unsupported" }, `[${TYPE_LABELS[message.messageType] || message.messageType}${size}]`);
   // A share, a story mention, a reel: its text says what it is, the link opens it.
   const label = message.messageType === "UNSUPPORTED" ? "Open link" : TYPE_LABELS[message.messageType] || message.messageType;
-  const size = message.fileSizeBytes ? ` · ${formatBytes(message.fileSizeBytes)}` : "";
   return h("a", { class: "attachment-link", href: url, target: "_blank", rel: "noopener noreferrer" },
     h("span", { class: "attachment-kind" }, label),
     message.fileName ? h("span", { class: "attachment-name", dir: "auto" }, message.fileName) : null,
