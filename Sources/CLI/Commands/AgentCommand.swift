@@ -8,17 +8,21 @@ struct AgentCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create or update an agent of a tenant (unique by email). Prints its id.")
+            abstract: "Create or update an agent of a tenant (unique by email); what is not given stays. Prints its id.")
 
         @Option(help: "Tenant id.") var tenant: String
         @Option(help: "Login email; tokens name the agent by it.") var email: String
         @Option(help: "Display name.") var name: String
-        @Option(help: "SALES, MANAGER or ADMIN.") var role: String = "SALES"
-        @Option(help: "ACTIVE or INACTIVE.") var status: String = "ACTIVE"
+        @Option(help: "SALES, MANAGER or ADMIN (a new agent: SALES; an existing one keeps theirs).") var role: String?
+        @Option(help: "ACTIVE or INACTIVE (a new agent: ACTIVE; an existing one keeps theirs).") var status: String?
 
         func validate() throws {
-            guard ["SALES", "MANAGER", "ADMIN"].contains(role) else { throw ValidationError("--role must be SALES, MANAGER or ADMIN") }
-            guard ["ACTIVE", "INACTIVE"].contains(status) else { throw ValidationError("--status must be ACTIVE or INACTIVE") }
+            if let role, !["SALES", "MANAGER", "ADMIN"].contains(role) {
+                throw ValidationError("--role must be SALES, MANAGER or ADMIN")
+            }
+            if let status, !["ACTIVE", "INACTIVE"].contains(status) {
+                throw ValidationError("--status must be ACTIVE or INACTIVE")
+            }
             guard email.contains("@") else { throw ValidationError("--email must be an email address") }
         }
 

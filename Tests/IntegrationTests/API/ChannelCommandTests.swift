@@ -29,4 +29,20 @@ final class ChannelCommandTests: XCTestCase {
             """, [f.api.tenantID, destination]).first)
         return (row["secret"] ?? nil, row["token"] ?? nil, row["display_name"] ?? nil)
     }
+
+    /// `hubchat agent add` run again to rename an agent keeps the role and status it was not given: a deactivated
+    /// manager stays a deactivated manager.
+    func testRenamingAnAgentKeepsTheirRoleAndStatus() throws {
+        let f = try APIFixture.make(leadCount: 0, messageCount: 0)
+        _ = try DeliveryFailureTests.cli(["agent", "add", "--tenant", f.tenantID.uuidString, "--email", f.email("gone"),
+                                          "--name", "Renamed"])
+        let row = try XCTUnwrap(try TestStack.connection().query(
+            "SELECT name, role, status FROM sales_agents WHERE id = $1", [f.inactive]).first)
+        XCTAssertEqual([row["name"], row["role"], row["status"]], ["Renamed", "MANAGER", "INACTIVE"])
+        let added = try DeliveryFailureTests.cli(["agent", "add", "--tenant", f.tenantID.uuidString, "--email",
+                                                  "new@\(f.tenantID.uuidString.prefix(8).lowercased()).test", "--name", "New"])
+        let fresh = try XCTUnwrap(try TestStack.connection().query(
+            "SELECT role, status FROM sales_agents WHERE id = $1::uuid", [added.trimmingCharacters(in: .whitespacesAndNewlines)]).first)
+        XCTAssertEqual([fresh["role"], fresh["status"]], ["SALES", "ACTIVE"])
+    }
 }

@@ -27,11 +27,13 @@ public struct AdministrationRepository {
     }
 
     @discardableResult
-    public func upsertAgent(tenantID: UUID, email: String, name: String, role: String, status: String) throws -> Agent {
+    /// A new agent takes role SALES and status ACTIVE unless told otherwise; an existing one keeps what is not given.
+    public func upsertAgent(tenantID: UUID, email: String, name: String, role: String?, status: String?) throws -> Agent {
         let row = try connection.query("""
-            INSERT INTO sales_agents (tenant_id, email, name, role, status) VALUES ($1, lower(btrim($2)), $3, $4, $5)
+            INSERT INTO sales_agents AS a (tenant_id, email, name, role, status)
+            VALUES ($1, lower(btrim($2)), $3, coalesce($4, 'SALES'), coalesce($5, 'ACTIVE'))
             ON CONFLICT (tenant_id, email) DO UPDATE
-               SET name = EXCLUDED.name, role = EXCLUDED.role, status = EXCLUDED.status
+               SET name = EXCLUDED.name, role = coalesce($4, a.role), status = coalesce($5, a.status)
             RETURNING id, tenant_id, email, name, role, status
             """, [tenantID, email, name, role, status]).first!
         return try Self.agent(row)
