@@ -120,11 +120,9 @@ final class WebhookIngestTests: XCTestCase {
     /// A slow LINE content API holds up nothing but the image: the image's message is in at once (its media pending),
     /// another customer's text right behind it too, and the image is attached when the download ends.
     func testASlowContentAPIHoldsUpOnlyTheImage() throws {
-        let simulator = try TestStack.value("SIMULATOR_URL")
-        defer { _ = try? CurlHTTPClient().send(HTTPRequest(method: "DELETE", url: simulator + "/__faults")) }
+        defer { OutboundFixture.clearFaults() }
         let imageID = String(UInt64.random(in: 100_000_000_000...999_999_999_999))
-        _ = try CurlHTTPClient().send(HTTPRequest(method: "POST", url: simulator + "/__faults", headers: [("Content-Type", "application/json")],
-                                                  body: Array(#"{"pathPrefix":"/v2/bot/message/\#(imageID)/content","delayMs":5000}"#.utf8)))
+        try OutboundFixture.fault(["pathPrefix": "/v2/bot/message/\(imageID)/content", "delayMs": 5000])
         let (photographer, writer) = ("U" + Self.hex(16), "U" + Self.hex(16))
         let body = Self.lineBody(destination: lineDestination, events: [
             Self.lineMessage(user: photographer, id: "p1", message: #"{"id":"\#(imageID)","type":"image","contentProvider":{"type":"line"}}"#),
@@ -146,13 +144,11 @@ final class WebhookIngestTests: XCTestCase {
     /// placeholder, another customer's LINE message right behind it too, and the text replaces the placeholder when
     /// Graph answers again (the lookup is retried).
     func testASlowGraphAPIHoldsUpOnlyTheCommentsText() throws {
-        let simulator = try TestStack.value("SIMULATOR_URL")
         let page = try TestStack.value("FACEBOOK_PAGE_ID")
         let secret = try TestStack.value("FACEBOOK_APP_SECRET")
-        defer { _ = try? CurlHTTPClient().send(HTTPRequest(method: "DELETE", url: simulator + "/__faults")) }
+        defer { OutboundFixture.clearFaults() }
         let commentID = "\(page)_\(Int.random(in: 1_000_000...9_999_999))"
-        _ = try CurlHTTPClient().send(HTTPRequest(method: "POST", url: simulator + "/__faults", headers: [("Content-Type", "application/json")],
-                                                  body: Array(#"{"pathPrefix":"/v25.0/\#(commentID)","delayMs":10000}"#.utf8)))
+        try OutboundFixture.fault(["pathPrefix": "/v25.0/\(commentID)", "delayMs": 10000])
         let comments = Array("""
             {"object":"page","entry":[{"id":"\(page)","time":1795737925000,"changes":[
               {"field":"feed","value":{"item":"comment","verb":"add","comment_id":"\(commentID)","post_id":"\(page)_111",
@@ -172,7 +168,7 @@ final class WebhookIngestTests: XCTestCase {
         XCTAssertEqual(try db.query("SELECT metadata->>'textStatus' AS s FROM messages WHERE provider_message_id = $1",
                                     [commentID]).first?["s"], "pending")
 
-        _ = try CurlHTTPClient().send(HTTPRequest(method: "DELETE", url: simulator + "/__faults"))
+        OutboundFixture.clearFaults()
         let answered = try waitForConversation(thread: commentID, within: 20) { $0["last_message_preview"] != "[Comment]" }
         XCTAssertEqual(answered["last_message_preview"], "Comment text of \(commentID)")
         XCTAssertNil(try db.query("SELECT metadata->>'textStatus' AS s FROM messages WHERE provider_message_id = $1",
@@ -700,13 +696,11 @@ final class WebhookIngestTests: XCTestCase {
     /// A customer's edit that arrives while the comment's text is still being looked up is the text: the lookup
     /// that ends later does not put the old one back.
     func testAnEditWhileTheTextIsLookedUpWins() throws {
-        let simulator = try TestStack.value("SIMULATOR_URL")
         let page = try TestStack.value("FACEBOOK_PAGE_ID")
         let secret = try TestStack.value("FACEBOOK_APP_SECRET")
-        defer { _ = try? CurlHTTPClient().send(HTTPRequest(method: "DELETE", url: simulator + "/__faults")) }
+        defer { OutboundFixture.clearFaults() }
         let commentID = "\(page)_\(Int.random(in: 1_000_000...9_999_999))"
-        _ = try CurlHTTPClient().send(HTTPRequest(method: "POST", url: simulator + "/__faults", headers: [("Content-Type", "application/json")],
-                                                  body: Array(#"{"pathPrefix":"/v25.0/\#(commentID)","delayMs":2000,"count":1}"#.utf8)))
+        try OutboundFixture.fault(["pathPrefix": "/v25.0/\(commentID)", "delayMs": 2000, "count": 1])
         func post(verb: String, message: String) throws {
             let body = Array("""
                 {"object":"page","entry":[{"id":"\(page)","time":1795737925000,"changes":[

@@ -92,6 +92,12 @@ struct OutboundFixture {
         }
     }
 
+    /// Clears every simulator fault (best effort: a test's cleanup).
+    static func clearFaults() {
+        guard let simulator = try? TestStack.value("SIMULATOR_URL") else { return }
+        _ = try? CurlHTTPClient().send(HTTPRequest(method: "DELETE", url: simulator + "/__faults"))
+    }
+
     static func fault(_ fault: [String: Any]) throws {
         let body = try JSONSerialization.data(withJSONObject: fault)
         _ = try CurlHTTPClient().send(HTTPRequest(method: "POST", url: try TestStack.value("SIMULATOR_URL") + "/__faults",
