@@ -82,11 +82,7 @@ struct ProfileLane: Sendable {
     let realtime: any RealtimePublisher & Sendable
 
     func run() {
-        guard let http = try? CurlHTTPClient() else {
-            lane.logger.error("profile lookups are disabled: no HTTP client")
-            return
-        }
-        let profiles = HTTPProviderProfiles(http: http, providers: config.providers)
+        guard let profiles = makeProviderProfiles(config, lane: lane, what: "profile lookups") else { return }
         lane.run { db in
             let process = ProcessInboundEvent(inbox: PostgresInbox(connection: db), profiles: profiles,
                                               realtime: realtime, logger: lane.logger)
@@ -110,24 +106,27 @@ struct CommentTextLane: Sendable {
     let metrics: WorkerMetrics
     let realtime: any RealtimePublisher & Sendable
 
+    /// Claims one comment text job a cycle; retried with backoff on failure, like the image jobs.
     func run() {
-        guard let http = try? CurlHTTPClient() else {
-            lane.logger.error("comment text lookups are disabled: no HTTP client")
-            return
+        guard let profiles = makeProviderProfiles(config, lane: lane, what: "comment text lookups") else { return }
+        lane.run { db in
+            let attach = AttachCommentText(inbox: PostgresInbox(connection: db), profiles: profiles,
+                                           defaultAccount: config.defaultChannelAccounts[.facebook], realtime: realtime,
+                                           logger: lane.logger)
+            return try runOneJob(topic: AttachCommentText.topic, queue: PostgresJobQueue(connection: db), lane: lane,
+                                 leaseSeconds: config.worker.outboxProcessingTimeoutSeconds, metrics: metrics,
+                                 kind: "comment text") { job in
+                try attach(jobPayload: job.payload, finalAttempt: job.attempts >= job.maxAttempts)
+            }
         }
-        let profiles = HTTPProviderProfiles(http: http, providers: config.providers)
-        lane.run { db in try attachCommentText(db, profiles: profiles) }
     }
+}
 
-    /// Claims one comment text job and runs it; retried with backoff on failure, like the image jobs.
-    func attachCommentText(_ db: PostgresConnection, profiles: HTTPProviderProfiles) throws -> Int {
-        let attach = AttachCommentText(inbox: PostgresInbox(connection: db), profiles: profiles,
-                                       defaultAccount: config.defaultChannelAccounts[.facebook], realtime: realtime,
-                                       logger: lane.logger)
-        return try runOneJob(topic: AttachCommentText.topic, queue: PostgresJobQueue(connection: db), lane: lane,
-                             leaseSeconds: config.worker.outboxProcessingTimeoutSeconds, metrics: metrics,
-                             kind: "comment text") { job in
-            try attach(jobPayload: job.payload, finalAttempt: job.attempts >= job.maxAttempts)
-        }
+/// The providers' profile and comment APIs for a lane, on an HTTP client of its own; nil (and said) without one.
+func makeProviderProfiles(_ config: HubChatConfig, lane: Lane, what: String) -> HTTPProviderProfiles? {
+    guard let http = try? CurlHTTPClient() else {
+        lane.logger.error("\(what) are disabled: no HTTP client")
+        return nil
     }
+    return HTTPProviderProfiles(http: http, providers: config.providers)
 }

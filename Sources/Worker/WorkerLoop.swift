@@ -319,9 +319,7 @@ struct InboundLane: Sendable {
     func run() {
         // Used only to remove an unsent image's files when image lanes fetch them (deferLineImage), else to fetch.
         let lineImages = makeLineImageStore(config, lane: lane)
-        let profiles: (any ProviderProfiles)? = (try? CurlHTTPClient()).map {
-            HTTPProviderProfiles(http: $0, providers: config.providers)
-        }
+        let profiles: (any ProviderProfiles)? = makeProviderProfiles(config, lane: lane, what: "profile and comment lookups")
         lane.run { db in
             let process = ProcessInboundEvent(
                 inbox: PostgresInbox(connection: db), profiles: profiles,

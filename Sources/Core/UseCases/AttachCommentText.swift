@@ -42,11 +42,6 @@ public struct AttachCommentText {
         self.logger = logger
     }
 
-    /// A lookup that may pass later (timeout, 5xx, 429): the job is retried with backoff.
-    public struct TransientFailure: Error, CustomStringConvertible {
-        public let description: String
-    }
-
     /// Looks the text up and puts it in the comment's message (and the thread's preview while it is the newest).
     /// False when no message waits for it (attached before) or Graph has no text (a photo-only comment): the
     /// placeholder stays.
@@ -60,7 +55,7 @@ public struct AttachCommentText {
             do {
                 text = try profiles.commentText(commentID: request.commentId, accessToken: token)
             } catch {
-                guard finalAttempt else { throw TransientFailure(description: "comment text lookup failed: \(error)") }
+                guard finalAttempt else { throw TransientJobFailure(description: "comment text lookup failed: \(error)") }
                 logger.warning("comment text lookup failed; keeping the placeholder",
                                metadata: ["error": "\(error)", "tenantId": "\(request.tenantId)"])
             }

@@ -45,9 +45,7 @@ public struct AttachInboundLineImage {
 
     /// A download that may pass later (timeout, 5xx, 429): the job is retried with backoff, and only its last
     /// attempt keeps the message with the error.
-    public struct TransientFailure: Error, CustomStringConvertible {
-        public let description: String
-    }
+    public typealias TransientFailure = TransientJobFailure
 
     /// Fetches and stores the image, then attaches it (or the error) to its message. False when there was nothing
     /// to attach to (the message was unsent meanwhile, or this ran before): then nothing is downloaded either.

@@ -300,3 +300,10 @@ public struct PermanentJobFailure: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+/// A job's attempt that may pass later (a provider's timeout, 5xx or 429): the job is retried with backoff, and only
+/// its last attempt settles what the job was for.
+public struct TransientJobFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(description: String) { self.description = description }
+}
