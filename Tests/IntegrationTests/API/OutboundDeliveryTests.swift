@@ -204,6 +204,97 @@ final class OutboundDeliveryTests: XCTestCase {
         XCTAssertEqual(try f.providerRequests("/comments").count, 1, "the public reply is sent once")
     }
 
+    /// The customer's Messenger answer to a Private Reply is filed on the comment's lead and conversation, where the
+    /// agent wrote: no second lead or thread for the PSID Meta named.
+    func testAPrivateReplyAnsweredInMessengerStaysOnTheCommentersLead() throws {
+        let f = try OutboundFixture.make()
+        let db = try TestStack.connection()
+        let page = "page\(f.tag)", commentID = "page\(f.tag)_post_\(Int.random(in: 100_000...999_999))"
+        func deliver(_ entry: String) throws {
+            let body = Array(#"{"object":"page","entry":[{"id":"\#(page)","time":1795737925000,\#(entry)}]}"#.utf8)
+            XCTAssertEqual(try TestStack.http("POST", "/api/webhook/facebook", body: body, headers: [
+                ("Content-Type", "application/json"), ("X-Hub-Signature-256", "sha256=" + WebhookIngestTests.hmacHex(body, secret: "s")),
+            ]).status, 200)
+        }
+        try deliver("""
+            "changes":[{"field":"feed","value":{"item":"comment","verb":"add","comment_id":"\(commentID)",
+              "post_id":"\(page)_post","from":{"id":"8\(Int.random(in: 100_000_000...999_999_999))","name":"Somsri"},
+              "message":"ราคาเท่าไหร่คะ","created_time":\(Int(Date().timeIntervalSince1970))}}]
+            """)
+        var thread: PostgresRow?
+        _ = try TestStack.eventually(within: 10) {
+            thread = try db.query("SELECT id, lead_id FROM conversations WHERE provider_comment_id = $1", [commentID]).first
+            return thread != nil
+        }
+        let conversation: UUID = try XCTUnwrap(thread).decode("id"), lead: UUID = try XCTUnwrap(thread).decode("lead_id")
+
+        let reply = try f.send(conversation, lead: lead, channel: "FACEBOOK",
+                               ["content": "ส่งราคาทาง Inbox นะคะ", "facebookTargetType": "COMMENT", "facebookTargetId": commentID])
+        XCTAssertEqual(reply.status, 202, reply.text)
+        XCTAssertEqual(try f.settledStatus(reply.object["messageId"] as! String)["status"], "SENT")
+        let moved = try XCTUnwrap(try db.query(
+            "SELECT channel_thread_id, provider_external_user_id FROM conversations WHERE id = $1", [conversation]).first)
+        let psid = try XCTUnwrap(moved["provider_external_user_id"] ?? nil)
+        XCTAssertEqual(moved["channel_thread_id"], psid, "the thread moves to where Messenger files the customer's answers")
+
+        let mid = "m_answer_\(WebhookIngestTests.hex(6))"
+        try deliver("""
+            "messaging":[{"sender":{"id":"\(psid)"},"recipient":{"id":"\(page)"},
+              "timestamp":\(Int(Date().timeIntervalSince1970 * 1000)),"message":{"mid":"\(mid)","text":"ขอราคาส่งด้วยค่ะ"}}]
+            """)
+        var filed: PostgresRow?
+        _ = try TestStack.eventually(within: 10) {
+            filed = try db.query("SELECT conversation_id FROM messages WHERE provider_message_id = $1", [mid]).first
+            return filed != nil
+        }
+        XCTAssertEqual(try XCTUnwrap(filed).decode("conversation_id", as: UUID.self), conversation)
+        XCTAssertEqual(try db.query("SELECT count(*) AS n FROM leads WHERE tenant_id = $1 AND external_user_id = $2",
+                                    [f.api.tenantID, psid]).first?.decode("n", as: Int.self), 0, "no second lead for the PSID")
+        XCTAssertEqual(try db.query("SELECT count(*) AS n FROM conversations WHERE tenant_id = $1 AND lead_id <> $2 AND channel_thread_id = $3",
+                                    [f.api.tenantID, lead, psid]).first?.decode("n", as: Int.self), 0)
+        let state = try XCTUnwrap(try db.query("SELECT unread_count, last_message_preview FROM conversations WHERE id = $1",
+                                               [conversation]).first)
+        XCTAssertEqual(state["last_message_preview"], "ขอราคาส่งด้วยค่ะ")
+        XCTAssertEqual(state["unread_count"], "2")
+        let activity = try db.query("""
+            SELECT count(*) AS n FROM activity_logs WHERE tenant_id = $1 AND lead_id = $2 AND type = 'MESSAGE_RECEIVED'
+            """, [f.api.tenantID, lead]).first?.decode("n", as: Int.self)
+        XCTAssertEqual(activity, 2)
+
+        // The next agent message is a DM to the PSID from the same conversation.
+        let next = try f.send(conversation, lead: lead, channel: "FACEBOOK", ["content": "ราคาส่ง 90 บาทค่ะ"])
+        XCTAssertEqual(next.status, 202, next.text)
+        XCTAssertEqual(try f.settledStatus(next.object["messageId"] as! String)["status"], "SENT")
+        let dm = try XCTUnwrap(try f.providerRequests("/messages").last)
+        XCTAssertEqual(((dm["body"] as? [String: Any])?["recipient"] as? [String: Any])?["id"] as? String, psid)
+    }
+
+    /// A PSID the tenant already knows (the customer wrote to the Page before they commented) keeps its own
+    /// conversation and lead; the comment's thread stays where it is and still DMs that PSID.
+    func testAPrivateReplyToAKnownMessengerCustomerMovesNothing() throws {
+        let f = try OutboundFixture.make()
+        let db = try TestStack.connection()
+        let store = PostgresDeliveryStore(connection: db)
+        // The comment's customer has a contact (as every recorded comment does); the PSID is someone known already.
+        try db.query("""
+            WITH c AS (INSERT INTO contacts (tenant_id) VALUES ($1) RETURNING id)
+            UPDATE conversations SET contact_id = (SELECT id FROM c) WHERE id = $2
+            """, [f.api.tenantID, f.commentConversation])
+        try db.query("""
+            WITH c AS (INSERT INTO contacts (tenant_id) VALUES ($1) RETURNING id)
+            INSERT INTO contact_identities (tenant_id, contact_id, channel, external_user_id)
+            SELECT $1, id, 'FACEBOOK', $2 FROM c
+            """, [f.api.tenantID, "known\(f.tag)"])
+        try store.markPrivateReplySent(conversationID: f.commentConversation, tenantID: f.api.tenantID,
+                                       commentID: f.commentID, recipientID: "known\(f.tag)")
+        let kept = try XCTUnwrap(try db.query(
+            "SELECT channel_thread_id, provider_external_user_id FROM conversations WHERE id = $1", [f.commentConversation]).first)
+        XCTAssertEqual(kept["channel_thread_id"], "comment:\(f.commentID)")
+        XCTAssertEqual(kept["provider_external_user_id"], "known\(f.tag)")
+        XCTAssertEqual(try db.query("SELECT lead_id FROM contact_identities WHERE tenant_id = $1 AND external_user_id = $2",
+                                    [f.api.tenantID, "known\(f.tag)"]).first?["lead_id"] ?? nil, nil)
+    }
+
     func testInstagramTextAndItsRules() throws {
         let f = try OutboundFixture.make()
         let text = try f.send(f.igConversation, lead: f.igLead, channel: "INSTAGRAM", ["content": "hello from the shop"])

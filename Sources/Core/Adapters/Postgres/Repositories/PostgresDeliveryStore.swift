@@ -181,16 +181,34 @@ public struct PostgresDeliveryStore: DeliveryStore {
 
     public func markPrivateReplySent(conversationID: UUID, tenantID: UUID, commentID: String, recipientID: String?) throws {
         try connection.query("""
-            WITH marked AS (
-                UPDATE conversations
-                   SET private_reply_sent_at = coalesce(private_reply_sent_at, now()),
-                       private_reply_comment_id = coalesce(private_reply_comment_id, $3),
-                       converted_to_dm_at = coalesce(converted_to_dm_at, now()),
+            WITH known AS (
+                -- Whether the tenant already knows this PSID (an earlier DM, a Get Started postback): that customer
+                -- keeps their own thread and lead.
+                SELECT EXISTS (SELECT 1 FROM contact_identities i
+                                WHERE i.tenant_id = $1 AND i.channel = 'FACEBOOK' AND i.external_user_id = $4)
+                       OR EXISTS (SELECT 1 FROM conversations o
+                                   WHERE o.tenant_id = $1 AND o.channel = 'FACEBOOK' AND o.channel_thread_id = $4) AS taken
+            ), marked AS (
+                UPDATE conversations c
+                   SET private_reply_sent_at = coalesce(c.private_reply_sent_at, now()),
+                       private_reply_comment_id = coalesce(c.private_reply_comment_id, $3),
+                       converted_to_dm_at = coalesce(c.converted_to_dm_at, now()),
                        -- Without Meta's answer (the reply was interrupted) nobody is known to DM: a commenter's own
                        -- id is no PSID, so none is kept rather than a wrong one.
-                       provider_external_user_id = coalesce($4, 'comment:' || $3)
-                 WHERE tenant_id = $1 AND id = $2 AND private_reply_sent_at IS NULL
-                RETURNING lead_id, id
+                       provider_external_user_id = coalesce($4, 'comment:' || $3),
+                       -- The customer's Messenger answers are filed on the PSID's thread: the conversation moves
+                       -- there (schema/0019).
+                       channel_thread_id = CASE WHEN $4::text IS NOT NULL AND c.contact_id IS NOT NULL AND NOT k.taken
+                                                THEN $4 ELSE c.channel_thread_id END
+                  FROM known k
+                 WHERE c.tenant_id = $1 AND c.id = $2 AND c.private_reply_sent_at IS NULL
+                RETURNING c.lead_id, c.id, c.contact_id, c.channel_account_id, c.channel_thread_id
+            ), linked AS (
+                -- The PSID is the commenter's: their contact, their lead.
+                INSERT INTO contact_identities (tenant_id, contact_id, channel, external_user_id, channel_account_id, lead_id)
+                SELECT $1, m.contact_id, 'FACEBOOK', $4, m.channel_account_id, m.lead_id FROM marked m
+                 WHERE m.channel_thread_id = $4
+                ON CONFLICT ON CONSTRAINT contact_identities_identity_key DO NOTHING
             )
             INSERT INTO activity_logs (tenant_id, lead_id, conversation_id, actor_type, type, metadata)
             SELECT $1, lead_id, id, 'SYSTEM', 'PRIVATE_REPLY_SENT', jsonb_build_object('commentId', $3::text) FROM marked

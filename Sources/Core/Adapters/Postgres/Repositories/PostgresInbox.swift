@@ -84,7 +84,7 @@ public struct PostgresInbox: InboxRecorder {
                    profile_image_url = coalesce(nullif(btrim($5), ''), profile_image_url),
                    profile_fetched_at = now()
              WHERE tenant_id = $1 AND channel = $2 AND external_user_id = $3
-            RETURNING id, contact_id
+            RETURNING id, contact_id, lead_id
         ), contact AS (
             UPDATE contacts c
                SET display_name = coalesce(nullif(btrim($4), ''), c.display_name),
@@ -98,9 +98,11 @@ public struct PostgresInbox: InboxRecorder {
               FROM identity i
              WHERE v.tenant_id = $1 AND v.contact_identity_id = i.id
         ), lead AS (
-            -- A lead named by nobody yet takes the customer's name; one an agent named keeps it.
+            -- A lead named by nobody yet takes the customer's name; one an agent named keeps it. An identity linked
+            -- to a lead keyed on another id (a commenter's PSID, schema/0019) names that lead.
             UPDATE leads l SET name = btrim($4)
-             WHERE l.tenant_id = $1 AND l.source_channel = $2 AND l.external_user_id = $3 AND l.name IS NULL
+             WHERE l.tenant_id = $1 AND l.name IS NULL
+               AND ((l.source_channel = $2 AND l.external_user_id = $3) OR l.id IN (SELECT lead_id FROM identity))
                AND nullif(btrim($4), '') IS NOT NULL
         )
         SELECT count(*) AS n FROM identity
