@@ -403,6 +403,7 @@ final class WebhookIngestTests: XCTestCase {
         ])
         XCTAssertEqual(try postLINE(unsend, signature: Self.lineSignature(unsend, secret: lineSecret)).status, 200)
         let conversation = try waitForConversation(thread: user) { $0["last_message_preview"] == "[Unsent by the customer]" }
+        XCTAssertEqual(conversation["unread_count"], "0", "nothing is left to read")
         let message = try XCTUnwrap(try db.query("""
             SELECT content, raw_payload::text AS raw, metadata->>'unsent' AS unsent FROM messages WHERE provider_message_id = $1
             """, ["s1-\(user)"]).first)
@@ -421,6 +422,26 @@ final class WebhookIngestTests: XCTestCase {
                              ["u2-\(user)"])) == 1
         })
         XCTAssertEqual(try count("SELECT count(*) AS n FROM activity_logs WHERE conversation_id = $1 AND type = 'MESSAGE_UNSENT'",
+                                 [try conversation.decode("id", as: UUID.self)]), 1)
+
+        // Taking back a message read already counts nothing off (reading did): one unread stays one.
+        let more = Self.lineBody(destination: lineDestination, events: [
+            Self.lineMessage(user: user, id: "s2", message: #"{"id":"s2-\#(user)","type":"text","text":"read this"}"#),
+            Self.lineMessage(user: user, id: "s3", message: #"{"id":"s3-\#(user)","type":"text","text":"and this"}"#),
+        ])
+        XCTAssertEqual(try postLINE(more, signature: Self.lineSignature(more, secret: lineSecret)).status, 200)
+        _ = try waitForConversation(thread: user) { $0["unread_count"] == "2" }
+        try db.query("UPDATE conversations SET unread_count = 1, last_read_at = $2 WHERE id = $1",
+                     [try conversation.decode("id", as: UUID.self), Date(timeIntervalSince1970: 1795737925.5)])
+        let takeBack = Self.lineBody(destination: lineDestination, events: [
+            #"{"type":"unsend","webhookEventId":"u3-\#(user)","timestamp":1795737927000,"source":{"type":"user","userId":"\#(user)"},"unsend":{"messageId":"s2-\#(user)"},"mode":"active"}"#,
+        ])
+        XCTAssertEqual(try postLINE(takeBack, signature: Self.lineSignature(takeBack, secret: lineSecret)).status, 200)
+        XCTAssertTrue(TestStack.eventually(within: 5) {
+            (try? self.count("SELECT count(*) AS n FROM webhook_events WHERE provider_event_id = $1 AND processed_at IS NOT NULL",
+                             ["u3-\(user)"])) == 1
+        })
+        XCTAssertEqual(try count("SELECT unread_count AS n FROM conversations WHERE id = $1",
                                  [try conversation.decode("id", as: UUID.self)]), 1)
     }
 

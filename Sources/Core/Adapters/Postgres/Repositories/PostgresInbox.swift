@@ -150,10 +150,16 @@ public struct PostgresInbox: InboxRecorder {
             UPDATE webhook_events w SET payload = jsonb_build_object('unsent', true)
              WHERE w.tenant_id = $1 AND w.id IN (SELECT webhook_event_id FROM unsent)
         ), preview AS (
-            UPDATE conversations c SET last_message_preview = $5
+            -- The preview says it was taken back when it was the latest; a message nobody had read yet is no
+            -- longer counted unread (there is nothing left to read).
+            UPDATE conversations c
+               SET last_message_preview = CASE WHEN c.last_message_at <= u.latest AND c.last_message_direction = 'INBOUND'
+                                               THEN $5 ELSE c.last_message_preview END,
+                   unread_count = greatest(c.unread_count - (SELECT count(*) FROM unsent x
+                                                              WHERE x.conversation_id = c.id
+                                                                AND x.created_at > coalesce(c.last_read_at, '-infinity')), 0)
               FROM (SELECT conversation_id, max(created_at) AS latest FROM unsent GROUP BY 1) u
-             WHERE c.tenant_id = $1 AND c.id = u.conversation_id AND c.last_message_at <= u.latest
-               AND c.last_message_direction = 'INBOUND'
+             WHERE c.tenant_id = $1 AND c.id = u.conversation_id
         ), \(revisionTail(changed: "unsent", activity: "MESSAGE_UNSENT"))
         """)
 
