@@ -88,7 +88,9 @@ struct HealthServer {
         var problems: [String] = []
         do {
             if database == nil { database = try PostgresConnection(settings: settings) }
-            try database!.query("SELECT 1")
+            try PostgresHealthProbe(connection: database!).ping()
+        } catch DatabaseHealthFailure.readOnly {
+            problems.append("database is read-only")
         } catch {
             database = nil
             problems.append("database unreachable")

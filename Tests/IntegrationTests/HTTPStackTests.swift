@@ -105,6 +105,29 @@ final class HTTPStackTests: XCTestCase {
         XCTAssertTrue(try TestStack.eventually(within: 10) { try TestStack.http("GET", "/api/health").status == 200 })
     }
 
+    /// A server that answers but refuses writes (a standby after a failover, a managed database that went read-only
+    /// when its disk filled): webhooks get a 503 the provider retries, and health says why.
+    func testAReadOnlyDatabaseAnswers503AndHealthSaysSo() throws {
+        try TestStack.control("pg-read-only")
+        defer { try? TestStack.control("pg-read-write") }
+        XCTAssertTrue(try TestStack.eventually(within: 5) { try TestStack.http("GET", "/api/health").status == 503 })
+        XCTAssertEqual(try TestStack.json(try TestStack.http("GET", "/api/health"))["database"] as? String, "read_only")
+        let body = WebhookIngestTests.lineBody(destination: try TestStack.value("LINE_DESTINATION"), events: [
+            WebhookIngestTests.lineMessage(user: "U" + WebhookIngestTests.hex(16), id: "ro", message: #"{"id":"ro1","type":"text","text":"hi"}"#),
+        ])
+        let webhook = try TestStack.http("POST", "/api/webhook/line", body: body, headers: [
+            ("Content-Type", "application/json"),
+            ("x-line-signature", WebhookIngestTests.lineSignature(body, secret: try TestStack.value("LINE_CHANNEL_SECRET"))),
+        ])
+        XCTAssertEqual(webhook.status, 503, webhook.text)
+        XCTAssertEqual((try TestStack.json(webhook)["error"] as? [String: Any])?["code"] as? String, "database_unavailable")
+        let ready = try CurlHTTPClient().send(HTTPRequest(method: "GET", url: try TestStack.value("WORKER_READY_URL")))
+        XCTAssertEqual(ready.status, 503)
+        XCTAssertTrue(String(decoding: ready.body, as: UTF8.self).contains("database is read-only"))
+        try TestStack.control("pg-read-write")
+        XCTAssertTrue(try TestStack.eventually(within: 10) { try TestStack.http("GET", "/api/health").status == 200 })
+    }
+
     /// Sends bytes over a plain TCP connection and returns what came back.
     static func rawExchange(_ request: String) throws -> String {
         let url = URL(string: try TestStack.baseURL)!

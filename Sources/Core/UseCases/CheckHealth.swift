@@ -17,6 +17,8 @@ public struct CheckHealth {
         do {
             try probe().ping()
             return HealthReport(status: "ok", version: version, database: "ok")
+        } catch DatabaseHealthFailure.readOnly {
+            return HealthReport(status: "degraded", version: version, database: "read_only")
         } catch {
             return HealthReport(status: "degraded", version: version, database: "unavailable")
         }

@@ -39,9 +39,12 @@ public enum PostgresError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .connectionFailed, .connectionLost: return true
         case .server(let e):
-            // 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now,
-            // 08xxx connection exceptions, 53300 too many connections.
-            return e.sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains(e.sqlState)
+            // 08xxx connection exceptions; 53xxx insufficient resources (53100 disk full, 53200 out of memory,
+            // 53300 too many connections); 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now;
+            // 25006 a read-only server (a standby after a failover, a managed database whose disk filled);
+            // 58030 an I/O error on the server.
+            return e.sqlState.hasPrefix("08") || e.sqlState.hasPrefix("53")
+                || ["57P01", "57P02", "57P03", "25006", "58030"].contains(e.sqlState)
         default: return false
         }
     }
