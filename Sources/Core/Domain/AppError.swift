@@ -41,6 +41,8 @@ public struct AppError: Error, Sendable, Equatable, CustomStringConvertible {
     }
     public static let databaseUnavailable = AppError(
         status: 503, code: "database_unavailable", message: "The database is unavailable; retry shortly.")
+    public static let storageUnavailable = AppError(
+        status: 503, code: "storage_unavailable", message: "The media storage cannot take the file right now; retry shortly.")
     public static let databaseBusy = AppError(
         status: 503, code: "database_busy",
         message: "The database did not answer in time (the record may be held by another change); retry shortly.")

@@ -60,25 +60,34 @@ public struct StoreInboundLineImage {
             return InboundMedia(sizeBytes: response.body.count, error: "too_large",
                                 errorReason: "\(response.body.count) bytes is over the \(settings.maxBytes)-byte limit")
         }
+        let original: EncodedImage, thumbnail: EncodedImage
         do {
             let size = try images.dimensions(of: response.body)
             guard size.width * size.height <= settings.maxPixels else {
                 return InboundMedia(error: "too_large", errorReason: "\(size.width)x\(size.height) pixels")
             }
-            let original = try images.jpeg(from: response.body, maxEdge: nil, quality: 82)
-            let thumbnail = try images.jpeg(from: response.body, maxEdge: settings.thumbnailEdge, quality: 70)
-            let (originalPath, thumbPath) = Self.paths(tenantID: tenantID, lineMessageID: lineMessageID)
-            try storage.put(bucket: settings.bucket, path: originalPath, bytes: original.bytes, contentType: "image/jpeg")
-            try storage.put(bucket: settings.bucket, path: thumbPath, bytes: thumbnail.bytes, contentType: "image/jpeg")
-            return InboundMedia(
-                mediaURL: storage.url(bucket: settings.bucket, path: originalPath, mode: settings.urlMode,
-                                      ttlSeconds: settings.signedURLTTLSeconds),
-                previewURL: storage.url(bucket: settings.bucket, path: thumbPath, mode: settings.urlMode,
-                                        ttlSeconds: settings.signedURLTTLSeconds),
-                width: original.width, height: original.height, sizeBytes: original.bytes.count, mimeType: "image/jpeg")
+            original = try images.jpeg(from: response.body, maxEdge: nil, quality: 82)
+            thumbnail = try images.jpeg(from: response.body, maxEdge: settings.thumbnailEdge, quality: 70)
         } catch {
             return InboundMedia(error: "processing_failed", errorReason: "\(error)")
         }
+        let (originalPath, thumbPath) = Self.paths(tenantID: tenantID, lineMessageID: lineMessageID)
+        do {
+            try storage.put(bucket: settings.bucket, path: originalPath, bytes: original.bytes, contentType: "image/jpeg")
+            try storage.put(bucket: settings.bucket, path: thumbPath, bytes: thumbnail.bytes, contentType: "image/jpeg")
+        } catch {
+            // Storage that fails now (a full disk, an object store's outage) may take it later: tried again with
+            // the download, which LINE keeps for a while.
+            var failed = InboundMedia(error: "storage_failed", errorReason: "\(error)")
+            failed.transient = true
+            return failed
+        }
+        return InboundMedia(
+            mediaURL: storage.url(bucket: settings.bucket, path: originalPath, mode: settings.urlMode,
+                                  ttlSeconds: settings.signedURLTTLSeconds),
+            previewURL: storage.url(bucket: settings.bucket, path: thumbPath, mode: settings.urlMode,
+                                    ttlSeconds: settings.signedURLTTLSeconds),
+            width: original.width, height: original.height, sizeBytes: original.bytes.count, mimeType: "image/jpeg")
     }
 
     /// Where a LINE image's original and thumbnail are stored.

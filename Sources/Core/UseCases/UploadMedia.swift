@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Logging
 
 /// `POST /api/messages/upload-image` and `/upload-pdf`: checks what a file is by its content, stores it under the
 /// tenant through the storage port, and answers the URLs a send then uses (public or signed, per bucket).
@@ -32,12 +33,15 @@ public struct UploadMedia {
     let storage: any MediaStorage
     let settings: Settings
     let now: Date
+    let logger: Logger
 
-    public init(images: any ImageProcessor, storage: any MediaStorage, settings: Settings, now: Date = Date()) {
+    public init(images: any ImageProcessor, storage: any MediaStorage, settings: Settings, now: Date = Date(),
+                logger: Logger = Logger(label: "hubchat.upload")) {
         self.images = images
         self.storage = storage
         self.settings = settings
         self.now = now
+        self.logger = logger
     }
 
     public struct StoredImage: Encodable, Sendable, Equatable {
@@ -83,8 +87,7 @@ public struct UploadMedia {
         let base = "\(tenantID.uuidString.lowercased())/\(Self.day(now))/\(UUID().uuidString.lowercased())"
         let path = base + "." + format.fileExtension
         let previewPath = base + ".preview.jpg"
-        try storage.put(bucket: settings.imageBucket, path: path, bytes: bytes, contentType: format.mimeType)
-        try storage.put(bucket: settings.imageBucket, path: previewPath, bytes: preview.bytes, contentType: "image/jpeg")
+        try store([(path, bytes, format.mimeType), (previewPath, preview.bytes, "image/jpeg")], in: settings.imageBucket)
         let url = storage.url(bucket: settings.imageBucket, path: path, mode: settings.imageURLMode, ttlSeconds: settings.imageURLTTLSeconds)
         let previewURL = storage.url(bucket: settings.imageBucket, path: previewPath, mode: settings.imageURLMode,
                                      ttlSeconds: settings.imageURLTTLSeconds)
@@ -100,11 +103,25 @@ public struct UploadMedia {
         }
         if let problem = FileSniffing.pdfProblem(bytes) { throw Self.refused("Refused: \(problem).") }
         let path = "\(tenantID.uuidString.lowercased())/\(Self.day(now))/\(UUID().uuidString.lowercased()).pdf"
-        try storage.put(bucket: settings.fileBucket, path: path, bytes: bytes, contentType: "application/pdf")
+        try store([(path, bytes, "application/pdf")], in: settings.fileBucket)
         let url = storage.url(bucket: settings.fileBucket, path: path, mode: settings.fileURLMode, ttlSeconds: settings.fileURLTTLSeconds)
         let name = Self.displayName(fileName, fallback: "document.pdf", requiredExtension: ".pdf")
         return StoredFile(bucket: settings.fileBucket, path: path, mediaUrl: url, fileUrl: url, fileName: name,
                           mime: "application/pdf", mimeType: "application/pdf", fileSizeBytes: bytes.count)
+    }
+
+    /// Every file of one upload, or none: storage that fails (a full disk, an object store's outage) answers 503
+    /// to retry and leaves nothing behind that no record points at.
+    func store(_ files: [(path: String, bytes: [UInt8], contentType: String)], in bucket: String) throws {
+        for (index, file) in files.enumerated() {
+            do {
+                try storage.put(bucket: bucket, path: file.path, bytes: file.bytes, contentType: file.contentType)
+            } catch {
+                logger.error("media storage refused an upload", metadata: ["bucket": "\(bucket)", "error": "\(error)"])
+                for stored in files[..<index] { try? storage.delete(bucket: bucket, path: stored.path) }
+                throw AppError.storageUnavailable
+            }
+        }
     }
 
     func checkSize(_ bytes: [UInt8]) throws {

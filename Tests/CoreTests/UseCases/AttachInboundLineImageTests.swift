@@ -25,7 +25,11 @@ final class AttachInboundLineImageTests: XCTestCase {
 
     final class Storage: MediaStorage, @unchecked Sendable {
         var puts: [String] = []
-        func put(bucket: String, path: String, bytes: [UInt8], contentType: String) throws { puts.append(path) }
+        var full = false
+        func put(bucket: String, path: String, bytes: [UInt8], contentType: String) throws {
+            if full { throw POSIXError(.ENOSPC) }
+            puts.append(path)
+        }
         var deletes: [String] = []
         func delete(bucket: String, path: String) throws { deletes.append(path) }
         func url(bucket: String, path: String, mode: MediaURLMode, ttlSeconds: Int) -> String { "https://media/\(path)" }
@@ -61,6 +65,27 @@ final class AttachInboundLineImageTests: XCTestCase {
         XCTAssertTrue(try run(jobPayload: payload, finalAttempt: false))
         XCTAssertEqual(inbox.attached.last?.1.mediaURL, "https://media/inbound/\(Self.tenant(payload))/line/original/5551.jpg")
         XCTAssertEqual(storage.puts.count, 2, "original and thumbnail")
+    }
+
+    /// A full disk (or an object store's outage) passes: the image is fetched and stored again later, not kept
+    /// without its media for good.
+    func testAStorageFailureIsRetriedLikeADownloadFailure() throws {
+        let http = ContentAPI(status: 200), storage = Storage()
+        storage.full = true
+        let inbox = ProcessInboundEventTests.FakeInbox(event: Self.someEvent)
+        let run = attach(http, storage: storage, inbox: inbox)
+        XCTAssertThrowsError(try run(jobPayload: payload, finalAttempt: false)) {
+            XCTAssertTrue($0 is AttachInboundLineImage.TransientFailure, "\($0)")
+        }
+        XCTAssertTrue(inbox.attached.isEmpty)
+        storage.full = false
+        XCTAssertTrue(try run(jobPayload: payload, finalAttempt: false))
+        XCTAssertNil(inbox.attached.last?.1.error)
+        XCTAssertEqual(storage.puts.count, 2)
+        // Still failing at the last attempt: the message keeps the reason.
+        storage.full = true
+        XCTAssertTrue(try run(jobPayload: payload, finalAttempt: true))
+        XCTAssertEqual(inbox.attached.last?.1.error, "storage_failed")
     }
 
     func testAnImageNoLongerWaitedForIsNotDownloaded() throws {

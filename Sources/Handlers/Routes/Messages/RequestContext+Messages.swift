@@ -18,7 +18,8 @@ extension RequestContext {
             images: try VipsImageProcessor(), storage: mediaStorage,
             settings: .init(imageBucket: m.imageBucket, imageURLMode: m.imageURLMode, imageURLTTLSeconds: m.imageSignedURLTTLSeconds,
                             fileBucket: m.fileBucket, fileURLMode: m.fileURLMode, fileURLTTLSeconds: m.fileSignedURLTTLSeconds,
-                            maxBytes: m.uploadMaxBytes))
+                            maxBytes: m.uploadMaxBytes),
+            logger: logger)
     }
 
     /// After a commit that queued work: wake the worker without holding up that commit (see the inbound NOTIFY).
