@@ -205,7 +205,16 @@ pg_restart() {
 
 # ---------------------------------------------------------------- processes
 
-pid_alive() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# Whether the pid file names a live process of this stack. After a reboot or a container restart an old pid file
+# may name someone else's process, which must never be signalled: the process's command line must mention this
+# checkout or this stack's run directory (every daemon here is started from one or names the other).
+pid_alive() {
+    [[ -f $1 ]] || return 1
+    local pid cmd; pid=$(cat "$1")
+    [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+    [[ $cmd == *"$HUBCHAT_ROOT/"* || $cmd == *"$HUBCHAT_RUN_DIR/"* ]]
+}
 
 start_daemon() {  # name, command...
     local name=$1; shift

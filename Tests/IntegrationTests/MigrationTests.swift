@@ -108,6 +108,18 @@ final class MigrationTests: XCTestCase {
         }
     }
 
+    /// An older release run against a database a newer one migrated says so, instead of only "up to date".
+    func testMigrationsOfANewerReleaseAreNamed() throws {
+        let newer = try Self.directory(with: ["0001_first.sql": "CREATE TABLE one (id int);",
+                                              "0002_second.sql": "CREATE TABLE two (id int);"])
+        try Migrator(connection: db).apply(try Migrator.load(directory: newer))
+        let older = try Self.directory(with: ["0001_first.sql": "CREATE TABLE one (id int);"])
+        let migrator = Migrator(connection: db)
+        XCTAssertEqual(try migrator.apply(try Migrator.load(directory: older)), [])
+        XCTAssertEqual(try migrator.unknownVersions(try Migrator.load(directory: older)), ["0002"])
+        XCTAssertEqual(try migrator.unknownVersions(try Migrator.load(directory: newer)), [])
+    }
+
     func testBadFileNamesAreRefused() throws {
         let dir = try Self.directory(with: ["first.sql": "SELECT 1;"])
         XCTAssertThrowsError(try Migrator.load(directory: dir))

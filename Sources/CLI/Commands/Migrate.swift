@@ -10,8 +10,14 @@ struct Migrate: ParsableCommand {
 
     func run() throws {
         let migrations = try Migrator.load(directory: schemaDir)
-        let applied = try Migrator(connection: try operatorConnection()).apply(migrations)
+        let migrator = Migrator(connection: try operatorConnection())
+        let applied = try migrator.apply(migrations)
         print(applied.isEmpty ? "Database is up to date (\(migrations.count) migrations)."
                               : "Applied \(applied.joined(separator: ", ")).")
+        let newer = try migrator.unknownVersions(migrations)
+        if !newer.isEmpty {
+            print("Note: the database also has \(newer.count) migration(s) this release does not know "
+                  + "(\(newer.joined(separator: ", "))): a newer release migrated it. Its code may expect that schema.")
+        }
     }
 }

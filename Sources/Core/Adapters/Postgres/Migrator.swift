@@ -54,13 +54,16 @@ public struct Migrator {
     /// Concurrent runs (two deploys at once) serialise on an advisory lock.
     @discardableResult
     public func apply(_ migrations: [Migration]) throws -> [String] {
+        // (Quietly: after the first run PostgreSQL would say, as a NOTICE on every run, that the table exists.)
         try connection.runScript("""
+            SET client_min_messages = warning;
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version text PRIMARY KEY,
                 name text NOT NULL,
                 checksum text NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT now()
-            )
+            );
+            RESET client_min_messages;
             """)
         try connection.query("SELECT pg_advisory_lock(hashtext('hubchat.migrate'))")
         defer { _ = try? connection.query("SELECT pg_advisory_unlock(hashtext('hubchat.migrate'))") }
@@ -90,5 +93,12 @@ public struct Migrator {
             done.append(migration.version)
         }
         return done
+    }
+
+    /// Versions the database records that are not among `migrations`: a newer release migrated it.
+    public func unknownVersions(_ migrations: [Migration]) throws -> [String] {
+        let known = Set(migrations.map(\.version))
+        return try connection.query("SELECT version FROM schema_migrations ORDER BY version").rows
+            .map { try $0.decode("version") as String }.filter { !known.contains($0) }
     }
 }
