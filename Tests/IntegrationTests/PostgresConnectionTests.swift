@@ -79,6 +79,19 @@ final class PostgresConnectionTests: XCTestCase {
         }
     }
 
+    /// A server that vanishes over TCP is noticed within a minute, not after the kernel's retries; a URL that says
+    /// otherwise is obeyed.
+    func testTCPConnectionsGiveUpOnASilentServerAndTheURLMayOverride() throws {
+        let db = try TestStack.connection()
+        XCTAssertEqual(db.option("tcp_user_timeout"), "30000")
+        XCTAssertEqual(db.option("keepalives_idle"), "30")
+        let url = try TestStack.value("DATABASE_URL")
+        let own = try PostgresConnection(settings: .init(
+            url: url + (url.contains("?") ? "&" : "?") + "keepalives_idle=7", applicationName: "hubchat-tests"))
+        XCTAssertEqual(own.option("keepalives_idle"), "7")
+        XCTAssertEqual(own.option("application_name"), "hubchat-tests")
+    }
+
     func testListenReceivesNotifications() throws {
         let listener = try TestStack.connection()
         let sender = try TestStack.connection()

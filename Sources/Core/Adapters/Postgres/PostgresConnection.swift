@@ -58,8 +58,15 @@ public final class PostgresConnection {
         if let handle { PQfinish(handle) }
         handle = nil
         preparedNames.removeAll()
-        let keywords = ["dbname", "application_name", "connect_timeout", "client_encoding"]
-        let values = [settings.url, settings.applicationName, String(settings.connectTimeoutSeconds), "UTF8"]
+        // Over TCP, a server that vanished (a network partition, a failover that left the old address dead) must not
+        // hold a caller until the kernel gives up after minutes: keepalive probes find a silent peer within a
+        // minute, and data unacknowledged for 30 s breaks the connection (then 503s, and the next call reconnects).
+        // These come before the URL, so a URL that sets its own wins; later ones are ours alone. (Unix sockets
+        // ignore them.)
+        let keywords = ["keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+                        "dbname", "application_name", "connect_timeout", "client_encoding"]
+        let values = ["1", "30", "10", "3", "30000",
+                      settings.url, settings.applicationName, String(settings.connectTimeoutSeconds), "UTF8"]
         let conn = withCStrings(keywords) { k in
             withCStrings(values) { v in PQconnectdbParams(k, v, 1) }
         }
@@ -288,6 +295,18 @@ public final class PostgresConnection {
     private static func field(_ result: OpaquePointer, _ code: Character) -> String? {
         guard let p = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
         return String(cString: p)
+    }
+
+    /// The value libpq uses for a connection option (`tcp_user_timeout`, `keepalives_idle`, …), for diagnostics.
+    public func option(_ keyword: String) -> String? {
+        guard let handle, let options = PQconninfo(handle) else { return nil }
+        defer { PQconninfoFree(options) }
+        var option = options
+        while let name = option.pointee.keyword {
+            if String(cString: name) == keyword { return option.pointee.val.map { String(cString: $0) } }
+            option += 1
+        }
+        return nil
     }
 
     private static func errorMessage(_ conn: OpaquePointer) -> String {
