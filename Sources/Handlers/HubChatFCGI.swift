@@ -1,3 +1,4 @@
+import CFastCGI
 import Core
 import Logging
 #if canImport(Glibc)
@@ -41,6 +42,11 @@ struct HubChatFCGI {
                 let processes = option("--processes", in: arguments).flatMap(Int.init) ?? configured
                 try Supervisor(group: group, socketPath: socket, processes: max(1, processes), logger: logger).run()
             } else {
+                // A responder never outlives its pool: were the supervisor killed, orphans would go on serving the
+                // old socket with their database connections, beside the pool that replaces it. SIGTERM lets the
+                // request in hand finish. (The pool may have died before this line: then its pid is not our parent.)
+                _ = hubchat_signal_on_parent_death(SIGTERM)
+                if let pool = environment.values["HUBCHAT_POOL_PID"].flatMap(Int32.init), pool != getppid() { exit(0) }
                 let responder = Responder(group: group, routes: AllRoutes.list, config: config, logger: logger)
                 let served = try responder.run(listeningSocket: 0)
                 logger.debug("responder exiting", metadata: ["served": "\(served)"])

@@ -20,6 +20,28 @@ final class PoolLifecycleTests: XCTestCase {
         for pid in responders { XCTAssertNotEqual(kill(pid, 0), 0, "responder \(pid) still alive") }
     }
 
+    /// A supervisor killed outright (kill -9, the OOM killer) takes its responders with it: orphans would go on
+    /// serving the old socket, each holding a database connection, beside the pool that replaces it.
+    func testRespondersEndWhenTheirPoolIsKilled() throws {
+        let socket = NSTemporaryDirectory() + "hubchat-pool-\(UUID().uuidString.prefix(8)).sock"
+        let pool = try ChildProcess(try TestStack.binDir + "/hubchat-fcgi",
+                                    ["serve", "--group", "api", "--socket", socket, "--processes", "2"])
+        defer { if pool.isRunning { kill(pool.pid, SIGKILL); pool.wait() }; unlink(socket) }
+        XCTAssertTrue(TestStack.eventually(within: 5) { Self.children(of: pool.pid).count == 2 })
+        let responders = Self.children(of: pool.pid)
+        kill(pool.pid, SIGKILL)
+        pool.wait()
+        XCTAssertTrue(TestStack.eventually(within: 10) { responders.allSatisfy(Self.isGone) },
+                      "responders outlived their pool: \(responders.filter { !Self.isGone($0) })")
+    }
+
+    /// Not running: no such process, or a zombie its new parent has not reaped yet.
+    static func isGone(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0 else { return true }
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
+    }
+
     func testPoolRefusesAMissingSocketArgument() throws {
         let pool = try ChildProcess(try TestStack.binDir + "/hubchat-fcgi", ["serve", "--group", "api"])
         XCTAssertEqual(pool.wait(), 2)

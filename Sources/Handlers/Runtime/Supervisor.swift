@@ -106,6 +106,7 @@ struct Supervisor {
         let arguments = [executable, "respond", "--group", group.rawValue]
         var environment = Environment.process.values
         environment["HUBCHAT_FCGI_GROUP"] = group.rawValue
+        environment["HUBCHAT_POOL_PID"] = String(getpid())
         let envStrings = environment.map { "\($0.key)=\($0.value)" }
 
         var pid: pid_t = 0
