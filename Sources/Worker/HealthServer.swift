@@ -31,25 +31,48 @@ struct HealthServer {
     let settings: PostgresConnection.Settings
     let logger: Logger
 
+    /// Listens on its own thread. A port that is taken (an old worker still stopping, another service) is tried
+    /// again every 5 s rather than leaving this worker without `/ready` and `/metrics` for good.
     func start() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { throw Failure(description: "bad WORKER_HEALTH_HOST \(host)") }
+        let server = self, bindTo = address
+        Thread {
+            var reported = false
+            while true {
+                do {
+                    let fd = try server.listen(on: bindTo)
+                    logger.info("health endpoints listening", metadata: ["url": "http://\(host):\(port)"])
+                    server.serve(fd)
+                } catch {
+                    if !reported {
+                        logger.critical("the health endpoints could not start; retrying every 5 s",
+                                        metadata: ["error": "\(error)"])
+                        reported = true
+                    }
+                    sleep(5)
+                }
+            }
+        }.start()
+    }
+
+    private func listen(on address: sockaddr_in) throws -> Int32 {
+        var address = address
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0, listen(fd, 64) == 0 else {
+        guard bound == 0, Glibc.listen(fd, 64) == 0 else {
+            let code = errno
             close(fd)
-            throw Failure(description: "cannot listen on \(host):\(port): errno \(errno)")
+            throw Failure(description: "cannot listen on \(host):\(port): errno \(code)")
         }
-        logger.info("health endpoints listening", metadata: ["url": "http://\(host):\(port)"])
-        let server = self
-        Thread { server.serve(fd) }.start()
+        return fd
     }
 
     struct Failure: Error, CustomStringConvertible { let description: String }

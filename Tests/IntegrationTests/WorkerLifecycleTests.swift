@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import XCTest
 
@@ -22,6 +23,37 @@ final class WorkerLifecycleTests: XCTestCase {
         XCTAssertTrue(try TestStack.eventually(within: 5) { try workerConnections() >= before + 3 })
         kill(worker.pid, SIGTERM)
         XCTAssertTrue(TestStack.eventually(within: 3) { !worker.isRunning }, "worker did not stop on SIGTERM")
+        XCTAssertEqual(worker.wait(), 0)
+    }
+
+    /// A health port that is taken when the worker starts (an old worker still stopping) is taken over once free:
+    /// the worker does not run without `/ready` and `/metrics` for good.
+    func testTheHealthEndpointsStartOnceTheirPortIsFree() throws {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let squatter = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)  // not the worker's
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(squatter, $0, length) == 0 && listen(squatter, 1) == 0 && getsockname(squatter, $0, &length) == 0
+            }
+        }
+        XCTAssertTrue(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+
+        let stackPort = getenv("WORKER_HEALTH_PORT").map { String(cString: $0) }
+        setenv("WORKER_HEALTH_PORT", String(port), 1)
+        let worker = try ChildProcess(try TestStack.binDir + "/hubchat-worker", [])
+        if let stackPort { setenv("WORKER_HEALTH_PORT", stackPort, 1) } else { unsetenv("WORKER_HEALTH_PORT") }
+        defer { if worker.isRunning { kill(worker.pid, SIGKILL); worker.wait() } }
+        sleep(1)
+        close(squatter)
+        XCTAssertTrue(TestStack.eventually(within: 10) {
+            let ready = try? CurlHTTPClient().send(HTTPRequest(url: "http://127.0.0.1:\(port)/ready", timeoutMilliseconds: 1_000))
+            return ready.map { String(decoding: $0.body, as: UTF8.self).contains("\"status\"") } ?? false
+        }, "the worker never took the health port over")
+        kill(worker.pid, SIGTERM)
         XCTAssertEqual(worker.wait(), 0)
     }
 }
