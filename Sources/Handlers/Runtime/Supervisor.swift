@@ -21,7 +21,9 @@ struct Supervisor {
     func run() throws {
         ProcessSignals.installStopHandlers()
         ProcessSignals.installReloadHandler()
-        let listener = try UnixListener(path: socketPath, backlog: 1024)
+        // Room for a burst (every dashboard reconnecting at once after a network blip authorises its stream here):
+        // the kernel caps it at net.core.somaxconn, 4096 on Debian 12. A full backlog refuses, and nginx answers 502.
+        let listener = try UnixListener(path: socketPath, backlog: 4096)
         defer { listener.close() }
         logger.info("pool started", metadata: [
             "group": "\(group.rawValue)", "socket": "\(socketPath)", "processes": "\(processes)"])
