@@ -92,6 +92,23 @@ final class PostgresConnectionTests: XCTestCase {
         XCTAssertEqual(own.option("application_name"), "hubchat-tests")
     }
 
+    /// A server that stops answering (frozen, its host stalled) cannot cancel the statement itself: the caller gives
+    /// up a grace period after statement_timeout, answers "unavailable", and the next statement reconnects.
+    func testAServerThatStopsAnsweringIsGivenUpOn() throws {
+        let db = try TestStack.connection(statementTimeoutMilliseconds: 200)
+        let backend = Int32(try db.query("SELECT pg_backend_pid() AS pid").first!.decode("pid", as: Int.self))
+        kill(backend, SIGSTOP)
+        defer { kill(backend, SIGCONT) }
+        let started = Date()
+        XCTAssertThrowsError(try db.query("SELECT 1")) { error in
+            XCTAssertTrue((error as? PostgresError)?.isUnavailable ?? false, "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 30, "waited as if for ever")
+        kill(backend, SIGCONT)
+        XCTAssertEqual(try db.query("SELECT 2 AS n").first?.decode("n", as: Int.self), 2)
+        XCTAssertEqual(db.reconnectCount, 1)
+    }
+
     func testListenReceivesNotifications() throws {
         let listener = try TestStack.connection()
         let sender = try TestStack.connection()

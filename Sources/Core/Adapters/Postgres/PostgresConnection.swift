@@ -129,10 +129,10 @@ public final class PostgresConnection {
     public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws -> PostgresResult {
         try ensureConnected()
         let texts = parameters.map { $0?.postgresText }
-        let result = withOptionalCStrings(texts) { values in
-            PQexecParams(handle, sql, Int32(texts.count), nil, values, nil, nil, 0)
+        let sent = withOptionalCStrings(texts) { values in
+            PQsendQueryParams(handle, sql, Int32(texts.count), nil, values, nil, nil, 0)
         }
-        return try consume(result)
+        return try consume(try awaitResult(sent: sent))
     }
 
     /// Runs a prepared statement, preparing it on this connection the first time.
@@ -142,23 +142,23 @@ public final class PostgresConnection {
     {
         try ensureConnected()
         if !preparedNames.contains(statement.name) {
-            let prepared = PQprepare(handle, statement.name, statement.sql, Int32(parameters.count), nil)
-            do { _ = try consume(prepared) } catch let error as PostgresError where error.sqlState == "42P05" {
+            let sent = PQsendPrepare(handle, statement.name, statement.sql, Int32(parameters.count), nil)
+            do { _ = try consume(try awaitResult(sent: sent)) } catch let error as PostgresError where error.sqlState == "42P05" {
                 // Already prepared on this session (e.g. by an earlier instance of this wrapper).
             }
             preparedNames.insert(statement.name)
         }
         let texts = parameters.map { $0?.postgresText }
-        let result = withOptionalCStrings(texts) { values in
-            PQexecPrepared(handle, statement.name, Int32(texts.count), values, nil, nil, 0)
+        let sent = withOptionalCStrings(texts) { values in
+            PQsendQueryPrepared(handle, statement.name, Int32(texts.count), values, nil, nil, 0)
         }
-        return try consume(result)
+        return try consume(try awaitResult(sent: sent))
     }
 
     /// Runs a script of several statements without parameters (migrations, session setup).
     public func runScript(_ sql: String) throws {
         guard handle != nil else { throw PostgresError.connectionLost("not connected") }
-        _ = try consume(PQexec(handle, sql))
+        _ = try consume(try awaitResult(sent: PQsendQuery(handle, sql)))
     }
 
     /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
@@ -231,6 +231,57 @@ public final class PostgresConnection {
     }
 
     // MARK: Results
+
+    /// How long past `statement_timeout` a statement may go unanswered before the server is taken for stuck.
+    static let answerGraceMilliseconds = 5_000
+
+    /// Collects the answer to what was just sent, as PQexec would (the last result; the first error, if any), but
+    /// gives up on a server that has not answered `statement_timeout` + 5 s later. The server cancels a slow
+    /// statement itself at its timeout; silence beyond that means it cannot (frozen, its host stalled, a network
+    /// path that drops packets without a reset), and waiting would pin this caller until the kernel's TCP timeout.
+    /// The connection is then closed (the server rolls back what was open when it sees that) and the next
+    /// statement reconnects. Nil when nothing could be sent: `consume` reports the connection's error.
+    private func awaitResult(sent: Int32) throws -> OpaquePointer? {
+        guard let connection = handle, sent == 1 else { return nil }
+        let limit = settings.statementTimeoutMilliseconds
+        let deadline = limit > 0 ? Self.monotonicMilliseconds() + limit + Self.answerGraceMilliseconds : nil
+        var kept: OpaquePointer?
+        while true {
+            while PQisBusy(connection) == 1 {
+                var wait: Int32 = -1
+                if let deadline { wait = Int32(clamping: max(0, deadline - Self.monotonicMilliseconds())) }
+                var pfd = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
+                let ready = wait == 0 ? 0 : poll(&pfd, 1, wait)
+                if ready == 0 {
+                    if let kept { PQclear(kept) }
+                    PQfinish(connection)
+                    handle = nil
+                    preparedNames.removeAll()
+                    throw PostgresError.connectionLost(
+                        "the server did not answer within \(limit + Self.answerGraceMilliseconds) ms; connection closed")
+                }
+                if ready < 0 && errno == EINTR { continue }
+                // A broken connection: PQgetResult reports it.
+                if ready < 0 || PQconsumeInput(connection) == 0 { break }
+            }
+            guard let result = PQgetResult(connection) else { break }
+            if let previous = kept {
+                if PQresultStatus(previous) == PGRES_FATAL_ERROR { PQclear(result); continue }
+                PQclear(previous)
+            }
+            kept = result
+            let status = PQresultStatus(result)
+            if status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH
+                || PQstatus(connection) == CONNECTION_BAD { break }
+        }
+        return kept
+    }
+
+    private static func monotonicMilliseconds() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return now.tv_sec * 1_000 + now.tv_nsec / 1_000_000
+    }
 
     private func consume(_ result: OpaquePointer?) throws -> PostgresResult {
         guard let result else {
