@@ -81,6 +81,56 @@ final class MigrationTests: XCTestCase {
                        "the member keeps their lead")
     }
 
+    /// Upgrading: a comment thread answered by a Private Reply before 0019 moves to the PSID it named and the PSID
+    /// is linked to the commenter's lead; a second thread answered to the same PSID, and a PSID someone already
+    /// has, stay as they were; after it, that customer's Messenger message is recorded on the commenter's lead.
+    func testAnsweredCommentThreadsMoveToTheirPSIDOnUpgrade() throws {
+        let all = try Migrator.load(directory: try TestStack.schemaDir)
+        try Migrator(connection: db).apply(all.filter { $0.version < "0019" })
+        try db.runScript("SELECT set_config('hubchat.scope', 'system', false)")
+        defer { _ = try? db.runScript("SELECT set_config('hubchat.scope', '', false)") }
+        let tenant = UUID()
+        try db.query("INSERT INTO tenants (id, name) VALUES ($1, 'Comment shop')", [tenant])
+        /// A commenter's lead with a comment thread answered at `repliedMinutesAgo` to `psid`.
+        func answeredThread(commenter: String, comment: String, psid: String, repliedMinutesAgo: Int) throws -> (UUID, UUID) {
+            let contact = UUID(), lead = UUID(), conversation = UUID()
+            try db.query("INSERT INTO contacts (id, tenant_id) VALUES ($1, $2)", [contact, tenant])
+            try db.query("""
+                INSERT INTO leads (id, tenant_id, contact_id, source_channel, external_user_id) VALUES ($1, $2, $3, 'FACEBOOK', $4)
+                ON CONFLICT DO NOTHING
+                """, [lead, tenant, contact, commenter])
+            let leadID: UUID = try db.query("SELECT id FROM leads WHERE tenant_id = $1 AND external_user_id = $2",
+                                            [tenant, commenter]).first!.decode("id")
+            try db.query("""
+                INSERT INTO conversations (id, tenant_id, lead_id, contact_id, channel, channel_thread_id, provider_thread_type,
+                                           provider_comment_id, provider_external_user_id, private_reply_sent_at)
+                VALUES ($1, $2, $3, $4, 'FACEBOOK', $5, 'FACEBOOK_COMMENT', $5, $6, now() - make_interval(mins => $7))
+                """, [conversation, tenant, leadID, contact, comment, psid, repliedMinutesAgo])
+            return (conversation, leadID)
+        }
+        let (first, lead) = try answeredThread(commenter: "81", comment: "p_1", psid: "7001", repliedMinutesAgo: 10)
+        let (second, _) = try answeredThread(commenter: "81", comment: "p_2", psid: "7001", repliedMinutesAgo: 5)
+        let (taken, _) = try answeredThread(commenter: "82", comment: "p_3", psid: "7002", repliedMinutesAgo: 5)
+        try db.query("""
+            WITH c AS (INSERT INTO contacts (tenant_id) VALUES ($1) RETURNING id)
+            INSERT INTO contact_identities (tenant_id, contact_id, channel, external_user_id) SELECT $1, id, 'FACEBOOK', '7002' FROM c
+            """, [tenant])
+        try Migrator(connection: db).apply(all)
+
+        func thread(_ id: UUID) throws -> String? { try db.query("SELECT channel_thread_id FROM conversations WHERE id = $1", [id]).first?["channel_thread_id"] ?? nil }
+        XCTAssertEqual(try thread(first), "7001")
+        XCTAssertEqual(try thread(second), "p_2", "one PSID, one thread")
+        XCTAssertEqual(try thread(taken), "p_3", "a PSID someone has keeps its owner")
+        let recorded = try XCTUnwrap(try db.query("""
+            SELECT * FROM hubchat_record_inbound_message($1, 'FACEBOOK', '7001', NULL, NULL, NULL, false, now(), '7001',
+                'MESSENGER_DM', NULL, NULL, NULL, 'TEXT', 'answer', NULL, 'm_1', '{}'::jsonb, NULL, NULL, 'm_1',
+                NULL, NULL, NULL, NULL, NULL, NULL)
+            """, [tenant]).first)
+        XCTAssertEqual(recorded["lead_id"], lead.uuidString.lowercased())
+        XCTAssertEqual(recorded["conversation_id"], first.uuidString.lowercased())
+        XCTAssertEqual(try db.query("SELECT count(*) AS n FROM leads WHERE tenant_id = $1", [tenant]).first?.decode("n", as: Int.self), 2)
+    }
+
     func testAFailingMigrationLeavesNothingBehind() throws {
         let dir = try Self.directory(with: [
             "0001_first.sql": "CREATE TABLE first_ok (id int);",
