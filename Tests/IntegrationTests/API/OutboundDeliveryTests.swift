@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Synchronization
 import XCTest
 
 /// Sends through the API, delivered by the worker to the provider simulator.
@@ -293,6 +294,44 @@ final class OutboundDeliveryTests: XCTestCase {
         XCTAssertEqual(kept["provider_external_user_id"], "known\(f.tag)")
         XCTAssertEqual(try db.query("SELECT lead_id FROM contact_identities WHERE tenant_id = $1 AND external_user_id = $2",
                                     [f.api.tenantID, "known\(f.tag)"]).first?["lead_id"] ?? nil, nil)
+    }
+
+    /// The customer's DM recorded in the very instant the Private Reply is (its thread insert not yet committed):
+    /// recording the reply hits the thread's unique key, and tries again rather than losing the PSID Meta named
+    /// (Meta would only answer "already replied" to the job's retry). The PSID, known by then, keeps its own thread.
+    func testAPrivateReplyRecordedWhileTheCustomersDMIsKeepsThePSID() throws {
+        let f = try OutboundFixture.make()
+        let db = try TestStack.connection()
+        try db.query("""
+            WITH c AS (INSERT INTO contacts (tenant_id) VALUES ($1) RETURNING id)
+            UPDATE conversations SET contact_id = (SELECT id FROM c) WHERE id = $2
+            """, [f.api.tenantID, f.commentConversation])
+        let psid = "racing\(f.tag)"
+        let dm = try TestStack.connection()
+        try dm.query("BEGIN")
+        try dm.query("""
+            INSERT INTO conversations (tenant_id, lead_id, channel, channel_thread_id) VALUES ($1, $2, 'FACEBOOK', $3)
+            """, [f.api.tenantID, f.dmLead, psid])
+        let failure = Mutex<String?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let (tenant, conversation, comment) = (f.api.tenantID, f.commentConversation, f.commentID)
+        Thread {
+            do {
+                try PostgresDeliveryStore(connection: try TestStack.connection()).markPrivateReplySent(
+                    conversationID: conversation, tenantID: tenant, commentID: comment, recipientID: psid)
+            } catch {
+                failure.withLock { $0 = "\(error)" }
+            }
+            done.signal()
+        }.start()
+        usleep(500_000)  // the reply's statement now waits on the DM's uncommitted thread
+        try dm.query("COMMIT")
+        XCTAssertEqual(done.wait(timeout: .now() + 20), .success)
+        XCTAssertNil(failure.withLock { $0 })
+        let row = try XCTUnwrap(try db.query(
+            "SELECT channel_thread_id, provider_external_user_id FROM conversations WHERE id = $1", [f.commentConversation]).first)
+        XCTAssertEqual(row["provider_external_user_id"], psid, "the PSID is the DM recipient")
+        XCTAssertEqual(row["channel_thread_id"], "comment:\(f.commentID)")
     }
 
     func testInstagramTextAndItsRules() throws {

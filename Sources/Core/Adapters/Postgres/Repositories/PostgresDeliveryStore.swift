@@ -1,4 +1,7 @@
 import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The delivery side of outbound in PostgreSQL (worker connections, system scope; every statement names the
 /// tenant all the same).
@@ -179,7 +182,26 @@ public struct PostgresDeliveryStore: DeliveryStore {
             """, [tenantID, messageID, code, reason])
     }
 
+    /// Meta has accepted the Private Reply, and its answer (the PSID) is known nowhere else: asked again, Meta only
+    /// says "already replied". So a failure to record it is tried again here for a while (about 15 s) instead of
+    /// being left to the job's retry, which would lose the PSID: a database that blinks (a restart, a failover, a
+    /// moment read-only) passes, and so does the customer's DM recorded in the same instant (a unique violation on
+    /// the thread: the second run finds the PSID known and keeps the threads apart).
     public func markPrivateReplySent(conversationID: UUID, tenantID: UUID, commentID: String, recipientID: String?) throws {
+        var pause: UInt32 = 200_000
+        for attempt in 1... {
+            do {
+                return try recordPrivateReply(conversationID: conversationID, tenantID: tenantID, commentID: commentID,
+                                              recipientID: recipientID)
+            } catch let error as PostgresError where attempt < 8 && !connection.isInTransaction
+                && (error.isUnavailable || error.isTransientConflict || error.isUniqueViolation || error.isStatementTimeout) {
+                usleep(pause)
+                pause = min(pause * 2, 4_000_000)
+            }
+        }
+    }
+
+    private func recordPrivateReply(conversationID: UUID, tenantID: UUID, commentID: String, recipientID: String?) throws {
         try connection.query("""
             WITH known AS (
                 -- Whether the tenant already knows this PSID (an earlier DM, a Get Started postback): that customer
