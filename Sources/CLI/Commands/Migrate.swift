@@ -5,7 +5,7 @@ struct Migrate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Apply the SQL migrations that are not applied yet (each in its own transaction).")
 
-    @Option(help: "Directory of NNNN_description.sql files.")
+    @Option(help: "Directory of NNNN_description.sql files (the release's schema/; relative to where you run it).")
     var schemaDir: String = "schema"
 
     func run() throws {

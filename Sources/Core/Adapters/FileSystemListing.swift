@@ -7,7 +7,7 @@ enum FileSystemListing {
     struct Failure: Error, CustomStringConvertible {
         let path: String
         let code: Int32
-        var description: String { "cannot list \(path): errno \(code)" }
+        var description: String { "cannot list the directory \(path): \(String(cString: strerror(code))) (errno \(code))" }
     }
 
     static func files(in path: String) throws -> [String] {

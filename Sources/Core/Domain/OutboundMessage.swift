@@ -122,14 +122,18 @@ public struct ConversationForSend: Sendable, Equatable {
 
     /// Whether a send's `channelThreadId` names this conversation: its thread as stored, or one of the forms the
     /// earlier API used for it: `user:<PSID>` (`ig:user:<IGSID>` on Instagram) for the customer a DM goes to, and
-    /// `comment:<id>` for the comment a Facebook thread began with (still accepted once it has moved to Messenger).
+    /// `comment:<id>` (or the bare comment id) for the comment a Facebook thread began with (still accepted once it has
+    /// moved to Messenger).
     public func isNamed(byThread thread: String) -> Bool {
         if thread == channelThreadID { return true }
         if let recipient = directRecipientID {
             if channel == .facebook, thread == "user:\(recipient)" { return true }
             if channel == .instagram, thread == "ig:user:\(recipient)" { return true }
         }
-        if channel == .facebook, let comment = providerCommentID, thread == "comment:\(comment)" { return true }
+        // A comment thread is named by its comment id also after it moved to the PSID (schema/0019).
+        if channel == .facebook, let comment = providerCommentID, thread == comment || thread == "comment:\(comment)" {
+            return true
+        }
         return false
     }
 

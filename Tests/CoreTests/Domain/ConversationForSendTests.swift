@@ -23,8 +23,10 @@ final class ConversationForSendTests: XCTestCase {
         let comment = conversation(.facebook, thread: "1_2", type: "FACEBOOK_COMMENT", comment: "1_2", user: "555")
         for name in ["1_2", "comment:1_2", "user:555"] { XCTAssertTrue(comment.isNamed(byThread: name), name) }
         XCTAssertFalse(comment.isNamed(byThread: "comment:1_3"))
-        let moved = conversation(.facebook, thread: "555", type: "MESSENGER_DM", comment: "1_2", user: "555")
-        XCTAssertTrue(moved.isNamed(byThread: "comment:1_2"))
+        // Moved to the PSID by its Private Reply (the thread type stays): named by either id, as a client read it.
+        let moved = conversation(.facebook, thread: "555", type: "FACEBOOK_COMMENT", comment: "1_2", user: "555")
+        for name in ["555", "1_2", "comment:1_2", "user:555"] { XCTAssertTrue(moved.isNamed(byThread: name), name) }
+        XCTAssertFalse(moved.isNamed(byThread: "1_3"))
     }
 
     func testInstagramAndLineThreads() {
