@@ -206,14 +206,21 @@ pg_restart() {
 # ---------------------------------------------------------------- processes
 
 # Whether the pid file names a live process of this stack. After a reboot or a container restart an old pid file
-# may name someone else's process, which must never be signalled: the process's command line must mention this
-# checkout or this stack's run directory (every daemon here is started from one or names the other).
+# may name someone else's process, which must never be signalled: the process must be the program that pid file is
+# for (its command line, as each is started below or by nginx) and name this checkout or this stack's run directory.
 pid_alive() {
     [[ -f $1 ]] || return 1
-    local pid cmd; pid=$(cat "$1")
+    local pid cmd program; pid=$(cat "$1")
     [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
     cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-    [[ $cmd == *"$HUBCHAT_ROOT/"* || $cmd == *"$HUBCHAT_RUN_DIR/"* ]]
+    case $(basename "$1") in
+        worker.pid) program="*/hubchat-worker *" ;;
+        fcgi-*.pid) program="*/hubchat-fcgi serve *" ;;
+        simulator.pid) program="* */scripts/provider-simulator *" ;;
+        nginx.pid) program="nginx: master process *" ;;
+        *) program="*" ;;
+    esac
+    [[ $cmd == $program ]] && [[ $cmd == *"$HUBCHAT_ROOT/"* || $cmd == *"$HUBCHAT_RUN_DIR/"* ]]
 }
 
 start_daemon() {  # name, command...
