@@ -109,6 +109,29 @@ final class PostgresConnectionTests: XCTestCase {
         XCTAssertEqual(db.reconnectCount, 1)
     }
 
+    /// While the server cannot take connections (here: its postmaster frozen, so a connect waits out
+    /// connect_timeout), a failed reconnect is not tried again for a moment: the calls of a burst fail at once
+    /// instead of each waiting in turn.
+    func testAFailedReconnectIsNotRetriedAtOnce() throws {
+        let db = try TestStack.connection(statementTimeoutMilliseconds: 200)
+        let backend = Int32(try db.query("SELECT pg_backend_pid() AS pid").first!.decode("pid", as: Int.self))
+        let stat = try String(contentsOfFile: "/proc/\(backend)/stat", encoding: .utf8)
+        let postmaster = try XCTUnwrap(Int32(stat.split(separator: ")").last!.split(separator: " ")[1]))
+        kill(postmaster, SIGSTOP)
+        kill(backend, SIGSTOP)
+        defer { kill(postmaster, SIGCONT); kill(backend, SIGCONT) }
+        XCTAssertThrowsError(try db.query("SELECT 1"))  // no answer: the connection is closed
+        XCTAssertThrowsError(try db.query("SELECT 1"))  // the reconnect waits out connect_timeout, and fails
+        let started = Date()
+        XCTAssertThrowsError(try db.query("SELECT 1")) { error in
+            XCTAssertTrue((error as? PostgresError)?.isUnavailable ?? false, "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1, "the failed reconnect was tried again at once")
+        kill(postmaster, SIGCONT)
+        kill(backend, SIGCONT)
+        XCTAssertTrue(try TestStack.eventually(within: 5) { (try? db.query("SELECT 2 AS n")) != nil })
+    }
+
     func testListenReceivesNotifications() throws {
         let listener = try TestStack.connection()
         let sender = try TestStack.connection()

@@ -29,19 +29,30 @@ public final class RequestContext {
     public func database() throws -> PostgresConnection { try databaseProvider.connection() }
 }
 
-/// Holds one connection per responder process. A failed connect is retried on the next
+/// Holds one connection per responder process. A failed connect is retried on a later
 /// request rather than at start-up, so responders come up even while the database is down
-/// (and answer 503 until it is back).
+/// (and answer 503 until it is back): not before a pause, as the connection does when it reconnects.
 final class DatabaseProvider {
     private let settings: PostgresConnection.Settings
     private var current: PostgresConnection?
+    private var failed: (atMilliseconds: Int, error: any Error)?
 
     init(settings: PostgresConnection.Settings) { self.settings = settings }
 
     func connection() throws -> PostgresConnection {
         if let current { return current }
-        let made = try PostgresConnection(settings: settings)
-        current = made
-        return made
+        if let failed, PostgresConnection.monotonicMilliseconds() - failed.atMilliseconds
+            < PostgresConnection.reconnectPauseMilliseconds {
+            throw failed.error
+        }
+        do {
+            let made = try PostgresConnection(settings: settings)
+            current = made
+            failed = nil
+            return made
+        } catch {
+            failed = (PostgresConnection.monotonicMilliseconds(), error)
+            throw error
+        }
     }
 }

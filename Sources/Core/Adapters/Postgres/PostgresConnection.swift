@@ -107,8 +107,24 @@ public final class PostgresConnection {
         return pfd.revents & (peerHangUp | Int16(POLLHUP) | Int16(POLLERR) | Int16(POLLNVAL)) != 0
     }
 
+    /// After a failed connect, how long further attempts fail at once with the same error. A server that does not
+    /// answer makes each attempt wait `connect_timeout`; without the pause every request of a burst would wait that
+    /// long in turn (and nginx give up on the queue behind them) instead of being answered 503 at once.
+    public static let reconnectPauseMilliseconds = 1_000
+    private var failedReconnect: (atMilliseconds: Int, error: PostgresError)?
+
     private func reconnect() throws {
-        try connect()
+        if let failed = failedReconnect,
+           Self.monotonicMilliseconds() - failed.atMilliseconds < Self.reconnectPauseMilliseconds {
+            throw failed.error
+        }
+        do {
+            try connect()
+        } catch let error as PostgresError {
+            failedReconnect = (Self.monotonicMilliseconds(), error)
+            throw error
+        }
+        failedReconnect = nil
         reconnectCount += 1
     }
 
@@ -277,7 +293,8 @@ public final class PostgresConnection {
         return kept
     }
 
-    private static func monotonicMilliseconds() -> Int {
+    /// Milliseconds on the monotonic clock, for deadlines and pauses.
+    public static func monotonicMilliseconds() -> Int {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return now.tv_sec * 1_000 + now.tv_nsec / 1_000_000
