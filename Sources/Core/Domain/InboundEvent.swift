@@ -130,6 +130,8 @@ public struct InboundMessage: Sendable, Equatable {
 
     /// The party of a Facebook comment whose author Meta did not name: `comment:<comment id>`.
     public static let hiddenCommenterPrefix = "comment:"
+    /// The name shown for a commenter Meta did not name, until their Messenger profile (after a Private Reply) does.
+    public static let hiddenCommenterName = "Facebook user"
     /// Metadata marking a sender the provider did not name (there is no profile to look up).
     public static let hiddenSenderKey = "senderHidden"
     public var senderIsHidden: Bool { metadata[Self.hiddenSenderKey] == "true" }

@@ -208,6 +208,23 @@ final class OutboundDeliveryTests: XCTestCase {
     /// The customer's Messenger answer to a Private Reply is filed on the comment's lead and conversation, where the
     /// agent wrote: no second lead or thread for the PSID Meta named.
     func testAPrivateReplyAnsweredInMessengerStaysOnTheCommentersLead() throws {
+        try privateReplyAnsweredInMessenger(from: #""from":{"id":"8\#(Int.random(in: 100_000_000...999_999_999))","name":"Somsri"},"#)
+    }
+
+    /// Most commenters come without `from` (Meta names only people with a role on the Page): their lead shows a
+    /// placeholder until the Messenger answer's profile names them, lead and thread alike.
+    func testACommenterMetaDidNotNameIsNamedByTheirMessengerProfile() throws {
+        let (_, conversation, lead, psid) = try privateReplyAnsweredInMessenger(from: "")
+        let db = try TestStack.connection()
+        XCTAssertTrue(try TestStack.eventually(within: 10) {
+            try db.query("SELECT name FROM leads WHERE id = $1", [lead]).first?["name"] == "Meta user \(psid.suffix(4))"
+        }, "the lead kept the placeholder")
+        XCTAssertEqual(try db.query("SELECT participant_display_name AS n FROM conversations WHERE id = $1",
+                                    [conversation]).first?["n"], "Meta user \(psid.suffix(4))")
+    }
+
+    @discardableResult
+    func privateReplyAnsweredInMessenger(from: String) throws -> (OutboundFixture, UUID, UUID, String) {
         let f = try OutboundFixture.make()
         let db = try TestStack.connection()
         let page = "page\(f.tag)", commentID = "page\(f.tag)_post_\(Int.random(in: 100_000...999_999))"
@@ -219,8 +236,7 @@ final class OutboundDeliveryTests: XCTestCase {
         }
         try deliver("""
             "changes":[{"field":"feed","value":{"item":"comment","verb":"add","comment_id":"\(commentID)",
-              "post_id":"\(page)_post","from":{"id":"8\(Int.random(in: 100_000_000...999_999_999))","name":"Somsri"},
-              "message":"ราคาเท่าไหร่คะ","created_time":\(Int(Date().timeIntervalSince1970))}}]
+              "post_id":"\(page)_post",\(from)"message":"ราคาเท่าไหร่คะ","created_time":\(Int(Date().timeIntervalSince1970))}}]
             """)
         var thread: PostgresRow?
         _ = try TestStack.eventually(within: 10) {
@@ -268,6 +284,7 @@ final class OutboundDeliveryTests: XCTestCase {
         XCTAssertEqual(try f.settledStatus(next.object["messageId"] as! String)["status"], "SENT")
         let dm = try XCTUnwrap(try f.providerRequests("/messages").last)
         XCTAssertEqual(((dm["body"] as? [String: Any])?["recipient"] as? [String: Any])?["id"] as? String, psid)
+        return (f, conversation, lead, psid)
     }
 
     /// A PSID the tenant already knows (the customer wrote to the Page before they commented) keeps its own

@@ -72,7 +72,7 @@ extension MetaWebhook {
             channel: .facebook, externalUserID: party, threadID: commentID, providerMessageID: commentID,
             messageType: kind, text: text ?? placeholder, mediaURL: photo,
             occurredAt: occurredAt(value["created_time"], event),
-            senderDisplayName: WebhookSupport.text(value["from"]?["name"]) ?? (commenter == nil ? "Facebook user" : nil),
+            senderDisplayName: WebhookSupport.text(value["from"]?["name"]) ?? (commenter == nil ? InboundMessage.hiddenCommenterName : nil),
             threadType: "FACEBOOK_COMMENT", facebookPageID: accountExternalID, facebookPostID: postID,
             facebookCommentID: commentID, needsCommentTextLookup: text == nil, metadata: metadata))
     }

@@ -92,17 +92,22 @@ public struct PostgresInbox: InboxRecorder {
               FROM identity i
              WHERE c.tenant_id = $1 AND c.id = i.contact_id
         ), snapshot AS (
+            -- The identity's own threads; for a commenter's PSID (schema/0019) also the lead's threads that show a
+            -- commenter Meta did not name ($6, the placeholder).
             UPDATE conversations v
                SET participant_display_name = coalesce(nullif(btrim($4), ''), v.participant_display_name),
                    participant_profile_image_url = coalesce(nullif(btrim($5), ''), v.participant_profile_image_url)
               FROM identity i
-             WHERE v.tenant_id = $1 AND v.contact_identity_id = i.id
+             WHERE v.tenant_id = $1
+               AND (v.contact_identity_id = i.id OR (v.lead_id = i.lead_id AND v.participant_display_name = $6))
         ), lead AS (
             -- A lead named by nobody yet takes the customer's name; one an agent named keeps it. An identity linked
-            -- to a lead keyed on another id (a commenter's PSID, schema/0019) names that lead.
+            -- to a lead keyed on another id (a commenter's PSID, schema/0019) names that lead, also over the
+            -- placeholder of a commenter Meta did not name.
             UPDATE leads l SET name = btrim($4)
-             WHERE l.tenant_id = $1 AND l.name IS NULL
-               AND ((l.source_channel = $2 AND l.external_user_id = $3) OR l.id IN (SELECT lead_id FROM identity))
+             WHERE l.tenant_id = $1
+               AND ((l.name IS NULL AND l.source_channel = $2 AND l.external_user_id = $3)
+                    OR (l.id IN (SELECT lead_id FROM identity) AND (l.name IS NULL OR l.name = $6)))
                AND nullif(btrim($4), '') IS NOT NULL
         )
         SELECT count(*) AS n FROM identity
@@ -111,6 +116,7 @@ public struct PostgresInbox: InboxRecorder {
     public func updateProfile(event: StoredWebhookEvent, externalUserID: String, profile: ProviderProfile) throws -> Bool {
         let row = try connection.query(Self.updateProfile, [
             event.tenantID, event.channel.rawValue, externalUserID, profile.displayName, profile.pictureURL,
+            InboundMessage.hiddenCommenterName,
         ]).first
         return try (row?.decode("n", as: Int.self) ?? 0) > 0
     }
