@@ -185,6 +185,9 @@ EOF
     # applies to it.
     as_pg "$PG_BIN/psql" -h "$PG_DATA" -p "$HUBCHAT_PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q \
         -v pw="$PG_APP_PASSWORD" >/dev/null <<'SQL'
+-- A drill (scripts/ctl pg-read-only) interrupted before it ended must not leave this cluster read-only for good.
+ALTER SYSTEM RESET default_transaction_read_only;
+SELECT pg_reload_conf();
 SELECT format('CREATE ROLE hubchat LOGIN PASSWORD %L', :'pw') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hubchat') \gexec
 SELECT 'CREATE DATABASE hubchat OWNER hubchat' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'hubchat') \gexec
 SQL
@@ -220,7 +223,9 @@ pid_alive() {
         nginx.pid) program="nginx: master process *" ;;
         *) program="*" ;;
     esac
-    [[ $cmd == $program ]] && [[ $cmd == *"$HUBCHAT_ROOT/"* || $cmd == *"$HUBCHAT_RUN_DIR/"* ]]
+    [[ $cmd == $program ]] || return 1
+    # (The binaries' path as SwiftPM prints it has the symlinks of a linked checkout resolved.)
+    [[ $cmd == *"$HUBCHAT_ROOT/"* || $cmd == *"$HUBCHAT_RUN_DIR/"* || $cmd == *"$(cd "$HUBCHAT_ROOT" && pwd -P)/"* ]]
 }
 
 start_daemon() {  # name, command...

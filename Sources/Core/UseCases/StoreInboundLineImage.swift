@@ -77,7 +77,10 @@ public struct StoreInboundLineImage {
             try storage.put(bucket: settings.bucket, path: thumbPath, bytes: thumbnail.bytes, contentType: "image/jpeg")
         } catch {
             // Storage that fails now (a full disk, an object store's outage) may take it later: tried again with
-            // the download, which LINE keeps for a while.
+            // the download, which LINE keeps for a while. Nothing half-stored stays (the image may be unsent
+            // before the next attempt, which would then not come back for it).
+            try? storage.delete(bucket: settings.bucket, path: originalPath)
+            try? storage.delete(bucket: settings.bucket, path: thumbPath)
             var failed = InboundMedia(error: "storage_failed", errorReason: "\(error)")
             failed.transient = true
             return failed

@@ -31,7 +31,8 @@ public final class RequestContext {
 
 /// Holds one connection per responder process. A failed connect is retried on a later
 /// request rather than at start-up, so responders come up even while the database is down
-/// (and answer 503 until it is back): not before a pause, as the connection does when it reconnects.
+/// (and answer 503 until it is back); after a slow failure not before a pause, as the connection does when it
+/// reconnects.
 final class DatabaseProvider {
     private let settings: PostgresConnection.Settings
     private var current: PostgresConnection?
@@ -45,13 +46,15 @@ final class DatabaseProvider {
             < PostgresConnection.reconnectPauseMilliseconds {
             throw failed.error
         }
+        let started = PostgresConnection.monotonicMilliseconds()
         do {
             let made = try PostgresConnection(settings: settings)
             current = made
             failed = nil
             return made
         } catch {
-            failed = (PostgresConnection.monotonicMilliseconds(), error)
+            let now = PostgresConnection.monotonicMilliseconds()
+            failed = now - started >= PostgresConnection.slowConnectMilliseconds ? (now, error) : nil
             throw error
         }
     }

@@ -107,10 +107,14 @@ public final class PostgresConnection {
         return pfd.revents & (peerHangUp | Int16(POLLHUP) | Int16(POLLERR) | Int16(POLLNVAL)) != 0
     }
 
-    /// After a failed connect, how long further attempts fail at once with the same error. A server that does not
-    /// answer makes each attempt wait `connect_timeout`; without the pause every request of a burst would wait that
-    /// long in turn (and nginx give up on the queue behind them) instead of being answered 503 at once.
+    /// After a connect that failed slowly, how long further attempts fail at once with the same error. A server that
+    /// does not answer makes each attempt wait `connect_timeout`; without the pause every request of a burst would
+    /// wait that long in turn (and nginx give up on the queue behind them) instead of being answered 503 at once. A
+    /// quick refusal (the server stopped or restarting) costs nothing to try again, and is: the first request after
+    /// the server is back succeeds.
     public static let reconnectPauseMilliseconds = 1_000
+    /// A failed connect that took at least this long counts as slow.
+    public static let slowConnectMilliseconds = 500
     private var failedReconnect: (atMilliseconds: Int, error: PostgresError)?
 
     private func reconnect() throws {
@@ -118,10 +122,12 @@ public final class PostgresConnection {
            Self.monotonicMilliseconds() - failed.atMilliseconds < Self.reconnectPauseMilliseconds {
             throw failed.error
         }
+        let started = Self.monotonicMilliseconds()
         do {
             try connect()
         } catch let error as PostgresError {
-            failedReconnect = (Self.monotonicMilliseconds(), error)
+            let now = Self.monotonicMilliseconds()
+            failedReconnect = now - started >= Self.slowConnectMilliseconds ? (now, error) : nil
             throw error
         }
         failedReconnect = nil
@@ -260,14 +266,16 @@ public final class PostgresConnection {
     private func awaitResult(sent: Int32) throws -> OpaquePointer? {
         guard let connection = handle, sent == 1 else { return nil }
         let limit = settings.statementTimeoutMilliseconds
-        let deadline = limit > 0 ? Self.monotonicMilliseconds() + limit + Self.answerGraceMilliseconds : nil
+        // Per statement, as the server times them: each result of a script starts the next one's deadline.
+        func nextDeadline() -> Int? { limit > 0 ? Self.monotonicMilliseconds() + limit + Self.answerGraceMilliseconds : nil }
+        var deadline = nextDeadline()
         var kept: OpaquePointer?
         while true {
             while PQisBusy(connection) == 1 {
                 var wait: Int32 = -1
                 if let deadline { wait = Int32(clamping: max(0, deadline - Self.monotonicMilliseconds())) }
                 var pfd = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
-                let ready = wait == 0 ? 0 : poll(&pfd, 1, wait)
+                let ready = poll(&pfd, 1, wait)  // (a spent deadline still looks once, without waiting)
                 if ready == 0 {
                     if let kept { PQclear(kept) }
                     PQfinish(connection)
@@ -281,6 +289,7 @@ public final class PostgresConnection {
                 if ready < 0 || PQconsumeInput(connection) == 0 { break }
             }
             guard let result = PQgetResult(connection) else { break }
+            deadline = nextDeadline()
             if let previous = kept {
                 if PQresultStatus(previous) == PGRES_FATAL_ERROR { PQclear(result); continue }
                 PQclear(previous)

@@ -39,12 +39,13 @@ public enum PostgresError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .connectionFailed, .connectionLost: return true
         case .server(let e):
-            // 08xxx connection exceptions; 53xxx insufficient resources (53100 disk full, 53200 out of memory,
-            // 53300 too many connections); 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now;
-            // 25006 a read-only server (a standby after a failover, a managed database whose disk filled);
-            // 58030 an I/O error on the server.
-            return e.sqlState.hasPrefix("08") || e.sqlState.hasPrefix("53")
-                || ["57P01", "57P02", "57P03", "25006", "58030"].contains(e.sqlState)
+            // 08xxx connection exceptions; 53100 disk full, 53300 too many connections; 57P01 admin shutdown,
+            // 57P02 crash shutdown, 57P03 cannot connect now; 25006 a read-only server (a standby after a failover,
+            // a managed database whose disk filled); 58030 an I/O error on the server. (Not the rest of class 53:
+            // out of memory or of lock slots can be what one statement always does, and a worker would retry its
+            // job for ever instead of letting it fail.)
+            return e.sqlState.hasPrefix("08")
+                || ["53100", "53300", "57P01", "57P02", "57P03", "25006", "58030"].contains(e.sqlState)
         default: return false
         }
     }

@@ -189,11 +189,14 @@ public struct PostgresDeliveryStore: DeliveryStore {
     /// the thread: the second run finds the PSID known and keeps the threads apart).
     public func markPrivateReplySent(conversationID: UUID, tenantID: UUID, commentID: String, recipientID: String?) throws {
         var pause: UInt32 = 200_000
-        for attempt in 1... {
+        // Well inside the job's lease, so that no other worker takes the job over meanwhile.
+        let giveUpAt = PostgresConnection.monotonicMilliseconds() + 15_000
+        while true {
             do {
                 return try recordPrivateReply(conversationID: conversationID, tenantID: tenantID, commentID: commentID,
                                               recipientID: recipientID)
-            } catch let error as PostgresError where attempt < 8 && !connection.isInTransaction
+            } catch let error as PostgresError where PostgresConnection.monotonicMilliseconds() < giveUpAt
+                && !connection.isInTransaction
                 && (error.isUnavailable || error.isTransientConflict || error.isUniqueViolation || error.isStatementTimeout) {
                 usleep(pause)
                 pause = min(pause * 2, 4_000_000)
@@ -227,10 +230,12 @@ public struct PostgresDeliveryStore: DeliveryStore {
                 RETURNING c.lead_id, c.id, c.contact_id, c.channel_account_id, c.channel_thread_id
             ), linked AS (
                 -- The PSID is the commenter's: their contact, their lead.
+                -- No ON CONFLICT: an identity made meanwhile (the customer's postback or DM committing after this
+                -- statement's snapshot) fails the whole statement with a unique violation, and the retry finds the
+                -- PSID known, so the thread never moves without its link.
                 INSERT INTO contact_identities (tenant_id, contact_id, channel, external_user_id, channel_account_id, lead_id)
                 SELECT $1, m.contact_id, 'FACEBOOK', $4, m.channel_account_id, m.lead_id FROM marked m
                  WHERE m.channel_thread_id = $4
-                ON CONFLICT ON CONSTRAINT contact_identities_identity_key DO NOTHING
             )
             INSERT INTO activity_logs (tenant_id, lead_id, conversation_id, actor_type, type, metadata)
             SELECT $1, lead_id, id, 'SYSTEM', 'PRIVATE_REPLY_SENT', jsonb_build_object('commentId', $3::text) FROM marked
