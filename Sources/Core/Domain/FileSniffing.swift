@@ -46,7 +46,8 @@ public enum FileSniffing {
     /// `startxref` before it, objects in between, no HTML face in its first kilobyte, and no JavaScript, launch
     /// or embedded-file actions (a document for a customer has no business running anything).
     public static func pdfProblem(_ b: [UInt8]) -> String? {
-        guard b.count >= 64, b[0..<5].elementsEqual(Array("%PDF-".utf8)) else { return "the file is not a PDF (no %PDF- header)" }
+        guard b.count >= 64 else { return "the file is too short to be a PDF" }
+        guard b[0..<5].elementsEqual(Array("%PDF-".utf8)) else { return "the file is not a PDF (no %PDF- header)" }
         let tail = Array(b.suffix(1_024))
         guard contains(tail, "%%EOF"), contains(Array(b.suffix(4_096)), "startxref") else {
             return "the PDF is truncated or malformed (no startxref / %%EOF at its end)"

@@ -57,4 +57,11 @@ final class UploadMediaTests: XCTestCase {
             XCTAssertEqual(($0 as? AppError)?.code, "storage_unavailable")
         }
     }
+
+    func testATinyFileIsRefusedForWhatItIs() throws {
+        XCTAssertThrowsError(try upload(Storage(room: 1)).pdf(tenantID: UUID(), bytes: Array("%PDF-1.4\n%%EOF\n".utf8),
+                                                               fileName: "t.pdf")) {
+            XCTAssertEqual(($0 as? AppError)?.message, "Refused: the file is too short to be a PDF.")
+        }
+    }
 }
