@@ -36,26 +36,14 @@ public final class RequestContext {
 final class DatabaseProvider {
     private let settings: PostgresConnection.Settings
     private var current: PostgresConnection?
-    private var failed: (atMilliseconds: Int, error: any Error)?
+    private var pause = ConnectFailurePause()
 
     init(settings: PostgresConnection.Settings) { self.settings = settings }
 
     func connection() throws -> PostgresConnection {
         if let current { return current }
-        if let failed, PostgresConnection.monotonicMilliseconds() - failed.atMilliseconds
-            < PostgresConnection.reconnectPauseMilliseconds {
-            throw failed.error
-        }
-        let started = PostgresConnection.monotonicMilliseconds()
-        do {
-            let made = try PostgresConnection(settings: settings)
-            current = made
-            failed = nil
-            return made
-        } catch {
-            let now = PostgresConnection.monotonicMilliseconds()
-            failed = now - started >= PostgresConnection.slowConnectMilliseconds ? (now, error) : nil
-            throw error
-        }
+        let made = try pause.attempt { try PostgresConnection(settings: settings) }
+        current = made
+        return made
     }
 }

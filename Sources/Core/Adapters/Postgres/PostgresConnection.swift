@@ -107,30 +107,10 @@ public final class PostgresConnection {
         return pfd.revents & (peerHangUp | Int16(POLLHUP) | Int16(POLLERR) | Int16(POLLNVAL)) != 0
     }
 
-    /// After a connect that failed slowly, how long further attempts fail at once with the same error. A server that
-    /// does not answer makes each attempt wait `connect_timeout`; without the pause every request of a burst would
-    /// wait that long in turn (and nginx give up on the queue behind them) instead of being answered 503 at once. A
-    /// quick refusal (the server stopped or restarting) costs nothing to try again, and is: the first request after
-    /// the server is back succeeds.
-    public static let reconnectPauseMilliseconds = 1_000
-    /// A failed connect that took at least this long counts as slow.
-    public static let slowConnectMilliseconds = 500
-    private var failedReconnect: (atMilliseconds: Int, error: PostgresError)?
+    private var connectPause = ConnectFailurePause()
 
     private func reconnect() throws {
-        if let failed = failedReconnect,
-           Self.monotonicMilliseconds() - failed.atMilliseconds < Self.reconnectPauseMilliseconds {
-            throw failed.error
-        }
-        let started = Self.monotonicMilliseconds()
-        do {
-            try connect()
-        } catch let error as PostgresError {
-            let now = Self.monotonicMilliseconds()
-            failedReconnect = now - started >= Self.slowConnectMilliseconds ? (now, error) : nil
-            throw error
-        }
-        failedReconnect = nil
+        try connectPause.attempt { try connect() }
         reconnectCount += 1
     }
 
@@ -427,4 +407,34 @@ private func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointe
     defer { duplicated.forEach { free($0) } }
     let constant = duplicated.map { UnsafePointer($0) }
     return constant.withUnsafeBufferPointer { body($0.baseAddress) }
+}
+
+/// After a connect that failed slowly, further attempts fail at once with the same error for a moment. A server that
+/// does not answer makes each attempt wait `connect_timeout`; without the pause every request of a burst would wait
+/// that long in turn (and nginx give up on the queue behind them) instead of being answered 503 at once. A quick
+/// refusal (the server stopped or restarting) costs nothing to try again, and is: the first request after the
+/// server is back succeeds.
+public struct ConnectFailurePause {
+    public static let pauseMilliseconds = 1_000
+    /// A failed connect that took at least this long counts as slow.
+    public static let slowMilliseconds = 500
+    private var failed: (atMilliseconds: Int, error: any Error)?
+
+    public init() {}
+
+    public mutating func attempt<T>(_ connect: () throws -> T) throws -> T {
+        if let failed, PostgresConnection.monotonicMilliseconds() - failed.atMilliseconds < Self.pauseMilliseconds {
+            throw failed.error
+        }
+        let started = PostgresConnection.monotonicMilliseconds()
+        do {
+            let made = try connect()
+            failed = nil
+            return made
+        } catch {
+            let now = PostgresConnection.monotonicMilliseconds()
+            failed = now - started >= Self.slowMilliseconds ? (now, error) : nil
+            throw error
+        }
+    }
 }
