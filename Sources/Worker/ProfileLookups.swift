@@ -10,7 +10,8 @@ import Glibc
 /// arrives. Best effort and in memory: one lookup per customer while it waits, runs and for `quietSeconds` after
 /// (messages read before its result was stored would otherwise ask again), at most `capacity` waiting. A lookup
 /// lost (queue full, worker stopped) is asked for again by the customer's next message, since the profile is
-/// still missing or stale.
+/// still missing or stale. A lookup for a follow or a group join (no conversation yet) does not stand in for the one
+/// of the first message: run while that message was being recorded, it could miss the conversation it created.
 final class ProfileLookups: Sendable {
     typealias Lookup = ProcessInboundEvent.ProfileLookup
 
@@ -49,14 +50,14 @@ final class ProfileLookups: Sendable {
     func submit(_ lookup: Lookup) {
         let now = ContinuousClock.now
         let added = state.withLock { state -> Bool in
-            if let entry = state.customers[lookup.customerKey] {
+            if let entry = state.customers[Self.key(lookup)] {
                 guard let finished = entry, now - finished > .seconds(quietSeconds) else { return false }
             }
             guard state.waiting.count < capacity else { return false }
             if state.customers.count > 4 * capacity {  // forget customers whose quiet period is over
                 state.customers = state.customers.filter { $0.value.map { now - $0 <= .seconds(quietSeconds) } ?? true }
             }
-            state.customers[lookup.customerKey] = .some(nil)
+            state.customers[Self.key(lookup)] = .some(nil)
             state.waiting.append(lookup)
             return true
         }
@@ -70,7 +71,11 @@ final class ProfileLookups: Sendable {
 
     func finish(_ lookup: Lookup) {
         let now = ContinuousClock.now
-        state.withLock { $0.customers[lookup.customerKey] = .some(now) }
+        state.withLock { $0.customers[Self.key(lookup)] = .some(now) }
+    }
+
+    private static func key(_ lookup: Lookup) -> String {
+        lookup.conversationID == nil ? lookup.customerKey + "#activity" : lookup.customerKey
     }
 }
 

@@ -266,6 +266,28 @@ final class WebhookIngestTests: XCTestCase {
         }, "the forged event is marked, not retried")
     }
 
+    /// The usual LINE start: a friend adds the account, then writes. The follow's profile lookup named the lead
+    /// before any conversation existed; the conversation the first message opens shows that name and picture too
+    /// (it showed none until the profile was due again).
+    func testAConversationOpenedAfterAFollowShowsTheFollowersProfile() throws {
+        let user = "U" + Self.hex(16)
+        let follow = Self.lineBody(destination: lineDestination, events: [
+            #"{"type":"follow","webhookEventId":"fo-\#(user)","timestamp":1795737924000,"source":{"type":"user","userId":"\#(user)"},"replyToken":"r-fo","mode":"active","follow":{"isUnblocked":false}}"#,
+        ])
+        XCTAssertEqual(try postLINE(follow, signature: Self.lineSignature(follow, secret: lineSecret)).status, 200)
+        XCTAssertTrue(TestStack.eventually(within: 10) {
+            (try? self.count("SELECT count(*) AS n FROM leads WHERE tenant_id = $1 AND external_user_id = $2 AND name IS NOT NULL",
+                             [self.tenant, user])) == 1
+        }, "the follow's lookup names the lead")
+        let message = Self.lineBody(destination: lineDestination, events: [
+            #"{"type":"message","webhookEventId":"fm-\#(user)","timestamp":1795737926000,"source":{"type":"user","userId":"\#(user)"},"message":{"id":"fm-\#(user)","type":"text","text":"สวัสดีครับ"},"replyToken":"r-fm","mode":"active"}"#,
+        ])
+        XCTAssertEqual(try postLINE(message, signature: Self.lineSignature(message, secret: lineSecret)).status, 200)
+        let conversation = try waitForConversation(thread: user) { (try? $0.decode("unread_count", as: Int.self)) == 1 }
+        XCTAssertEqual(conversation["participant_display_name"], "LINE user \(user.suffix(6))")
+        XCTAssertNotNil(conversation["participant_profile_image_url"] ?? nil)
+    }
+
     /// A LINE group chat is one customer: every member's message lands in the group's conversation and lead, the
     /// member who spoke is kept on the message, and the name and picture come from the group summary.
     func testALINEGroupIsOneConversationWhoeverSpeaks() throws {
