@@ -7,7 +7,6 @@
 # Prints a Markdown block for docs/benchmarks.md. Uses its own stack in .run/bench.
 . "$(dirname "$0")/lib.sh" 15 "$@"
 CONNECTIONS=${2:-8}  # (lib.sh set it from its own arguments, with another default)
-export HUBCHAT_FCGI_WEBHOOK_PROCESSES=${HUBCHAT_FCGI_WEBHOOK_PROCESSES:-8}
 stack_up >/dev/null
 set -a; . "$HUBCHAT_RUN_DIR/stack.env"; set +a
 find_pg_bin
@@ -74,7 +73,8 @@ cat <<REPORT
 ### Webhook ingestion ($(date -u +%F), $(nproc) cores, release build)
 
 Signed LINE deliveries, one ~1 KB text event each with a distinct event id, wrk -t2 -c$CONNECTIONS -d${DURATION}s
-through nginx; webhook pool $HUBCHAT_FCGI_WEBHOOK_PROCESSES responders; durable commits (synchronous_commit on);
+through nginx; webhook pool $HUBCHAT_FCGI_WEBHOOK_PROCESSES processes x $HUBCHAT_FCGI_WEBHOOK_THREADS threads, $(
+    ) ${HUBCHAT_FCGI_WEBHOOK_COMMIT_LANES:-1} commit lane(s) each; durable commits (synchronous_commit on);
 worker stopped so that only ingestion is measured. pgbench: the handler's store statement (event + outbox row)
 with the same payload, same clients and duration, prepared, right after.
 

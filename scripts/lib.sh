@@ -16,11 +16,12 @@ export HUBCHAT_ROOT
 : "${WORKER_HEALTH_PORT:=$((HUBCHAT_SIMULATOR_PORT - 9))}"
 : "${HUBCHAT_REALTIME_PORT:=$((HUBCHAT_HTTP_PORT + 9))}"
 : "${HUBCHAT_NGINX_WORKERS:=2}"
-: "${HUBCHAT_FCGI_WEBHOOK_PROCESSES:=8}"
+: "${HUBCHAT_FCGI_WEBHOOK_PROCESSES:=2}"
+: "${HUBCHAT_FCGI_WEBHOOK_THREADS:=4}"
 : "${HUBCHAT_FCGI_API_PROCESSES:=8}"
 export HUBCHAT_RUN_DIR HUBCHAT_HTTP_PORT HUBCHAT_LISTEN HUBCHAT_PG_PORT HUBCHAT_BUILD_CONFIG HUBCHAT_NGINX_WORKERS
 export HUBCHAT_SIMULATOR_PORT WORKER_HEALTH_PORT HUBCHAT_REALTIME_PORT
-export HUBCHAT_FCGI_WEBHOOK_PROCESSES HUBCHAT_FCGI_API_PROCESSES
+export HUBCHAT_FCGI_WEBHOOK_PROCESSES HUBCHAT_FCGI_WEBHOOK_THREADS HUBCHAT_FCGI_API_PROCESSES
 
 PG_BIN=${PG_BIN:-}
 LOG_DIR=$HUBCHAT_RUN_DIR/logs
@@ -290,13 +291,13 @@ stop_app() {
 
 # ---------------------------------------------------------------- nginx
 
-# Kept FastCGI connections per nginx worker: each pins a responder, so all workers together
-# keep fewer than the pool has (half of it), leaving responders free for new connections.
+# Kept FastCGI connections per nginx worker: each pins a responder thread, so all workers together
+# keep fewer than the pool has threads (half of them), leaving threads free for new connections.
 # HUBCHAT_NGINX_FASTCGI_KEEPALIVE overrides it (0 turns upstream keepalive off).
 keepalive_for_pool() {
-    local processes=$1
+    local threads=$1
     if [[ -n ${HUBCHAT_NGINX_FASTCGI_KEEPALIVE:-} ]]; then echo "$HUBCHAT_NGINX_FASTCGI_KEEPALIVE"; return; fi
-    echo $((processes / (2 * HUBCHAT_NGINX_WORKERS)))
+    echo $((threads / (2 * HUBCHAT_NGINX_WORKERS)))
 }
 
 # Media under /media/{bucket}/: public buckets are plain files; signed ones need a valid,
@@ -332,7 +333,7 @@ render_nginx() {
     render_media_locations
     "$BIN_DIR/hubchat-fcgi" nginx-allow-map >"$HUBCHAT_RUN_DIR/nginx/allow.conf"
     local kw ka
-    kw=$(keepalive_for_pool "$HUBCHAT_FCGI_WEBHOOK_PROCESSES")
+    kw=$(keepalive_for_pool $((HUBCHAT_FCGI_WEBHOOK_PROCESSES * HUBCHAT_FCGI_WEBHOOK_THREADS)))
     ka=$(keepalive_for_pool "$HUBCHAT_FCGI_API_PROCESSES")
     export HUBCHAT_WEBHOOK_KEEPALIVE_LINE="" HUBCHAT_API_KEEPALIVE_LINE=""
     export HUBCHAT_WEBHOOK_KEEP_CONN=off HUBCHAT_API_KEEP_CONN=off

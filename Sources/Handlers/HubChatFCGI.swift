@@ -47,8 +47,8 @@ struct HubChatFCGI {
                 // request in hand finish. (The pool may have died before this line: then its pid is not our parent.)
                 _ = hubchat_signal_on_parent_death(SIGTERM)
                 if let pool = environment.values["HUBCHAT_POOL_PID"].flatMap(Int32.init), pool != getppid() { exit(0) }
-                let responder = Responder(group: group, routes: AllRoutes.list, config: config, logger: logger)
-                let served = try responder.run(listeningSocket: 0)
+                let threads = group == .webhooks ? config.responders.webhookThreads : 1
+                let served = try ResponderProcess(group: group, config: config, logger: logger, threads: threads).run()
                 logger.debug("responder exiting", metadata: ["served": "\(served)"])
             }
         } catch {

@@ -266,6 +266,56 @@ final class WebhookIngestTests: XCTestCase {
         }, "the forged event is marked, not retried")
     }
 
+    /// Deliveries that reach the webhook pool together are committed together (one process's threads share a group
+    /// commit), yet each is answered for its own events: 12 threads post 8 deliveries each, every delivery posted by
+    /// two threads at once (LINE redelivering while the first attempt is in flight). Every event is stored once,
+    /// with one outbox event, and the deliveries' "stored" counts add up to exactly the events there were.
+    func testConcurrentDeliveriesAndTheirRedeliveriesAreEachStoredOnce() throws {
+        let run = Self.hex(8)
+        let bodies: [[UInt8]] = (0..<48).map { n in
+            let user = "U\(run)\(n)"
+            return Self.lineBody(destination: lineDestination, events: [
+                Self.lineMessage(user: user, id: "cc\(n)a", message: #"{"id":"cc\#(n)a-\#(run)","type":"text","text":"สวัสดี \#(n)"}"#),
+                Self.lineMessage(user: user, id: "cc\(n)b", message: #"{"id":"cc\#(n)b-\#(run)","type":"text","text":"ขอราคา \#(n)"}"#),
+            ])
+        }
+        let secret: String = lineSecret
+        let results = NSLock()
+        nonisolated(unsafe) var stored = 0
+        nonisolated(unsafe) var failures: [String] = []
+        let group = DispatchGroup()
+        for thread in 0..<12 {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                // Threads t and t + 6 post the same eight deliveries, in opposite orders.
+                let mine = Array(bodies[(thread % 6) * 8..<(thread % 6 + 1) * 8])
+                for body in thread < 6 ? mine : mine.reversed() {
+                    do {
+                        let response = try TestStack.http("POST", "/api/webhook/line", body: body, headers: [
+                            ("Content-Type", "application/json"), ("x-line-signature", Self.lineSignature(body, secret: secret))])
+                        let count = try TestStack.json(response)["stored"] as? Int
+                        results.withLock {
+                            if response.status != 200 || count == nil { failures.append("\(response.status) \(response.text)") }
+                            stored += count ?? 0
+                        }
+                    } catch {
+                        results.withLock { failures.append("\(error)") }
+                    }
+                }
+            }
+        }
+        group.wait()
+        XCTAssertEqual(failures, [])
+        XCTAssertEqual(stored, 96, "each event counted as new by exactly one of its two deliveries")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM webhook_events WHERE provider_event_id LIKE $1", ["cc%-U\(run)%"]), 96)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox_events WHERE idempotency_key LIKE $1", ["LINE:cc%-U\(run)%"]), 96)
+        XCTAssertTrue(TestStack.eventually(within: 20) {
+            (try? self.count("SELECT count(*) AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+                                + "WHERE c.channel_thread_id LIKE $1", ["U\(run)%"])) == 96
+        }, "and each became one message")
+    }
+
     /// The usual LINE start: a friend adds the account, then writes. The follow's profile lookup named the lead
     /// before any conversation existed; the conversation the first message opens shows that name and picture too
     /// (it showed none until the profile was due again).

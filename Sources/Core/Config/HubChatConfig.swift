@@ -17,6 +17,11 @@ public struct HubChatConfig: Sendable {
         /// Requests a responder process serves before it is replaced (bounds any slow leak).
         public var maxRequestsPerProcess: Int
         public var webhookProcesses: Int
+        /// Threads per webhook responder process, each serving one request at a time; the threads of a process share
+        /// its group commit (`GroupCommitWebhookEventStore`), so requests that arrive together commit together.
+        public var webhookThreads: Int
+        /// Database sessions a webhook process commits on (each carries one group commit at a time).
+        public var webhookCommitLanes: Int
         public var apiProcesses: Int
         /// Largest body a responder reads; nginx enforces its own, tighter, limits per location.
         public var maxBodyBytes: Int
@@ -137,7 +142,9 @@ public struct HubChatConfig: Sendable {
                 "HUBCHAT_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", default: 10_000, range: 100...600_000))
         responders = Responders(
             maxRequestsPerProcess: try env.int("HUBCHAT_FCGI_MAX_REQUESTS", default: 50_000, range: 1...100_000_000),
-            webhookProcesses: try env.int("HUBCHAT_FCGI_WEBHOOK_PROCESSES", default: 8, range: 1...512),
+            webhookProcesses: try env.int("HUBCHAT_FCGI_WEBHOOK_PROCESSES", default: 2, range: 1...512),
+            webhookThreads: try env.int("HUBCHAT_FCGI_WEBHOOK_THREADS", default: 4, range: 1...64),
+            webhookCommitLanes: try env.int("HUBCHAT_FCGI_WEBHOOK_COMMIT_LANES", default: 1, range: 1...16),
             apiProcesses: try env.int("HUBCHAT_FCGI_API_PROCESSES", default: 8, range: 1...512),
             maxBodyBytes: try env.int("HUBCHAT_FCGI_MAX_BODY_BYTES", default: 12 * 1024 * 1024, range: 1024...100 * 1024 * 1024),
             channelAccountCacheSeconds: try env.int("HUBCHAT_CHANNEL_ACCOUNT_CACHE_SECONDS", default: 10, range: 0...3600))

@@ -7,11 +7,22 @@ import Glibc
 public enum ProcessSignals {
     nonisolated(unsafe) public static var stopRequested: sig_atomic_t = 0
     nonisolated(unsafe) public static var reloadRequested: sig_atomic_t = 0
+    /// A pipe's write end the stop handlers also write to, for threads that wait in `poll` (set before installing them).
+    nonisolated(unsafe) public static var stopEventDescriptor: Int32 = -1
 
     public static func installStopHandlers() {
-        install(SIGTERM) { _ in ProcessSignals.stopRequested = 1 }
-        install(SIGINT) { _ in ProcessSignals.stopRequested = 1 }
+        install(SIGTERM) { _ in ProcessSignals.requestStop() }
+        install(SIGINT) { _ in ProcessSignals.requestStop() }
         ignore(SIGPIPE)
+    }
+
+    /// Async-signal-safe: a flag and a one-byte write.
+    public static func requestStop() {
+        stopRequested = 1
+        let fd = stopEventDescriptor
+        guard fd >= 0 else { return }
+        var one: UInt8 = 1
+        _ = write(fd, &one, 1)
     }
 
     public static func installReloadHandler() {

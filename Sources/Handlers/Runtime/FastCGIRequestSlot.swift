@@ -6,7 +6,7 @@ import Glibc
 /// The one place that touches libfcgi: accepts a request on the listening socket, reads its
 /// parameters and body, writes the answer. Pointers stay inside this type.
 final class FastCGIRequestSlot {
-    enum AcceptOutcome { case request, interrupted }
+    enum AcceptOutcome { case request, stopping, again }
 
     struct Failure: Error, CustomStringConvertible {
         let operation: String
@@ -17,13 +17,12 @@ final class FastCGIRequestSlot {
     private let request: UnsafeMutablePointer<FCGX_Request>
 
     /// `listeningSocket` is 0 when the supervisor handed the socket over as standard input,
-    /// the FastCGI convention.
+    /// the FastCGI convention. It is non-blocking (`ResponderProcess` makes it so): every responder thread waits
+    /// for it in `poll`, beside the stop event, and the one that loses the race for a connection polls again.
     init(listeningSocket: Int32) throws {
         guard FCGX_Init() == 0 else { throw Failure(operation: "FCGX_Init", code: -1) }
         request = .allocate(capacity: 1)
-        // FCGI_FAIL_ACCEPT_ON_INTR: a signal (SIGTERM) makes accept return, so a responder idle
-        // in accept can stop instead of ignoring the supervisor.
-        let rc = FCGX_InitRequest(request, listeningSocket, Int32(FCGI_FAIL_ACCEPT_ON_INTR))
+        let rc = FCGX_InitRequest(request, listeningSocket, 0)
         guard rc == 0 else { throw Failure(operation: "FCGX_InitRequest", code: rc) }
     }
 
@@ -32,42 +31,45 @@ final class FastCGIRequestSlot {
         request.deallocate()
     }
 
-    /// Blocks until the next request arrives, or a signal interrupts the wait.
-    func accept() throws -> AcceptOutcome {
-        if try !releaseKeptConnectionIfOthersWait() { return .interrupted }
-        let rc = FCGX_Accept_r(request)
-        if rc >= 0 { return .request }
-        if -rc == EINTR { return .interrupted }
-        throw Failure(operation: "FCGX_Accept_r", code: rc)
-    }
-
-    /// A kept (keepalive) connection pins this responder: libfcgi would block reading it
-    /// while new connections wait unserved in the socket's backlog, which stalls requests
-    /// for as long as nginx leaves the connection idle in its cache. So while idle, wait on
-    /// both; when a new connection is waiting and the kept one is quiet, close the kept one
-    /// (nginx drops it from its cache, or retries on a fresh connection when it finds it
-    /// closed) and go take the new one. Returns false when a signal interrupted the wait.
-    private func releaseKeptConnectionIfOthersWait() throws -> Bool {
-        let kept = request.pointee.ipcFd
-        guard kept >= 0 else { return true }
+    /// Blocks until the next request arrives (`.request`) or `stopEvent` is signalled (`.stopping`); `.again` when
+    /// another thread or process took the connection, or a signal interrupted the wait.
+    ///
+    /// A kept (keepalive) connection pins this responder: libfcgi would block reading it while new connections
+    /// wait unserved in the socket's backlog, which stalls requests for as long as nginx leaves the connection idle
+    /// in its cache. So while idle, wait on both; when a new connection is waiting and the kept one is quiet, close
+    /// the kept one (nginx drops it from its cache, or retries on a fresh connection when it finds it closed) and go
+    /// take the new one. A request already on the kept connection is served even when stopping: nginx would not
+    /// retry a POST it had sent.
+    func accept(stopEvent: Int32) throws -> AcceptOutcome {
         let hangUp = Int16(0x2000)  // POLLRDHUP
-        var fds = [pollfd(fd: kept, events: Int16(POLLIN) | hangUp, revents: 0),
-                   pollfd(fd: request.pointee.listen_sock, events: Int16(POLLIN), revents: 0)]
-        let ready = poll(&fds, 2, -1)
+        let kept = request.pointee.ipcFd
+        var fds = [pollfd(fd: stopEvent, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: request.pointee.listen_sock, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: kept, events: Int16(POLLIN) | hangUp, revents: 0)]
+        let ready = poll(&fds, kept >= 0 ? 3 : 2, -1)
         if ready < 0 {
-            if errno == EINTR { return false }
+            if errno == EINTR { return .again }
             throw Failure(operation: "poll", code: errno)
         }
-        if fds[0].revents != 0 { return true }  // a request (or nginx's close) on the kept connection
-        // Look once more just before closing: a request that nginx wrote in the meantime must be
-        // served, not dropped (nginx would not retry a POST it had already sent).
-        var again = pollfd(fd: kept, events: Int16(POLLIN) | hangUp, revents: 0)
-        if poll(&again, 1, 0) != 0 { return true }
-        // Close it ourselves: libfcgi's own close lingers up to 2 s for the peer's EOF, and the
-        // connection is known to be quiet. The next accept takes the waiting connection.
-        close(kept)
-        request.pointee.ipcFd = -1
-        return true
+        if kept >= 0 && fds[2].revents != 0 { return try acceptOrAgain() }  // a request (or nginx's close) on it
+        if fds[0].revents != 0 { return .stopping }
+        if kept >= 0 {
+            // Look once more just before closing: a request that nginx wrote in the meantime must be served, not
+            // dropped. Close it ourselves: libfcgi's own close lingers up to 2 s for the peer's EOF, and the
+            // connection is known to be quiet. The next accept takes the waiting connection.
+            var again = pollfd(fd: kept, events: Int16(POLLIN) | hangUp, revents: 0)
+            if poll(&again, 1, 0) != 0 { return try acceptOrAgain() }
+            close(kept)
+            request.pointee.ipcFd = -1
+        }
+        return try acceptOrAgain()
+    }
+
+    private func acceptOrAgain() throws -> AcceptOutcome {
+        let rc = FCGX_Accept_r(request)
+        if rc >= 0 { return .request }
+        if -rc == EINTR || -rc == EAGAIN || -rc == EWOULDBLOCK { return .again }
+        throw Failure(operation: "FCGX_Accept_r", code: rc)
     }
 
     /// All parameters nginx passed (CGI variables and `HTTP_*` headers), copied out. Split on the bytes (every

@@ -13,16 +13,20 @@ public final class RequestContext {
     let tokenVerifier: any AccessTokenVerifier
     /// Tells open dashboards what changed, after the commit.
     let realtime: any RealtimePublisher
+    /// Webhook events go through the process's group commit (webhook pool).
+    let webhookStore: GroupCommitWebhookEventStore
     private let databaseProvider: DatabaseProvider
 
     init(config: HubChatConfig, logger: Logger, databaseProvider: DatabaseProvider, channelAccountCache: ChannelAccountCache,
-         tokenVerifier: any AccessTokenVerifier, realtime: any RealtimePublisher = NoRealtimePublisher()) {
+         tokenVerifier: any AccessTokenVerifier, realtime: any RealtimePublisher = NoRealtimePublisher(),
+         webhookStore: GroupCommitWebhookEventStore) {
         self.config = config
         self.logger = logger
         self.databaseProvider = databaseProvider
         self.channelAccountCache = channelAccountCache
         self.tokenVerifier = tokenVerifier
         self.realtime = realtime
+        self.webhookStore = webhookStore
     }
 
     /// The process's connection.

@@ -4,9 +4,9 @@ import Logging
 import Glibc
 #endif
 
-/// One responder process: accepts requests from the shared socket one at a time, answers
-/// them, and exits after `maxRequests` (the supervisor starts a fresh one) or on SIGTERM
-/// (after finishing the request in hand).
+/// One responder thread: accepts requests from the pool's shared socket one at a time and answers them, until its
+/// process stops (see `ResponderProcess`). Everything it holds is its own (database session, caches), except the
+/// webhook group commit, which the threads of a process share.
 struct Responder {
     let group: RouteGroup
     let router: Router
@@ -16,20 +16,18 @@ struct Responder {
     let channelAccountCache: ChannelAccountCache
     let tokenVerifier: JWTVerifier
     let realtime: any RealtimePublisher
+    let webhookStore: GroupCommitWebhookEventStore
 
-    init(group: RouteGroup, routes: [any Route], config: HubChatConfig, logger: Logger) {
+    init(group: RouteGroup, routes: [any Route], config: HubChatConfig, logger: Logger,
+         webhookStore: GroupCommitWebhookEventStore) {
         self.group = group
         self.router = Router(routes: routes.filter { type(of: $0).group == group })
         self.config = config
         self.logger = logger
+        self.webhookStore = webhookStore
         // The webhook pool resolves tenants from channel accounts, so it works across tenants;
         // the REST pool scopes each transaction to the caller's tenant.
-        self.databaseProvider = DatabaseProvider(settings: .init(
-            url: config.database.url, applicationName: "hubchat-fcgi-\(group.rawValue)",
-            statementTimeoutMilliseconds: group == .webhooks
-                ? config.database.webhookStatementTimeoutMilliseconds : config.database.statementTimeoutMilliseconds,
-            idleInTransactionTimeoutMilliseconds: config.database.idleInTransactionTimeoutMilliseconds,
-            systemScope: group == .webhooks))
+        self.databaseProvider = DatabaseProvider(settings: Self.databaseSettings(group, config))
         self.channelAccountCache = ChannelAccountCache(ttlSeconds: Double(config.responders.channelAccountCacheSeconds))
         self.tokenVerifier = Self.tokenVerifier(config.auth, logger: logger)
         self.realtime = config.realtimePublishURL.flatMap { url in
@@ -37,7 +35,17 @@ struct Responder {
         } ?? NoRealtimePublisher()
     }
 
-    /// One per process, so the JWKS is fetched once and then only when the provider rotates its keys.
+    /// The webhook pool resolves tenants from channel accounts, so it works across tenants;
+    /// the REST pool scopes each transaction to the caller's tenant.
+    static func databaseSettings(_ group: RouteGroup, _ config: HubChatConfig) -> PostgresConnection.Settings {
+        .init(url: config.database.url, applicationName: "hubchat-fcgi-\(group.rawValue)",
+              statementTimeoutMilliseconds: group == .webhooks
+                  ? config.database.webhookStatementTimeoutMilliseconds : config.database.statementTimeoutMilliseconds,
+              idleInTransactionTimeoutMilliseconds: config.database.idleInTransactionTimeoutMilliseconds,
+              systemScope: group == .webhooks)
+    }
+
+    /// One per thread, so the JWKS is fetched once and then only when the provider rotates its keys.
     static func tokenVerifier(_ auth: HubChatConfig.Auth, logger: Logger) -> JWTVerifier {
         let source: JWKSKeySet.Source? = auth.jwksURL.map { .url($0) } ?? auth.jwksFile.map { .file($0) }
         return JWTVerifier(
@@ -46,24 +54,22 @@ struct Responder {
             keySet: source.map { JWKSKeySet(source: $0, logger: logger) })
     }
 
-    /// Serves until told to stop or recycled; returns the number of requests served.
-    func run(listeningSocket: Int32) throws -> Int {
-        ProcessSignals.installStopHandlers()
+    /// Serves until `process` stops (told to, or its request budget spent).
+    func run(listeningSocket: Int32, process: ResponderProcess.Shared) throws {
         let slot = try FastCGIRequestSlot(listeningSocket: listeningSocket)
-        var served = 0
-        while ProcessSignals.stopRequested == 0 && served < config.responders.maxRequestsPerProcess {
-            switch try slot.accept() {
-            case .interrupted: continue
+        while !process.stopping {
+            switch try slot.accept(stopEvent: process.stopEvent) {
+            case .again: continue
+            case .stopping: return
             case .request:
                 let (response, bodyLeftUnread) = serve(slot)
                 slot.write(response.serialized())
-                served += 1
-                let last = served >= config.responders.maxRequestsPerProcess || ProcessSignals.stopRequested != 0
-                // A body left unread would still be on a kept connection: close it instead.
+                let last = process.served()
+                // A body left unread would still be on a kept connection: close it instead. So is the connection
+                // of a process about to exit, so that nginx does not keep one no process will ever read again.
                 slot.finish(closeConnection: last || bodyLeftUnread)
             }
         }
-        return served
     }
 
     /// The answer, and whether the request body was left unread (too large, or unreadable).
@@ -106,7 +112,8 @@ struct Responder {
             request.pathParameters = parameters
         }
         let context = RequestContext(config: config, logger: log, databaseProvider: databaseProvider,
-                                     channelAccountCache: channelAccountCache, tokenVerifier: tokenVerifier, realtime: realtime)
+                                     channelAccountCache: channelAccountCache, tokenVerifier: tokenVerifier, realtime: realtime,
+                                     webhookStore: webhookStore)
         do {
             var response = try route.handle(request, context)
             if request.method == "HEAD" { response.body = [] }

@@ -20,7 +20,7 @@ struct PostFacebookWebhook: Route {
     func handle(_ request: Request, _ context: RequestContext) throws -> Response {
         let outcome = try context.ingestWebhook()
             .meta(channel: .facebook, body: request.body, signature: request.header("x-hub-signature-256"))
-        return try context.acknowledge(outcome)
+        return context.acknowledge(outcome)
     }
 }
 

@@ -8,6 +8,6 @@ struct PostLineWebhook: Route {
 
     func handle(_ request: Request, _ context: RequestContext) throws -> Response {
         let outcome = try context.ingestWebhook().line(body: request.body, signature: request.header("x-line-signature"))
-        return try context.acknowledge(outcome)
+        return context.acknowledge(outcome)
     }
 }

@@ -1,20 +1,19 @@
 import Core
 
 extension RequestContext {
-    /// The ingest use case over this responder's connection.
+    /// The ingest use case: accounts looked up on this thread's connection (and remembered), events stored by the
+    /// process's group commit, which also wakes the worker after a commit that stored something new.
     func ingestWebhook() throws -> IngestWebhook {
-        let db = try database()
-        return IngestWebhook(
+        IngestWebhook(
             directory: CachedChannelAccountDirectory(
-                upstream: PostgresChannelAccountDirectory(connection: db), cache: channelAccountCache),
-            store: PostgresWebhookEventStore(connection: db),
+                upstream: PostgresChannelAccountDirectory(connection: try database()), cache: channelAccountCache),
+            store: webhookStore,
             defaultAccounts: config.defaultChannelAccounts, logger: logger)
     }
 
-    /// Answers a stored delivery, waking the worker first when something new was committed.
-    func acknowledge(_ outcome: IngestWebhook.Outcome) throws -> Response {
-        if outcome.stored > 0, let db = try? database() { PostgresWorkerWakeUp(connection: db).wake() }
-        return WebhookAcknowledgement(received: outcome.received, stored: outcome.stored).response
+    /// Answers a stored delivery.
+    func acknowledge(_ outcome: IngestWebhook.Outcome) -> Response {
+        WebhookAcknowledgement(received: outcome.received, stored: outcome.stored).response
     }
 }
 

@@ -3,33 +3,41 @@ import Synchronization
 
 /// Stores a webhook batch in one statement (one round trip, one transaction): every event
 /// into `webhook_events` unless its provider id is already there, and one `webhook.received`
-/// outbox event for each that was new.
+/// outbox event for each that was new. The batch may hold the events of several requests (see
+/// `GroupCommitWebhookEventStore`): the statement answers which of them were new, by position.
 public struct PostgresWebhookEventStore: WebhookEventStore {
     public static let topic = "webhook.received"
 
+    // The first of two copies of one event in a batch is the one stored (a redelivery that raced its original into
+    // the same group commit); rows go in in the order they came, so one customer's outbox events keep it.
     static let storeBatch = PreparedStatement("webhook_events_store_batch", """
         WITH incoming AS (
             SELECT DISTINCT ON (tenant_id, channel, provider_event_id) *
               FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[])
-                AS t(tenant_id, channel_account_id, channel, provider_event_id, event_type, payload, account_external_id)
+                   WITH ORDINALITY
+                AS t(tenant_id, channel_account_id, channel, provider_event_id, event_type, payload, account_external_id, n)
+             ORDER BY tenant_id, channel, provider_event_id, n
         ), stored AS (
             INSERT INTO webhook_events (tenant_id, channel_account_id, channel, provider_event_id, event_type, payload)
-            SELECT tenant_id, channel_account_id, channel, provider_event_id, event_type, payload FROM incoming
+            SELECT tenant_id, channel_account_id, channel, provider_event_id, event_type, payload FROM incoming ORDER BY n
             ON CONFLICT ON CONSTRAINT webhook_events_provider_event_key DO NOTHING
             RETURNING id, tenant_id, channel, provider_event_id
+        ), queued AS (
+            INSERT INTO outbox_events (tenant_id, topic, payload, idempotency_key, ordering_key)
+            SELECT s.tenant_id, '\(topic)',
+                   jsonb_build_object('webhookEventId', s.id, 'channel', s.channel,
+                                      'accountExternalId', i.account_external_id),
+                   s.channel || ':' || s.provider_event_id,
+                   -- One customer's (or group's) events are processed one at a time, in order. The key is indexed:
+                   -- a forged id too long for an index entry is keyed by its hash, as provider event ids are.
+                   CASE WHEN octet_length(k.key) <= 200 THEN k.key ELSE 'sha256:' || encode(sha256(convert_to(k.key, 'UTF8')), 'hex') END
+              FROM stored s JOIN incoming i USING (tenant_id, channel, provider_event_id)
+              CROSS JOIN LATERAL (SELECT s.channel || ':' || coalesce(
+                      i.payload #>> '{source,groupId}', i.payload #>> '{source,roomId}', i.payload #>> '{source,userId}',
+                      i.payload #>> '{sender,id}', i.payload #>> '{value,from,id}', s.provider_event_id) AS key) k
+             ORDER BY i.n
         )
-        INSERT INTO outbox_events (tenant_id, topic, payload, idempotency_key, ordering_key)
-        SELECT s.tenant_id, '\(topic)',
-               jsonb_build_object('webhookEventId', s.id, 'channel', s.channel,
-                                  'accountExternalId', i.account_external_id),
-               s.channel || ':' || s.provider_event_id,
-               -- One customer's (or group's) events are processed one at a time, in order. The key is indexed:
-               -- a forged id too long for an index entry is keyed by its hash, as provider event ids are.
-               CASE WHEN octet_length(k.key) <= 200 THEN k.key ELSE 'sha256:' || encode(sha256(convert_to(k.key, 'UTF8')), 'hex') END
-          FROM stored s JOIN incoming i USING (tenant_id, channel, provider_event_id)
-          CROSS JOIN LATERAL (SELECT s.channel || ':' || coalesce(
-                  i.payload #>> '{source,groupId}', i.payload #>> '{source,roomId}', i.payload #>> '{source,userId}',
-                  i.payload #>> '{sender,id}', i.payload #>> '{value,from,id}', s.provider_event_id) AS key) k
+        SELECT i.n FROM stored s JOIN incoming i USING (tenant_id, channel, provider_event_id)
         """)
 
     let connection: PostgresConnection
@@ -41,6 +49,10 @@ public struct PostgresWebhookEventStore: WebhookEventStore {
     static func storable(_ payload: String) -> String { PostgresJSON.withoutNULEscapes(payload) }
 
     public func store(_ events: [IncomingWebhookEvent]) throws -> Int {
+        try storeReportingNew(events).count(where: { $0 })
+    }
+
+    public func storeReportingNew(_ events: [IncomingWebhookEvent]) throws -> [Bool] {
         let result = try connection.query(Self.storeBatch, [
             PostgresTextArray(events.map { $0.tenantID.postgresText }),
             PostgresTextArray(events.map { $0.channelAccountID?.postgresText }),
@@ -50,7 +62,13 @@ public struct PostgresWebhookEventStore: WebhookEventStore {
             PostgresTextArray(events.map { Self.storable($0.record.payload) }),
             PostgresTextArray(events.map { $0.record.accountExternalID }),
         ])
-        return result.affectedRows
+        var new = [Bool](repeating: false, count: events.count)
+        for row in result.rows {
+            let n = Int(try row.decode("n", as: Int64.self))
+            guard (1...events.count).contains(n) else { throw PostgresDecodingFailure("event position \(n) out of range") }
+            new[n - 1] = true
+        }
+        return new
     }
 }
 
@@ -96,4 +114,25 @@ public enum WorkerWakeUpTiming {
     /// sleeps until the next wake-up (or WORKER_POLL_INTERVAL_MS). Longer than `coalesceWindow`, with room to spare.
     public static let relayLinger: Duration = .milliseconds(100)
     public static let lingerPollMilliseconds = 5
+}
+
+/// A group-commit lane over one database session (`connection` opens it on first use and after a loss).
+public final class PostgresWebhookCommitLane: WebhookCommitLane {
+    private let connection: () throws -> PostgresConnection
+
+    public init(connection: @escaping () throws -> PostgresConnection) { self.connection = connection }
+
+    public func storeReportingNew(_ events: [IncomingWebhookEvent]) throws -> [Bool] {
+        try PostgresWebhookEventStore(connection: connection()).storeReportingNew(events)
+    }
+
+    public func failsEveryRequest(_ error: any Error) -> Bool {
+        guard let error = error as? PostgresError else { return false }
+        return error.isUnavailable || error.isStatementTimeout || error.isTransientConflict
+    }
+
+    public func committed() {
+        guard let db = try? connection() else { return }
+        PostgresWorkerWakeUp(connection: db).wake()
+    }
 }

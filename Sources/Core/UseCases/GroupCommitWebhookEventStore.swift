@@ -1,0 +1,150 @@
+import Dispatch
+
+/// One way of storing webhook events that a group commit can share: it owns a database session, stores the events
+/// of several requests in one transaction and says which of them were new.
+public protocol WebhookCommitLane: AnyObject {
+    /// Stores `events` atomically; for each, by position, whether it was new (not a redelivery).
+    func storeReportingNew(_ events: [IncomingWebhookEvent]) throws -> [Bool]
+    /// Whether a failure is the store's own (the database is down, or too slow), which every request of the batch
+    /// would meet alone too, rather than something one request's events caused.
+    func failsEveryRequest(_ error: any Error) -> Bool
+    /// After a commit that stored something new: tell the worker.
+    func committed()
+}
+
+/// Group commit for the webhook path. The threads of a responder process each serve one request; when several
+/// reach the store at once, the first to find a lane free stores everything that is waiting in one statement and one
+/// durable commit, and each request gets its own answer. Nothing waits for a batch to fill: a request alone is
+/// stored at once, and batches form only from requests that arrived while a commit was in flight. Under load that
+/// turns many small transactions into a few larger ones, which is where PostgreSQL's time went (each commit's
+/// round trip, snapshot, locks and WAL record; docs/benchmarks.md measures it).
+///
+/// Every request still answers only after its own events are durable. When a batch fails for a reason that is not
+/// the store's (a value the database refuses), each request of it is tried alone, so only its sender hears of it.
+public final class GroupCommitWebhookEventStore: WebhookEventStore, @unchecked Sendable {
+    /// A bound on one statement's size; what is left waits for the next commit.
+    public static let maxEventsPerCommit = 256
+
+    /// A request waiting for its events to be stored. It sleeps on its own semaphore, woken when its outcome is in
+    /// or when a lane is handed to it to lead the next commit, so a commit wakes only the threads it concerns.
+    private final class Waiter {
+        let events: [IncomingWebhookEvent]
+        let wake = DispatchSemaphore(value: 0)
+        // Guarded by the store's lock.
+        var outcome: Result<Int, any Error>?
+        var lane: (any WebhookCommitLane)?
+        init(_ events: [IncomingWebhookEvent]) { self.events = events }
+    }
+
+    private let lock = ThreadLock()
+    // Guarded by `lock`. A lane is idle only while nobody waits.
+    private var waiting: [Waiter] = []
+    private var idle: [any WebhookCommitLane]
+    private var counts = (commits: 0, events: 0)
+
+    public init(lanes: [any WebhookCommitLane]) {
+        precondition(!lanes.isEmpty, "a group commit needs at least one lane")
+        idle = lanes
+    }
+
+    /// Commits so far and the events they carried (the mean batch size is what the group commit buys).
+    public var statistics: (commits: Int, events: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return counts
+    }
+
+    public func store(_ events: [IncomingWebhookEvent]) throws -> Int {
+        guard !events.isEmpty else { return 0 }
+        let mine = Waiter(events)
+        lock.lock()
+        waiting.append(mine)
+        if let lane = idle.popLast() { mine.lane = lane }
+        while mine.outcome == nil {
+            if let lane = mine.lane {
+                mine.lane = nil
+                lead(mine, on: lane)
+            } else {
+                lock.unlock()
+                mine.wake.wait()
+                lock.lock()
+            }
+        }
+        // Handed a lane after another lane's commit had already carried this request: pass it on.
+        if let lane = mine.lane {
+            mine.lane = nil
+            handOver(lane)
+        }
+        lock.unlock()
+        return try mine.outcome!.get()
+    }
+
+    /// Stores what waits, answers each request of the batch, and hands the lane to the next waiting request (or
+    /// leaves it idle). Called, and returns, with the lock held.
+    private func lead(_ leader: Waiter, on lane: any WebhookCommitLane) {
+        let batch = takeBatch()
+        counts.commits += 1
+        counts.events += batch.reduce(0) { $0 + $1.events.count }
+        lock.unlock()
+        let (outcomes, storedAny) = Self.commit(batch, on: lane)
+        lock.lock()
+        for (waiter, outcome) in zip(batch, outcomes) {
+            waiter.outcome = outcome
+            if waiter !== leader { waiter.wake.signal() }
+        }
+        if storedAny {
+            // The requests are answered already; the worker's wake-up (at most one per process every 20 ms) goes
+            // on the lane's session before the next commit takes it.
+            lock.unlock()
+            lane.committed()
+            lock.lock()
+        }
+        handOver(lane)
+    }
+
+    /// Called with the lock held.
+    private func handOver(_ lane: any WebhookCommitLane) {
+        if let next = waiting.first(where: { $0.lane == nil }) {
+            next.lane = lane
+            next.wake.signal()
+        } else {
+            idle.append(lane)
+        }
+    }
+
+    /// The oldest waiting requests, up to the size bound (always at least one). Called with the lock held.
+    private func takeBatch() -> [Waiter] {
+        var total = 0
+        var end = 0
+        while end < waiting.count && (end == 0 || total + waiting[end].events.count <= Self.maxEventsPerCommit) {
+            total += waiting[end].events.count
+            end += 1
+        }
+        let batch = Array(waiting[..<end])
+        waiting.removeFirst(end)
+        return batch
+    }
+
+    private static func commit(_ batch: [Waiter], on lane: any WebhookCommitLane)
+        -> (outcomes: [Result<Int, any Error>], storedAny: Bool) {
+        do {
+            let new = try lane.storeReportingNew(batch.flatMap(\.events))
+            var outcomes: [Result<Int, any Error>] = []
+            var offset = 0
+            for waiter in batch {
+                outcomes.append(.success(new[offset..<offset + waiter.events.count].count(where: { $0 })))
+                offset += waiter.events.count
+            }
+            return (outcomes, new.contains(true))
+        } catch where batch.count > 1 && !lane.failsEveryRequest(error) {
+            // Something in one request's events (a value the database refuses): each alone, so only its sender
+            // hears of it.
+            let outcomes = batch.map { waiter in
+                Result<Int, any Error> { try lane.storeReportingNew(waiter.events).count(where: { $0 }) }
+            }
+            return (outcomes, outcomes.contains { ((try? $0.get()) ?? 0) > 0 })
+        } catch {
+            return (batch.map { _ in .failure(error) }, false)
+        }
+    }
+}

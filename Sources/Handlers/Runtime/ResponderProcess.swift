@@ -1,0 +1,137 @@
+import CFastCGI
+import Core
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One responder process of a pool: `threads` responder threads accept from the pool's socket (standard input),
+/// each serving one request at a time; the webhook pool's threads share a group commit, so requests that arrive
+/// together commit together. The process exits after its request budget (the supervisor starts a fresh one) or on
+/// SIGTERM, each thread after the request in hand.
+///
+/// Signals reach the main thread only, which does nothing but wait for the threads: the stop handler sets a flag
+/// and writes to a pipe that every idle thread waits on beside the socket, so no thread is ever interrupted in
+/// the middle of a request's reads and writes.
+struct ResponderProcess {
+    let group: RouteGroup
+    let config: HubChatConfig
+    let logger: Logger
+    let threads: Int
+
+    /// What the threads share besides the group commit.
+    final class Shared: Sendable {
+        /// Readable once the process is stopping (never read: it stays readable for every thread).
+        let stopEvent: Int32
+        private let stopEventWriter: Int32
+        let budget: Int
+        private let count = Atomic<Int>(0)
+        private let budgetSpent = Atomic<Bool>(false)
+
+        init(stopPipe: (read: Int32, write: Int32), budget: Int) {
+            self.stopEvent = stopPipe.read
+            self.stopEventWriter = stopPipe.write
+            self.budget = budget
+        }
+
+        var stopping: Bool { ProcessSignals.stopRequested != 0 || budgetSpent.load(ordering: .relaxed) }
+        var requestsServed: Int { count.load(ordering: .relaxed) }
+
+        /// Counts a request; true when the process is stopping (this was the budget's last, or a stop came), so the
+        /// caller closes its connection.
+        func served() -> Bool {
+            if count.add(1, ordering: .relaxed).newValue >= budget {
+                if !budgetSpent.exchange(true, ordering: .relaxed) { signalStop() }
+                return true
+            }
+            return stopping
+        }
+
+        private func signalStop() {
+            var one: UInt8 = 1
+            _ = write(stopEventWriter, &one, 1)
+        }
+    }
+
+    /// Runs the threads until they have all ended; returns the requests served.
+    func run() throws -> Int {
+        var stopPipe: [Int32] = [-1, -1]
+        guard pipe(&stopPipe) == 0 else { throw SystemCallFailure(call: "pipe", code: errno) }
+        for fd in stopPipe {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)  // the handler's write never blocks
+        }
+        ProcessSignals.stopEventDescriptor = stopPipe[1]
+        ProcessSignals.installStopHandlers()
+        // Every thread (and every process of the pool) waits for the socket in poll; the losers of a race for a
+        // connection must find accept empty rather than block in it, deaf to the stop event.
+        let flags = fcntl(0, F_GETFL)
+        guard flags >= 0, fcntl(0, F_SETFL, flags | O_NONBLOCK) == 0 else { throw SystemCallFailure(call: "fcntl", code: errno) }
+        guard FCGX_Init() == 0 else { throw SystemCallFailure(call: "FCGX_Init", code: -1) }
+
+        let shared = Shared(stopPipe: (stopPipe[0], stopPipe[1]), budget: config.responders.maxRequestsPerProcess)
+        let lanes = group == .webhooks ? config.responders.webhookCommitLanes : 1
+        let settings = Responder.databaseSettings(group, config)
+        let webhookStore = GroupCommitWebhookEventStore(lanes: (0..<lanes).map { _ in
+            let database = DatabaseProvider(settings: settings)
+            return PostgresWebhookCommitLane(connection: { try database.connection() })
+        })
+
+        // The threads start with the stop signals blocked (they inherit the mask), so the main thread takes them.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        for signal in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&stopSignals, signal) }
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &stopSignals, &previous)
+        let (group, config, logger) = (self.group, self.config, self.logger)
+        let started = try (0..<threads).map { index in
+            try ResponderThread.start {
+                var log = logger
+                log[metadataKey: "thread"] = .stringConvertible(index)
+                let responder = Responder(group: group, routes: AllRoutes.list, config: config, logger: log,
+                                          webhookStore: webhookStore)
+                do {
+                    try responder.run(listeningSocket: 0, process: shared)
+                } catch {
+                    log.critical("responder thread stopped on error", metadata: ["error": "\(error)"])
+                    ProcessSignals.requestStop()
+                }
+            }
+        }
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
+        for thread in started { thread.join() }
+        let statistics = webhookStore.statistics
+        if statistics.commits > 0 {
+            logger.debug("webhook group commit", metadata: [
+                "commits": "\(statistics.commits)", "events": "\(statistics.events)"])
+        }
+        return shared.requestsServed
+    }
+}
+
+/// A POSIX thread running a closure.
+struct ResponderThread {
+    private final class Body: @unchecked Sendable {
+        let run: @Sendable () -> Void
+        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+    }
+
+    let id: pthread_t
+
+    static func start(_ run: @escaping @Sendable () -> Void) throws -> ResponderThread {
+        var id = pthread_t()
+        let body = Unmanaged.passRetained(Body(run)).toOpaque()
+        let rc = pthread_create(&id, nil, { raw in
+            Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue().run()
+            return nil
+        }, body)
+        guard rc == 0 else {
+            Unmanaged<Body>.fromOpaque(body).release()
+            throw SystemCallFailure(call: "pthread_create", code: rc)
+        }
+        return ResponderThread(id: id)
+    }
+
+    func join() { pthread_join(id, nil) }
+}
