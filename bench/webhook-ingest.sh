@@ -2,7 +2,8 @@
 # Benchmark: signed LINE webhooks (one ~1 KB text event each, distinct event ids) through
 # nginx into the webhook pool, durable commits, against the pgbench ceiling of the handler's
 # own store statement and payload measured in the same run, with and without a pg_notify inside
-# the transaction (the wake-up the handler does NOT do). BENCH_CPU=1 adds where the CPU went.
+# the transaction (the wake-up the handler does NOT do), and how many events each of the pool's group commits
+# carried, with the same statement's pgbench rate at that batch size. BENCH_CPU=1 adds where the CPU went.
 #   bench/webhook-ingest.sh [duration-seconds=15] [connections=8]
 # Prints a Markdown block for docs/benchmarks.md. Uses its own stack in .run/bench.
 . "$(dirname "$0")/lib.sh" 15 "$@"
@@ -59,12 +60,19 @@ sleep 1
 cpu_report "$DURATION" "$w_rps"
 pg_statements_report
 after=$("${PSQL[@]}" -tA -c "SET hubchat.scope='system'; SELECT count(*) FROM webhook_events")
+# The group commit: how many events each store transaction carried (every row's xmin is the transaction that
+# inserted it), and the ceiling of the same statement run in batches of that size.
+read -r commits per_commit < <("${PSQL[@]}" -tA -F' ' -c "SET hubchat.scope='system';
+    SELECT count(DISTINCT xmin::text), round(count(*)::numeric / greatest(count(DISTINCT xmin::text), 1), 2) FROM webhook_events")
+batch=$(awk -v k="$per_commit" 'BEGIN {k = int(k + 0.5); print (k < 1 ? 1 : k)}')
+python3 "$HUBCHAT_ROOT/bench/webhook/store-sql.py" "$HUBCHAT_TENANT_ID" "$account" "$LINE_DESTINATION" "$work/batch.sql" "$batch"
 cpu_begin
 ceiling=$(pgbench_tps "$work/store.sql")
 sleep 1  # the backends' time reaches the postmaster when they have exited
 [[ ${BENCH_CPU:-} ]] && echo "pgbench, the ceiling:" >&2
 cpu_report "$DURATION" "$ceiling"
 with_notify=$(pgbench_tps "$work/store-notify.sql")
+batched=$(( $(pgbench_tps "$work/batch.sql") * batch ))
 plain=$(pgbench_tps "$work/plain.sql")
 # The bench stack's own database: leave no backlog for the next bench.
 PGOPTIONS='-c hubchat.scope=system' "${PSQL[@]}" -c "TRUNCATE webhook_events, held_revisions, outbox_events, queue_jobs"
@@ -73,8 +81,8 @@ cat <<REPORT
 ### Webhook ingestion ($(date -u +%F), $(nproc) cores, release build)
 
 Signed LINE deliveries, one ~1 KB text event each with a distinct event id, wrk -t2 -c$CONNECTIONS -d${DURATION}s
-through nginx; webhook pool $HUBCHAT_FCGI_WEBHOOK_PROCESSES processes x $HUBCHAT_FCGI_WEBHOOK_THREADS threads, $(
-    ) ${HUBCHAT_FCGI_WEBHOOK_COMMIT_LANES:-1} commit lane(s) each; durable commits (synchronous_commit on);
+through nginx; webhook pool $HUBCHAT_FCGI_WEBHOOK_PROCESSES processes x $HUBCHAT_FCGI_WEBHOOK_THREADS threads,
+${HUBCHAT_FCGI_WEBHOOK_COMMIT_LANES:-1} commit lane(s) each; durable commits (synchronous_commit on);
 worker stopped so that only ingestion is measured. pgbench: the handler's store statement (event + outbox row)
 with the same payload, same clients and duration, prepared, right after.
 
@@ -84,7 +92,9 @@ with the same payload, same clients and duration, prepared, right after.
 | pgbench, the handler's store statement and payload (the ceiling) | $ceiling | | |
 | pgbench, the same with \`pg_notify\` inside the transaction | $with_notify | | |
 | pgbench, the two inserts written plainly (the ceiling of runs before 2026-11-27, later) | $plain | | |
+| pgbench, the store statement with $batch events a transaction, as the group commit ran it (events/s) | $batched | | |
 
 Ratio webhook / ceiling: $(awk -v a="$w_rps" -v c="$ceiling" 'BEGIN {printf "%.2f", a/c}'). Events stored during
-the run and its warm-up: $((after - before)); non-2xx answers: $non2xx.
+the run and its warm-up: $((after - before)) in $commits store transactions ($per_commit events each on average,
+the webhook pool's group commit); non-2xx answers: $non2xx.
 REPORT

@@ -310,10 +310,38 @@ final class WebhookIngestTests: XCTestCase {
         XCTAssertEqual(stored, 96, "each event counted as new by exactly one of its two deliveries")
         XCTAssertEqual(try count("SELECT count(*) AS n FROM webhook_events WHERE provider_event_id LIKE $1", ["cc%-U\(run)%"]), 96)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox_events WHERE idempotency_key LIKE $1", ["LINE:cc%-U\(run)%"]), 96)
+        // received_at is its transaction's start (now()), shared by the rows of one commit (the worker has rewritten
+        // the rows since, so their xmin no longer tells): some commit carried more than one delivery (two events each).
+        XCTAssertGreaterThan(try count("""
+            SELECT max(n) AS n FROM (SELECT count(*) AS n FROM webhook_events WHERE provider_event_id LIKE $1
+                                      GROUP BY received_at) commits
+            """, ["cc%-U\(run)%"]), 2, "deliveries that arrived together were committed together")
         XCTAssertTrue(TestStack.eventually(within: 20) {
             (try? self.count("SELECT count(*) AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id "
                                 + "WHERE c.channel_thread_id LIKE $1", ["U\(run)%"])) == 96
         }, "and each became one message")
+    }
+
+    /// The store statement as one group commit runs it: the first of two copies of an event in one statement is the
+    /// new one (a redelivery that raced its original into the same commit), each event is reported by position, and
+    /// the outbox takes the events in the order they came (one customer's order), whatever their ids' order.
+    func testOneStatementStoresTheFirstCopyAndQueuesEventsInArrivalOrder() throws {
+        let user = "U" + Self.hex(16)
+        func event(_ id: String, _ text: String) -> IncomingWebhookEvent {
+            let json = Self.lineMessage(user: user, id: id, message: #"{"id":"\#(id)-\#(user)","type":"text","text":"\#(text)"}"#)
+            return IncomingWebhookEvent(tenantID: tenant, channelAccountID: nil, channel: .line, record: WebhookEventRecord(
+                accountExternalID: lineDestination, providerEventID: "\(id)-\(user)", eventType: "message.text", payload: json))
+        }
+        // Ids in descending order, so that key order and arrival order differ.
+        let batch = [event("z3", "first"), event("y2", "second"), event("z3", "first again"), event("x1", "third")]
+        XCTAssertEqual(try PostgresWebhookEventStore(connection: db).storeReportingNew(batch), [true, true, false, true])
+        XCTAssertEqual(try PostgresWebhookEventStore(connection: db).storeReportingNew(Array(batch.prefix(2))), [false, false])
+        let queued = try db.query("SELECT idempotency_key FROM outbox_events WHERE idempotency_key LIKE $1 ORDER BY seq",
+                                  ["%-\(user)"]).rows.map { $0["idempotency_key"] ?? "" }
+        XCTAssertEqual(queued, ["LINE:z3-\(user)", "LINE:y2-\(user)", "LINE:x1-\(user)"])
+        let stored = try db.query("SELECT payload->'message'->>'text' AS text FROM webhook_events WHERE provider_event_id = $1",
+                                  ["z3-\(user)"]).first?["text"] ?? nil
+        XCTAssertEqual(stored, "first", "the first copy is the one kept")
     }
 
     /// The usual LINE start: a friend adds the account, then writes. The follow's profile lookup named the lead

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Writes a pgbench script that runs the webhook handler's own store statement, taken from its Swift source so the
-two cannot drift apart, for one event with the same payload the bench posts (a distinct event id and user each time).
+two cannot drift apart, for one event with the same payload the bench posts (a distinct event id and user each time),
+or for a batch of EVENTS such events in one statement (what one group commit of the webhook pool stores).
 
-usage: store-sql.py TENANT_ID CHANNEL_ACCOUNT_ID DESTINATION OUT
+usage: store-sql.py TENANT_ID CHANNEL_ACCOUNT_ID DESTINATION OUT [EVENTS=1]
 """
 import json, os, re, sys
 
 from line_events import text_event
 
 tenant, account, destination, out = sys.argv[1:5]
+events = int(sys.argv[5]) if len(sys.argv) > 5 else 1
 source = os.path.join(os.path.dirname(__file__), "../../Sources/Core/Adapters/Postgres/Repositories/PostgresWebhookEventStore.swift")
 text = open(source, encoding="utf-8").read()
 found = re.search(r'PreparedStatement\("webhook_events_store_batch", """\n(.*?)"""', text, re.S)
@@ -26,17 +28,29 @@ def literal(s):
 # with replace() (its cost is small beside the jsonb parse). The event id and user vary per transaction.
 payload = json.dumps(text_event(0, event_id="@ID@", user="@USER@"), ensure_ascii=False, separators=(",", ":"))
 assert "~" not in payload
-varying = "' || :n || '-' || :client_id || '"
-payload_sql = "replace(" + literal(payload.replace(":", "~")).replace("@ID@", "01BENCH" + varying) \
-    .replace("@USER@", "U" + varying) + ", '~', chr(58))"
+
+
+def varying(k):
+    return "' || :n || '-' || :client_id || '" + ("" if events == 1 else f"-{k}")
+
+
+def each(value):
+    return ", ".join(value(k) for k in range(events))
+
+
+def payload_sql(k):
+    return "replace(" + literal(payload.replace(":", "~")).replace("@ID@", "01BENCH" + varying(k)) \
+        .replace("@USER@", "U" + varying(k)) + ", '~', chr(58))::jsonb"
+
+
 parameters = {
-    "$1::uuid[]": f"ARRAY[{literal(tenant)}]::uuid[]",
-    "$2::uuid[]": f"ARRAY[{literal(account)}]::uuid[]",
-    "$3::text[]": "ARRAY['LINE']::text[]",
-    "$4::text[]": f"ARRAY['01BENCH' || :n || '-' || :client_id]::text[]",
-    "$5::text[]": "ARRAY['message.text']::text[]",
-    "$6::jsonb[]": f"ARRAY[{payload_sql}::jsonb]",
-    "$7::text[]": f"ARRAY[{literal(destination)}]::text[]",
+    "$1::uuid[]": f"ARRAY[{each(lambda k: literal(tenant))}]::uuid[]",
+    "$2::uuid[]": f"ARRAY[{each(lambda k: literal(account))}]::uuid[]",
+    "$3::text[]": f"ARRAY[{each(lambda k: literal('LINE'))}]::text[]",
+    "$4::text[]": f"ARRAY[{each(lambda k: chr(39) + '01BENCH' + varying(k) + chr(39))}]::text[]",
+    "$5::text[]": f"ARRAY[{each(lambda k: literal('message.text'))}]::text[]",
+    "$6::jsonb[]": f"ARRAY[{each(payload_sql)}]",
+    "$7::text[]": f"ARRAY[{each(lambda k: literal(destination))}]::text[]",
 }
 for placeholder, value in parameters.items():
     if placeholder not in statement:

@@ -5,8 +5,9 @@ import Dispatch
 public protocol WebhookCommitLane: AnyObject {
     /// Stores `events` atomically; for each, by position, whether it was new (not a redelivery).
     func storeReportingNew(_ events: [IncomingWebhookEvent]) throws -> [Bool]
-    /// Whether a failure is the store's own (the database is down, or too slow), which every request of the batch
-    /// would meet alone too, rather than something one request's events caused.
+    /// Whether a failure is the store's own (the database is down), which every request of the batch would meet
+    /// alone too, rather than something one request's events may have caused (a value refused, a statement too
+    /// slow for its timeout, a lock conflict).
     func failsEveryRequest(_ error: any Error) -> Bool
     /// After a commit that stored something new: tell the worker.
     func committed()
@@ -22,8 +23,10 @@ public protocol WebhookCommitLane: AnyObject {
 /// Every request still answers only after its own events are durable. When a batch fails for a reason that is not
 /// the store's (a value the database refuses), each request of it is tried alone, so only its sender hears of it.
 public final class GroupCommitWebhookEventStore: WebhookEventStore, @unchecked Sendable {
-    /// A bound on one statement's size; what is left waits for the next commit.
+    /// Bounds on one statement's size (a request larger than either is stored alone); what is left waits for the
+    /// next commit.
     public static let maxEventsPerCommit = 256
+    public static let maxPayloadBytesPerCommit = 1 << 20
 
     /// A request waiting for its events to be stored. It sleeps on its own semaphore, woken when its outcome is in
     /// or when a lane is handed to it to lead the next commit, so a commit wakes only the threads it concerns.
@@ -82,6 +85,8 @@ public final class GroupCommitWebhookEventStore: WebhookEventStore, @unchecked S
     /// Stores what waits, answers each request of the batch, and hands the lane to the next waiting request (or
     /// leaves it idle). Called, and returns, with the lock held.
     private func lead(_ leader: Waiter, on lane: any WebhookCommitLane) {
+        // Handed this lane while waiting, then carried by another lane's commit, with nobody left: nothing to do.
+        guard !waiting.isEmpty else { return handOver(lane) }
         let batch = takeBatch()
         counts.commits += 1
         counts.events += batch.reduce(0) { $0 + $1.events.count }
@@ -112,12 +117,15 @@ public final class GroupCommitWebhookEventStore: WebhookEventStore, @unchecked S
         }
     }
 
-    /// The oldest waiting requests, up to the size bound (always at least one). Called with the lock held.
+    /// The oldest waiting requests, up to the size bounds (always at least one). Called with the lock held.
     private func takeBatch() -> [Waiter] {
-        var total = 0
-        var end = 0
-        while end < waiting.count && (end == 0 || total + waiting[end].events.count <= Self.maxEventsPerCommit) {
-            total += waiting[end].events.count
+        var (events, bytes, end) = (0, 0, 0)
+        while end < waiting.count {
+            let size = waiting[end].events.reduce(0) { $0 + $1.record.payload.utf8.count }
+            if end > 0 && (events + waiting[end].events.count > Self.maxEventsPerCommit
+                           || bytes + size > Self.maxPayloadBytesPerCommit) { break }
+            events += waiting[end].events.count
+            bytes += size
             end += 1
         }
         let batch = Array(waiting[..<end])
@@ -137,8 +145,8 @@ public final class GroupCommitWebhookEventStore: WebhookEventStore, @unchecked S
             }
             return (outcomes, new.contains(true))
         } catch where batch.count > 1 && !lane.failsEveryRequest(error) {
-            // Something in one request's events (a value the database refuses): each alone, so only its sender
-            // hears of it.
+            // Perhaps one request's doing (a value the database refuses, a statement too slow, a lock conflict):
+            // each alone, so only its sender hears of it. A batch is a few requests (one per thread at most).
             let outcomes = batch.map { waiter in
                 Result<Int, any Error> { try lane.storeReportingNew(waiter.events).count(where: { $0 }) }
             }

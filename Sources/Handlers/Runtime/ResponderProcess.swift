@@ -13,7 +13,7 @@ import Glibc
 ///
 /// Signals reach the main thread only, which does nothing but wait for the threads: the stop handler sets a flag
 /// and writes to a pipe that every idle thread waits on beside the socket, so no thread is ever interrupted in
-/// the middle of a request's reads and writes.
+/// the middle of a request's reads and writes. SIGHUP stops the process as SIGTERM does.
 struct ResponderProcess {
     let group: RouteGroup
     let config: HubChatConfig
@@ -28,6 +28,7 @@ struct ResponderProcess {
         let budget: Int
         private let count = Atomic<Int>(0)
         private let budgetSpent = Atomic<Bool>(false)
+        private let failed = Mutex<(any Error)?>(nil)
 
         init(stopPipe: (read: Int32, write: Int32), budget: Int) {
             self.stopEvent = stopPipe.read
@@ -48,6 +49,15 @@ struct ResponderProcess {
             return stopping
         }
 
+        /// A thread that cannot go on stops the process, which then exits with an error (so that a pool whose
+        /// responders keep failing backs off instead of respawning them at once).
+        func fail(_ error: any Error) {
+            failed.withLock { $0 = $0 ?? error }
+            ProcessSignals.requestStop()
+        }
+
+        var failure: (any Error)? { failed.withLock { $0 } }
+
         private func signalStop() {
             var one: UInt8 = 1
             _ = write(stopEventWriter, &one, 1)
@@ -64,6 +74,7 @@ struct ResponderProcess {
         }
         ProcessSignals.stopEventDescriptor = stopPipe[1]
         ProcessSignals.installStopHandlers()
+        ProcessSignals.install(SIGHUP) { _ in ProcessSignals.requestStop() }  // as SIGTERM: the pool starts another
         // Every thread (and every process of the pool) waits for the socket in poll; the losers of a race for a
         // connection must find accept empty rather than block in it, deaf to the stop event.
         let flags = fcntl(0, F_GETFL)
@@ -85,18 +96,25 @@ struct ResponderProcess {
         var previous = sigset_t()
         pthread_sigmask(SIG_BLOCK, &stopSignals, &previous)
         let (group, config, logger) = (self.group, self.config, self.logger)
-        let started = try (0..<threads).map { index in
-            try ResponderThread.start {
-                var log = logger
-                log[metadataKey: "thread"] = .stringConvertible(index)
-                let responder = Responder(group: group, routes: AllRoutes.list, config: config, logger: log,
-                                          webhookStore: webhookStore)
-                do {
-                    try responder.run(listeningSocket: 0, process: shared)
-                } catch {
-                    log.critical("responder thread stopped on error", metadata: ["error": "\(error)"])
-                    ProcessSignals.requestStop()
-                }
+        var started: [ResponderThread] = []
+        for index in 0..<threads {
+            do {
+                started.append(try ResponderThread.start {
+                    var log = logger
+                    log[metadataKey: "thread"] = .stringConvertible(index)
+                    let responder = Responder(group: group, routes: AllRoutes.list, config: config, logger: log,
+                                              webhookStore: webhookStore)
+                    do {
+                        try responder.run(listeningSocket: 0, process: shared)
+                    } catch {
+                        log.critical("responder thread stopped on error", metadata: ["error": "\(error)"])
+                        shared.fail(error)
+                    }
+                })
+            } catch {
+                // The threads already serving finish the requests in hand before the process exits.
+                shared.fail(error)
+                break
             }
         }
         pthread_sigmask(SIG_SETMASK, &previous, nil)
@@ -106,6 +124,7 @@ struct ResponderProcess {
             logger.debug("webhook group commit", metadata: [
                 "commits": "\(statistics.commits)", "events": "\(statistics.events)"])
         }
+        if let failure = shared.failure { throw failure }
         return shared.requestsServed
     }
 }

@@ -17,11 +17,16 @@ final class GroupCommitWebhookEventStoreTests: XCTestCase {
         var down = false
         var inFlight = 0
         var mostInFlight = 0
+        /// Runs at the start of the first commit (to hold it until the test's other requests have queued).
+        var beforeFirstCommit: (() -> Void)?
 
         init(commitMilliseconds: UInt32 = 0) { self.commitMilliseconds = commitMilliseconds }
 
         func storeReportingNew(_ events: [IncomingWebhookEvent]) throws -> [Bool] {
             let ids = events.map(\.record.providerEventID)
+            if let hold = lock.withLock({ () -> (() -> Void)? in defer { beforeFirstCommit = nil }; return beforeFirstCommit }) {
+                hold()
+            }
             lock.withLock {
                 batches.append(ids)
                 inFlight += 1
@@ -40,11 +45,25 @@ final class GroupCommitWebhookEventStoreTests: XCTestCase {
         func committed() { lock.withLock { wakeUps += 1 } }
     }
 
-    static func events(_ ids: [String]) -> [IncomingWebhookEvent] {
+    static func events(_ ids: [String], payload: String = "{}") -> [IncomingWebhookEvent] {
         ids.map {
             IncomingWebhookEvent(tenantID: UUID(), channelAccountID: nil, channel: .line,
                                  record: WebhookEventRecord(accountExternalID: "U1", providerEventID: $0,
-                                                            eventType: "message.text", payload: "{}"))
+                                                            eventType: "message.text", payload: payload))
+        }
+    }
+
+    /// Holds `lane`'s first commit until `count` requests have called the store, and a little longer, so that they
+    /// are all queued behind it. Call `arrive()` just before each request's `store`.
+    final class Queue: @unchecked Sendable {
+        private let lock = NSLock()
+        private var arrived = 0
+        func arrive() { lock.withLock { arrived += 1 } }
+        func hold(_ lane: Lane, until count: Int) {
+            lane.beforeFirstCommit = { [self] in
+                while lock.withLock({ arrived }) < count { usleep(1_000) }
+                usleep(30_000)
+            }
         }
     }
 
@@ -110,14 +129,15 @@ final class GroupCommitWebhookEventStoreTests: XCTestCase {
     /// A value the database refuses fails its own delivery only: the batch it was in is tried again one delivery at
     /// a time, and the others are stored.
     func testARefusedDeliveryFailsAloneAndTheRestOfItsBatchIsStored() {
-        let lane = Lane(commitMilliseconds: 5)
+        let lane = Lane()
         let store = GroupCommitWebhookEventStore(lanes: [lane])
+        let queue = Queue()
+        queue.hold(lane, until: 6)  // the first commit is in flight while the others, the poison among them, queue
         let results = NSLock()
         nonisolated(unsafe) var outcomes: [Int: Result<Int, any Error>] = [:]
         Self.concurrently(6) { thread in
-            // The first delivery's commit is in flight while the others, the poison among them, queue behind it.
-            if thread > 0 { usleep(1_000) }
             let ids = thread == 3 ? ["poison"] : ["ok-\(thread)"]
+            queue.arrive()
             let outcome = Result<Int, any Error> { try store.store(Self.events(ids)) }
             results.withLock { outcomes[thread] = outcome }
         }
@@ -145,15 +165,50 @@ final class GroupCommitWebhookEventStoreTests: XCTestCase {
         XCTAssertEqual(lane.wakeUps, 0)
     }
 
-    /// With two lanes, two commits run at once, and the work still reaches the store exactly once.
+    /// With two lanes, two commits run at once (never two on one lane, never an empty one), and the work still
+    /// reaches the store exactly once.
     func testTwoLanesCommitSideBySide() {
         let lanes = [Lane(commitMilliseconds: 3), Lane(commitMilliseconds: 3)]
         let store = GroupCommitWebhookEventStore(lanes: lanes)
+        let results = NSLock()
+        nonisolated(unsafe) var reported = 0
         Self.concurrently(8) { thread in
-            for n in 0..<20 { _ = try? store.store(Self.events(["t\(thread)-\(n)"])) }
+            for n in 0..<20 {
+                let new = (try? store.store(Self.events(["t\(thread)-\(n)"]))) ?? -1000
+                results.withLock { reported += new }
+            }
         }
+        XCTAssertEqual(reported, 160)
         XCTAssertEqual(lanes[0].stored.union(lanes[1].stored).count, 160)
         XCTAssertTrue(lanes[0].stored.isDisjoint(with: lanes[1].stored))
         XCTAssertFalse(lanes[0].batches.isEmpty || lanes[1].batches.isEmpty, "both lanes were used")
+        XCTAssertEqual(lanes.map(\.mostInFlight), [1, 1])
+        XCTAssertFalse(lanes.contains { $0.batches.contains(where: \.isEmpty) }, "no empty commit")
+        XCTAssertEqual(store.statistics.commits, lanes[0].batches.count + lanes[1].batches.count)
+    }
+
+    /// Commits are bounded (256 events, 1 MB of payloads): a queue longer than that is stored over several commits,
+    /// and every request still hears its own count.
+    func testALongQueueIsStoredInBoundedCommits() {
+        let lane = Lane()
+        let store = GroupCommitWebhookEventStore(lanes: [lane])
+        let queue = Queue()
+        queue.hold(lane, until: 8)
+        let big = String(repeating: "x", count: 300_000)
+        let results = NSLock()
+        nonisolated(unsafe) var reported: [Int: Int] = [:]
+        Self.concurrently(8) { thread in
+            // Threads 0-3: 100 small events each; 4-7: one event of 300 kB each.
+            let events = thread < 4 ? Self.events((0..<100).map { "s\(thread)-\($0)" })
+                                    : Self.events(["b\(thread)"], payload: big)
+            queue.arrive()
+            let new = (try? store.store(events)) ?? -1
+            results.withLock { reported[thread] = new }
+        }
+        XCTAssertEqual(reported, [0: 100, 1: 100, 2: 100, 3: 100, 4: 1, 5: 1, 6: 1, 7: 1])
+        XCTAssertEqual(lane.stored.count, 404)
+        XCTAssertFalse(lane.batches.contains { $0.count > GroupCommitWebhookEventStore.maxEventsPerCommit })
+        XCTAssertFalse(lane.batches.contains { $0.filter { $0.hasPrefix("b") }.count > 3 }, "at most 1 MB of payloads")
+        XCTAssertFalse(lane.batches.contains(where: \.isEmpty))
     }
 }

@@ -9,7 +9,10 @@ public struct PostgresWebhookEventStore: WebhookEventStore {
     public static let topic = "webhook.received"
 
     // The first of two copies of one event in a batch is the one stored (a redelivery that raced its original into
-    // the same group commit); rows go in in the order they came, so one customer's outbox events keep it.
+    // the same group commit). Events go into `webhook_events` in key order, so two commits holding the same events
+    // (a delivery and its redelivery, in two processes) take the unique index's entries in the same order and wait
+    // for each other instead of deadlocking; the outbox takes them in the order they came, so one customer's events
+    // keep it.
     static let storeBatch = PreparedStatement("webhook_events_store_batch", """
         WITH incoming AS (
             SELECT DISTINCT ON (tenant_id, channel, provider_event_id) *
@@ -19,7 +22,8 @@ public struct PostgresWebhookEventStore: WebhookEventStore {
              ORDER BY tenant_id, channel, provider_event_id, n
         ), stored AS (
             INSERT INTO webhook_events (tenant_id, channel_account_id, channel, provider_event_id, event_type, payload)
-            SELECT tenant_id, channel_account_id, channel, provider_event_id, event_type, payload FROM incoming ORDER BY n
+            SELECT tenant_id, channel_account_id, channel, provider_event_id, event_type, payload FROM incoming
+             ORDER BY tenant_id, channel, provider_event_id
             ON CONFLICT ON CONSTRAINT webhook_events_provider_event_key DO NOTHING
             RETURNING id, tenant_id, channel, provider_event_id
         ), queued AS (
@@ -126,9 +130,10 @@ public final class PostgresWebhookCommitLane: WebhookCommitLane {
         try PostgresWebhookEventStore(connection: connection()).storeReportingNew(events)
     }
 
+    /// Only a database that is unreachable or read-only: a timeout or a deadlock may be one request's doing (a large
+    /// batch, a redelivery racing its original in another process), and each request alone may well succeed.
     public func failsEveryRequest(_ error: any Error) -> Bool {
-        guard let error = error as? PostgresError else { return false }
-        return error.isUnavailable || error.isStatementTimeout || error.isTransientConflict
+        (error as? PostgresError)?.isUnavailable == true
     }
 
     public func committed() {
