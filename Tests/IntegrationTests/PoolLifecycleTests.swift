@@ -35,6 +35,29 @@ final class PoolLifecycleTests: XCTestCase {
                       "responders outlived their pool: \(responders.filter { !Self.isGone($0) })")
     }
 
+    /// Reloads in quick succession (a deploy script retried) end responders that had not finished starting, killed
+    /// by the SIGTERM itself: the pool replaces them at once, not after a crash back-off that left it empty for
+    /// seconds. Also the webhook pool's threaded responders.
+    func testQuickReloadsLeaveThePoolServing() throws {
+        let socket = NSTemporaryDirectory() + "hubchat-pool-\(UUID().uuidString.prefix(8)).sock"
+        let pool = try ChildProcess(try TestStack.binDir + "/hubchat-fcgi",
+                                    ["serve", "--group", "webhooks", "--socket", socket, "--processes", "2"])
+        defer { if pool.isRunning { kill(pool.pid, SIGKILL); pool.wait() }; unlink(socket) }
+        XCTAssertTrue(TestStack.eventually(within: 5) { Self.children(of: pool.pid).count == 2 })
+        let first = Set(Self.children(of: pool.pid))
+        for _ in 0..<20 {
+            kill(pool.pid, SIGHUP)
+            usleep(5_000)
+        }
+        // A crash back-off would sleep 0.2, 0.4, 0.8 … s for each responder that died young.
+        XCTAssertTrue(TestStack.eventually(within: 0.7) {
+            let now = Self.children(of: pool.pid)
+            return now.count == 2 && first.isDisjoint(with: now)
+        }, "pool not back to 2 new responders: \(Self.children(of: pool.pid))")
+        kill(pool.pid, SIGTERM)
+        XCTAssertTrue(TestStack.eventually(within: 8) { !pool.isRunning }, "pool did not stop on SIGTERM")
+    }
+
     /// Not running: no such process, or a zombie its new parent has not reaped yet.
     static func isGone(_ pid: Int32) -> Bool {
         guard kill(pid, 0) == 0 else { return true }

@@ -9,6 +9,32 @@ final class WorkerLifecycleTests: XCTestCase {
         XCTAssertEqual(kill(try XCTUnwrap(Int32(pid)), 0), 0, "worker is not running")
     }
 
+    /// What the server says to an idle session (here the FATAL of an administrator ending it) reaches the log as a
+    /// JSON line, not as libpq's plain text among them, and the worker carries on.
+    func testServerMessagesToIdleSessionsAreLoggedAsJSON() throws {
+        let db = try TestStack.connection()
+        let log = try TestStack.runDir + "/logs/worker.log"
+        func lines() -> [Substring] {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
+        }
+        let before = lines().count
+        let ended: Int = try db.query("""
+            SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity
+             WHERE application_name LIKE 'hubchat-worker-%' AND pid <> pg_backend_pid()
+            """).first!.decode("n")
+        XCTAssertGreaterThan(ended, 0)
+        XCTAssertTrue(TestStack.eventually(within: 10) {
+            lines().dropFirst(before).contains { $0.contains("from PostgreSQL") && $0.contains("terminating connection") }
+        }, "the server's FATAL was logged")
+        let plain = lines().dropFirst(before).filter { !$0.hasPrefix("{") }
+        XCTAssertEqual(plain, [], "every log line is JSON")
+        let port = try TestStack.value("WORKER_HEALTH_PORT")
+        XCTAssertTrue(TestStack.eventually(within: 15) {
+            (try? CurlHTTPClient().send(HTTPRequest(url: "http://127.0.0.1:\(port)/ready", timeoutMilliseconds: 1_000)))?
+                .status == 200
+        }, "the worker is ready again")
+    }
+
     func testWorkerListensAndStopsCleanlyOnSIGTERM() throws {
         let db = try TestStack.connection()
         func workerConnections() throws -> Int {

@@ -45,9 +45,14 @@ public final class GroupCommitWebhookEventStore: WebhookEventStore, @unchecked S
     private var idle: [any WebhookCommitLane]
     private var counts = (commits: 0, events: 0)
 
-    public init(lanes: [any WebhookCommitLane]) {
+    /// How long, after a failed batch, its requests are still tried one at a time (about one statement's timeout:
+    /// when everything times out, as behind a table lock, the batch fails in twice that, not once per request).
+    let retryBudget: Duration
+
+    public init(lanes: [any WebhookCommitLane], retryBudget: Duration = .milliseconds(1_500)) {
         precondition(!lanes.isEmpty, "a group commit needs at least one lane")
         idle = lanes
+        self.retryBudget = retryBudget
     }
 
     /// Commits so far and the events they carried (the mean batch size is what the group commit buys).
@@ -82,8 +87,8 @@ public final class GroupCommitWebhookEventStore: WebhookEventStore, @unchecked S
         return try mine.outcome!.get()
     }
 
-    /// Stores what waits, answers each request of the batch, and hands the lane to the next waiting request (or
-    /// leaves it idle). Called, and returns, with the lock held.
+    /// Stores what waits, answers each request of the batch as soon as its outcome is known, and hands the lane to
+    /// the next waiting request (or leaves it idle). Called, and returns, with the lock held.
     private func lead(_ leader: Waiter, on lane: any WebhookCommitLane) {
         // Handed this lane while waiting, then carried by another lane's commit, with nobody left: nothing to do.
         guard !waiting.isEmpty else { return handOver(lane) }
@@ -91,20 +96,53 @@ public final class GroupCommitWebhookEventStore: WebhookEventStore, @unchecked S
         counts.commits += 1
         counts.events += batch.reduce(0) { $0 + $1.events.count }
         lock.unlock()
-        let (outcomes, storedAny) = Self.commit(batch, on: lane)
+        let storedAny = commit(batch, on: lane, leader: leader)
+        if storedAny { lane.committed() }  // the worker's wake-up (at most one per process every 20 ms)
         lock.lock()
-        for (waiter, outcome) in zip(batch, outcomes) {
-            waiter.outcome = outcome
-            if waiter !== leader { waiter.wake.signal() }
-        }
-        if storedAny {
-            // The requests are answered already; the worker's wake-up (at most one per process every 20 ms) goes
-            // on the lane's session before the next commit takes it.
-            lock.unlock()
-            lane.committed()
-            lock.lock()
-        }
         handOver(lane)
+    }
+
+    /// Called without the lock; returns whether anything new was stored.
+    private func commit(_ batch: [Waiter], on lane: any WebhookCommitLane, leader: Waiter) -> Bool {
+        do {
+            let new = try lane.storeReportingNew(batch.flatMap(\.events))
+            var offset = 0
+            lock.lock()
+            for waiter in batch {
+                answer(waiter, .success(new[offset..<offset + waiter.events.count].count(where: { $0 })), leader: leader)
+                offset += waiter.events.count
+            }
+            lock.unlock()
+            return new.contains(true)
+        } catch where batch.count > 1 && !lane.failsEveryRequest(error) {
+            // Perhaps one request's doing (a value the database refuses, a statement too slow, a lock conflict): each
+            // alone, smallest first, each answered as soon as it is stored, so only the culprit fails; within the
+            // retry budget, so that a database everything times out on fails the batch in bounded time.
+            let deadline = ContinuousClock.now + retryBudget
+            var storedAny = false
+            let bySize = batch.map { ($0, $0.events.reduce(0) { $0 + $1.record.payload.utf8.count }) }.sorted { $0.1 < $1.1 }
+            for (waiter, _) in bySize {
+                let outcome = ContinuousClock.now < deadline
+                    ? Result<Int, any Error> { try lane.storeReportingNew(waiter.events).count(where: { $0 }) }
+                    : .failure(error)
+                if ((try? outcome.get()) ?? 0) > 0 { storedAny = true }
+                lock.lock()
+                answer(waiter, outcome, leader: leader)
+                lock.unlock()
+            }
+            return storedAny
+        } catch {
+            lock.lock()
+            for waiter in batch { answer(waiter, .failure(error), leader: leader) }
+            lock.unlock()
+            return false
+        }
+    }
+
+    /// Called with the lock held. The leader reads its own outcome when `lead` returns.
+    private func answer(_ waiter: Waiter, _ outcome: Result<Int, any Error>, leader: Waiter) {
+        waiter.outcome = outcome
+        if waiter !== leader { waiter.wake.signal() }
     }
 
     /// Called with the lock held.
@@ -131,28 +169,5 @@ public final class GroupCommitWebhookEventStore: WebhookEventStore, @unchecked S
         let batch = Array(waiting[..<end])
         waiting.removeFirst(end)
         return batch
-    }
-
-    private static func commit(_ batch: [Waiter], on lane: any WebhookCommitLane)
-        -> (outcomes: [Result<Int, any Error>], storedAny: Bool) {
-        do {
-            let new = try lane.storeReportingNew(batch.flatMap(\.events))
-            var outcomes: [Result<Int, any Error>] = []
-            var offset = 0
-            for waiter in batch {
-                outcomes.append(.success(new[offset..<offset + waiter.events.count].count(where: { $0 })))
-                offset += waiter.events.count
-            }
-            return (outcomes, new.contains(true))
-        } catch where batch.count > 1 && !lane.failsEveryRequest(error) {
-            // Perhaps one request's doing (a value the database refuses, a statement too slow, a lock conflict):
-            // each alone, so only its sender hears of it. A batch is a few requests (one per thread at most).
-            let outcomes = batch.map { waiter in
-                Result<Int, any Error> { try lane.storeReportingNew(waiter.events).count(where: { $0 }) }
-            }
-            return (outcomes, outcomes.contains { ((try? $0.get()) ?? 0) > 0 })
-        } catch {
-            return (batch.map { _ in .failure(error) }, false)
-        }
     }
 }

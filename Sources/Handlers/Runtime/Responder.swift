@@ -25,8 +25,6 @@ struct Responder {
         self.config = config
         self.logger = logger
         self.webhookStore = webhookStore
-        // The webhook pool resolves tenants from channel accounts, so it works across tenants;
-        // the REST pool scopes each transaction to the caller's tenant.
         self.databaseProvider = DatabaseProvider(settings: Self.databaseSettings(group, config))
         self.channelAccountCache = ChannelAccountCache(ttlSeconds: Double(config.responders.channelAccountCacheSeconds))
         self.tokenVerifier = Self.tokenVerifier(config.auth, logger: logger)

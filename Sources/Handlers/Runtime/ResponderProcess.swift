@@ -87,7 +87,7 @@ struct ResponderProcess {
         let webhookStore = GroupCommitWebhookEventStore(lanes: (0..<lanes).map { _ in
             let database = DatabaseProvider(settings: settings)
             return PostgresWebhookCommitLane(connection: { try database.connection() })
-        })
+        }, retryBudget: .milliseconds(settings.statementTimeoutMilliseconds))
 
         // The threads start with the stop signals blocked (they inherit the mask), so the main thread takes them.
         var stopSignals = sigset_t()

@@ -16,7 +16,12 @@ struct Supervisor {
     /// How long a stopping responder may take before it is killed.
     var stopGraceSeconds: Double = 10
 
-    private struct Child { let startedAt: Double }
+    private struct Child {
+        let startedAt: Double
+        /// Sent SIGTERM by the pool (a reload): its end is no crash, whatever it died of (a responder told to stop
+        /// before it installed its handlers dies of the signal itself).
+        var told = false
+    }
 
     func run() throws {
         ProcessSignals.installStopHandlers()
@@ -39,7 +44,10 @@ struct Supervisor {
             if ProcessSignals.reloadRequested != 0 {
                 ProcessSignals.reloadRequested = 0
                 logger.info("replacing every responder (SIGHUP)")
-                for pid in children.keys { kill(pid, SIGTERM) }
+                for pid in children.keys {
+                    children[pid]?.told = true
+                    kill(pid, SIGTERM)
+                }
             }
             var status: Int32 = 0
             let pid = waitpid(-1, &status, 0)
@@ -51,7 +59,7 @@ struct Supervisor {
             guard let child = children.removeValue(forKey: pid) else { continue }
             let lived = Self.now() - child.startedAt
             let exit = Self.describe(status)
-            if exit == "exit 0" {
+            if exit == "exit 0" || child.told {
                 logger.debug("responder recycled", metadata: ["pid": "\(pid)"])
                 quickDeaths = 0
             } else {

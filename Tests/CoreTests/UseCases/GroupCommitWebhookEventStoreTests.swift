@@ -5,6 +5,7 @@ import XCTest
 final class GroupCommitWebhookEventStoreTests: XCTestCase {
     struct Refused: Error {}
     struct Down: Error {}
+    struct TimedOut: Error {}
 
     /// A store that keeps event ids, takes `commitMilliseconds` a commit (so that requests pile up behind one, as they
     /// do behind a WAL flush), refuses any batch holding the event id `poison`, and is down while `down` is set.
@@ -15,6 +16,7 @@ final class GroupCommitWebhookEventStoreTests: XCTestCase {
         var batches: [[String]] = []
         var wakeUps = 0
         var down = false
+        var timesOut = false
         var inFlight = 0
         var mostInFlight = 0
         /// Runs at the start of the first commit (to hold it until the test's other requests have queued).
@@ -36,6 +38,7 @@ final class GroupCommitWebhookEventStoreTests: XCTestCase {
             if commitMilliseconds > 0 { usleep(commitMilliseconds * 1000) }
             return try lock.withLock {
                 if down { throw Down() }
+                if timesOut { throw TimedOut() }
                 if ids.contains("poison") { throw Refused() }
                 return ids.map { stored.insert($0).inserted }  // the first of two copies in a batch is the new one
             }
@@ -163,6 +166,27 @@ final class GroupCommitWebhookEventStoreTests: XCTestCase {
         XCTAssertEqual(failures, 6)
         XCTAssertEqual(lane.batches.reduce(0) { $0 + $1.count }, 6, "no delivery was tried twice")
         XCTAssertEqual(lane.wakeUps, 0)
+    }
+
+    /// When every statement times out (a table locked behind a migration), the batch's requests are tried alone
+    /// only within the retry budget: the batch fails in about twice a statement's time, not once per request.
+    func testRetriesAloneStopAtTheBudgetWhenEverythingTimesOut() {
+        let lane = Lane(commitMilliseconds: 40)
+        lane.timesOut = true
+        let store = GroupCommitWebhookEventStore(lanes: [lane], retryBudget: .milliseconds(60))
+        let queue = Queue()
+        queue.hold(lane, until: 8)
+        let results = NSLock()
+        nonisolated(unsafe) var failures = 0
+        Self.concurrently(8) { thread in
+            queue.arrive()
+            do { _ = try store.store(Self.events(["t-\(thread)"])) } catch { results.withLock { failures += 1 } }
+        }
+        XCTAssertEqual(failures, 8)
+        // The first request alone, the other seven together, then at most two of them alone (40 ms each, 60 ms).
+        let alone = lane.batches.dropFirst(2)
+        XCTAssertEqual(lane.batches.dropFirst().first?.count, 7)
+        XCTAssertTrue((1...2).contains(alone.count), "\(alone.count) retried alone")
     }
 
     /// With two lanes, two commits run at once (never two on one lane, never an empty one), and the work still

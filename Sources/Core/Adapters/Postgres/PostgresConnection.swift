@@ -1,5 +1,6 @@
 import CPostgres
 import FoundationEssentials
+import Logging
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -76,6 +77,12 @@ public final class PostgresConnection {
             throw PostgresError.connectionFailed(message)
         }
         handle = conn
+        // libpq would print what the server says outside a query (a NOTICE, the FATAL of an administrator's shutdown)
+        // to standard error as plain text, among the JSON log lines.
+        PQsetNoticeProcessor(conn, { _, message in
+            guard let message else { return }
+            PostgresNotices.log(String(cString: message))
+        }, nil)
         // Settings go through SET rather than the startup `options`, which PgBouncer refuses;
         // they last for the session, so a pooler must pool sessions, not transactions.
         // Values are integers and constants, never input.
@@ -436,5 +443,16 @@ public struct ConnectFailurePause {
             failed = now - started >= Self.slowMilliseconds ? (now, error) : nil
             throw error
         }
+    }
+}
+
+/// What the server says outside a query, as log lines.
+enum PostgresNotices {
+    static let logger = Logger(label: "hubchat.postgres")
+
+    static func log(_ text: String) {
+        let message = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let serious = ["FATAL:", "PANIC:", "ERROR:", "WARNING:"].contains { message.hasPrefix($0) }
+        logger.log(level: serious ? .warning : .info, "from PostgreSQL", metadata: ["message": "\(message.prefix(500))"])
     }
 }
