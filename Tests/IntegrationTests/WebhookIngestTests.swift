@@ -322,6 +322,35 @@ final class WebhookIngestTests: XCTestCase {
         }, "and each became one message")
     }
 
+    /// A failed batch's requests are retried one at a time; a retry blocked behind a lock another session holds on
+    /// one of its events (a stuck transaction) gives up within the retry lock timeout instead of spending the
+    /// statement's, which the rest of its batch needs, and is answered 503 like a timeout (a transient conflict).
+    func testARetryBlockedByALockGivesUpQuicklyAndTheOthersAreStored() throws {
+        let user = "U" + Self.hex(16)
+        func event(_ id: String) -> IncomingWebhookEvent {
+            let json = Self.lineMessage(user: user, id: id, message: #"{"id":"\#(id)-\#(user)","type":"text","text":"hi"}"#)
+            return IncomingWebhookEvent(tenantID: tenant, channelAccountID: nil, channel: .line, record: WebhookEventRecord(
+                accountExternalID: lineDestination, providerEventID: "\(id)-\(user)", eventType: "message.text", payload: json))
+        }
+        let holder = try TestStack.connection()
+        try holder.query("BEGIN")
+        try holder.query("""
+            INSERT INTO webhook_events (tenant_id, channel, provider_event_id, event_type, payload)
+            VALUES ($1, 'LINE', $2, 'message.text', '{}')
+            """, [tenant, "held-\(user)"])
+        defer { _ = try? holder.query("ROLLBACK") }
+        let session = try TestStack.connection()
+        let lane = PostgresWebhookCommitLane(connection: { session })
+        let started = Date()
+        XCTAssertThrowsError(try lane.retryReportingNew([event("held")])) {
+            XCTAssertEqual(($0 as? PostgresError)?.isTransientConflict, true, "\($0)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1.0, "gave up on the lock in about 200 ms")
+        XCTAssertEqual(try lane.retryReportingNew([event("free")]), [true], "the session is usable at once")
+        _ = try holder.query("ROLLBACK")
+        XCTAssertEqual(try lane.retryReportingNew([event("held")]), [true], "stored once the lock is gone")
+    }
+
     /// The store statement as one group commit runs it: the first of two copies of an event in one statement is the
     /// new one (a redelivery that raced its original into the same commit), each event is reported by position, and
     /// the outbox takes the events in the order they came (one customer's order), whatever their ids' order.

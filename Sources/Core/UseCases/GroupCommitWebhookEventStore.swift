@@ -11,6 +11,9 @@ public protocol WebhookCommitLane: AnyObject {
     func failsEveryRequest(_ error: any Error) -> Bool
     /// After a commit that stored something new: tell the worker.
     func committed()
+    /// As `storeReportingNew`, for one request of a batch that failed: gives up quickly on a lock another session
+    /// holds, so that a request blocked behind one does not spend the time the others of its batch need.
+    func retryReportingNew(_ events: [IncomingWebhookEvent]) throws -> [Bool]
 }
 
 /// Group commit for the webhook path. The threads of a responder process each serve one request; when several
@@ -116,14 +119,15 @@ public final class GroupCommitWebhookEventStore: WebhookEventStore, @unchecked S
             return new.contains(true)
         } catch where batch.count > 1 && !lane.failsEveryRequest(error) {
             // Perhaps one request's doing (a value the database refuses, a statement too slow, a lock conflict): each
-            // alone, smallest first, each answered as soon as it is stored, so only the culprit fails; within the
-            // retry budget, so that a database everything times out on fails the batch in bounded time.
+            // alone, smallest first, each answered as soon as it is stored, so only the culprit fails (a retry gives
+            // up quickly on a lock); within the retry budget, so that a database everything times out on fails the
+            // batch in bounded time.
             let deadline = ContinuousClock.now + retryBudget
             var storedAny = false
             let bySize = batch.map { ($0, $0.events.reduce(0) { $0 + $1.record.payload.utf8.count }) }.sorted { $0.1 < $1.1 }
             for (waiter, _) in bySize {
                 let outcome = ContinuousClock.now < deadline
-                    ? Result<Int, any Error> { try lane.storeReportingNew(waiter.events).count(where: { $0 }) }
+                    ? Result<Int, any Error> { try lane.retryReportingNew(waiter.events).count(where: { $0 }) }
                     : .failure(error)
                 if ((try? outcome.get()) ?? 0) > 0 { storedAny = true }
                 lock.lock()

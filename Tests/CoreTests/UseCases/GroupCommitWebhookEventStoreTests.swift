@@ -45,6 +45,7 @@ final class GroupCommitWebhookEventStoreTests: XCTestCase {
         }
 
         func failsEveryRequest(_ error: any Error) -> Bool { error is Down }
+        func retryReportingNew(_ events: [IncomingWebhookEvent]) throws -> [Bool] { try storeReportingNew(events) }
         func committed() { lock.withLock { wakeUps += 1 } }
     }
 
@@ -62,6 +63,7 @@ final class GroupCommitWebhookEventStoreTests: XCTestCase {
         private let lock = NSLock()
         private var arrived = 0
         func arrive() { lock.withLock { arrived += 1 } }
+        func wait(until count: Int) { while lock.withLock({ arrived }) < count { usleep(1_000) } }
         func hold(_ lane: Lane, until count: Int) {
             lane.beforeFirstCommit = { [self] in
                 while lock.withLock({ arrived }) < count { usleep(1_000) }
@@ -140,6 +142,7 @@ final class GroupCommitWebhookEventStoreTests: XCTestCase {
         nonisolated(unsafe) var outcomes: [Int: Result<Int, any Error>] = [:]
         Self.concurrently(6) { thread in
             let ids = thread == 3 ? ["poison"] : ["ok-\(thread)"]
+            if thread == 3 { queue.wait(until: 1); usleep(5_000) }  // never the first, which commits alone
             queue.arrive()
             let outcome = Result<Int, any Error> { try store.store(Self.events(ids)) }
             results.withLock { outcomes[thread] = outcome }

@@ -58,9 +58,9 @@ public enum PostgresError: Error, CustomStringConvertible, Sendable {
 
     public var isUniqueViolation: Bool { sqlState == "23505" }
     public var isStatementTimeout: Bool { sqlState == "57014" }
-    /// The server gave up one of two transactions that waited on each other (deadlock, serialization failure):
-    /// retrying the request succeeds.
-    public var isTransientConflict: Bool { sqlState == "40P01" || sqlState == "40001" }
+    /// The server gave up one of two transactions that waited on each other (deadlock, serialization failure), or a
+    /// statement that would have waited on a lock longer than it allows (lock_timeout): retrying the request succeeds.
+    public var isTransientConflict: Bool { sqlState == "40P01" || sqlState == "40001" || sqlState == "55P03" }
 }
 
 extension PostgresError {

@@ -136,6 +136,17 @@ public final class PostgresWebhookCommitLane: WebhookCommitLane {
         (error as? PostgresError)?.isUnavailable == true
     }
 
+    /// A retry waits at most `retryLockTimeoutMilliseconds` for a lock (55P03 then, answered 503 like a timeout).
+    public func retryReportingNew(_ events: [IncomingWebhookEvent]) throws -> [Bool] {
+        let db = try connection()
+        return try db.transaction {
+            try db.runScript("SET LOCAL lock_timeout = \(Self.retryLockTimeoutMilliseconds)")
+            return try PostgresWebhookEventStore(connection: db).storeReportingNew(events)
+        }
+    }
+
+    public static let retryLockTimeoutMilliseconds = 200
+
     public func committed() {
         guard let db = try? connection() else { return }
         PostgresWorkerWakeUp(connection: db).wake()
