@@ -47,7 +47,22 @@ cpu_snapshot() {
         printf '%s %s %s\n' "${f//[^0-9]/}" "${comm// /_}" $((${12} + ${13} + ${14} + ${15}))
     done
 }
-cpu_begin() { [[ ${BENCH_CPU:-} ]] || return 0; CPU_BEFORE=$(cpu_snapshot); }
+# Context switches of every live thread (voluntary: it slept; involuntary: it was preempted), by process name, for
+# the processes a webhook passes through; a thread that started during the phase counts from zero, one that ended
+# (a backend that disconnected) not at all.
+switch_snapshot() {
+    local name pid task
+    for name in postgres nginx hubchat-fcgi; do
+        for pid in $(pgrep -x "$name"); do
+            for task in /proc/"$pid"/task/*/status; do
+                awk -v id="${task//[^0-9\/]/}" -v name="$name" '
+                    /^voluntary_ctxt_switches/ {v = $2} /^nonvoluntary_ctxt_switches/ {n = $2}
+                    END {print id, name, v + 0, n + 0}' "$task" 2>/dev/null || true
+            done
+        done
+    done
+}
+cpu_begin() { [[ ${BENCH_CPU:-} ]] || return 0; CPU_BEFORE=$(cpu_snapshot); SWITCHES_BEFORE=$(switch_snapshot); }
 cpu_report() {  # seconds the phase took [operations per second, to show CPU microseconds per operation]
     [[ ${BENCH_CPU:-} ]] || return 0
     awk -v hz="$(getconf CLK_TCK)" -v secs="$1" -v rate="${2:-0}" -v cores="$(nproc)" '
@@ -63,4 +78,14 @@ cpu_report() {  # seconds the phase took [operations per second, to show CPU mic
             for (name in used) if (used[name] / hz >= 0.05) line(name, used[name])
             line("(all)", total)
         }' <(echo "$CPU_BEFORE") <(cpu_snapshot) | sort -k2 -rn >&2
+    [[ ${2:-0} != 0 ]] || return 0
+    awk -v ops="$(awk -v r="$2" -v s="$1" 'BEGIN {print r * s}')" '
+        NR == FNR {v[$1] = $3; n[$1] = $4; next}
+        {sv[$2] += $3 - v[$1]; sn[$2] += $4 - n[$1]; all += $3 - v[$1] + $4 - n[$1]}
+        END {
+            if (all < ops / 10) exit  # the phase'"'"'s processes have exited (pgbench and its backends)
+            print "Context switches per operation (slept + preempted), threads alive at the end:"
+            for (name in sv) if (sv[name] + sn[name] > 0)
+                printf "  %-24s %5.2f + %5.2f\n", name, sv[name] / ops, sn[name] / ops
+        }' <(echo "$SWITCHES_BEFORE") <(switch_snapshot) >&2
 }
