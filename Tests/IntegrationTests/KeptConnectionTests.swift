@@ -24,6 +24,32 @@ final class KeptConnectionTests: XCTestCase {
         XCTAssertTrue(answer.body.contains(#""status":"ok""#))
     }
 
+    /// Every idle responder wakes for a new connection; only the one that takes it may give up its kept connection.
+    /// (When each woken responder closed its own, nginx's cache lost connections it still wanted: under load, resets
+    /// and retried requests.)
+    func testOnlyTheResponderThatTakesANewConnectionGivesUpItsKeptOne() throws {
+        let socket = NSTemporaryDirectory() + "hubchat-keep2-\(UUID().uuidString.prefix(8)).sock"
+        let pool = try ChildProcess(try TestStack.binDir + "/hubchat-fcgi",
+                                    ["serve", "--group", "api", "--socket", socket, "--processes", "2"])
+        defer { kill(pool.pid, SIGTERM); pool.wait() }
+        XCTAssertTrue(TestStack.eventually(within: 5) { FileManager.default.fileExists(atPath: socket) })
+
+        // Two kept connections, idle, as in nginx's cache, one per responder: both connect before either is served, so
+        // each free responder takes one.
+        let first = try FastCGIClient(socketPath: socket)
+        let second = try FastCGIClient(socketPath: socket)
+        XCTAssertEqual(try first.get("/api/health/live", keepConnection: true).status, 200)
+        XCTAssertEqual(try second.get("/api/health/live", keepConnection: true).status, 200)
+        usleep(100_000)  // both responders back waiting, each with its kept connection
+        let third = try FastCGIClient(socketPath: socket, receiveTimeoutSeconds: 3)
+        let started = Date()
+        XCTAssertEqual(try third.get("/api/health/live", keepConnection: false).status, 200)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1.0)
+
+        let stillKept = [first, second].filter { (try? $0.get("/api/health/live", keepConnection: true))?.status == 200 }
+        XCTAssertGreaterThanOrEqual(stillKept.count, 1, "a responder closed its kept connection without taking the new one")
+    }
+
     func testAnOversizedBodyIsRefusedAndItsConnectionClosed() throws {
         let socket = NSTemporaryDirectory() + "hubchat-big-\(UUID().uuidString.prefix(8)).sock"
         let pool = try ChildProcess(try TestStack.binDir + "/hubchat-fcgi",
@@ -74,7 +100,7 @@ final class FastCGIClient {
             params += [UInt8(name.utf8.count), UInt8(value.utf8.count)] + Array(name.utf8) + Array(value.utf8)
         }
         out += Self.record(type: 4, params) + Self.record(type: 4, []) + Self.record(type: 5, [])
-        guard out.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == out.count else {
+        guard out.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == out.count else {
             throw Failure(what: "send")
         }
         var stdout: [UInt8] = []

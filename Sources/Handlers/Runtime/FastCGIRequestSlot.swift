@@ -15,6 +15,8 @@ final class FastCGIRequestSlot {
     }
 
     private let request: UnsafeMutablePointer<FCGX_Request>
+    /// A connection this slot accepted while a request was arriving on its kept one: served next.
+    private var accepted: Int32 = -1
 
     /// `listeningSocket` is 0 when the supervisor handed the socket over as standard input,
     /// the FastCGI convention. It is non-blocking (`ResponderProcess` makes it so): every responder thread waits
@@ -27,6 +29,7 @@ final class FastCGIRequestSlot {
     }
 
     deinit {
+        if accepted >= 0 { close(accepted) }
         FCGX_Free(request, 1)
         request.deallocate()
     }
@@ -40,9 +43,19 @@ final class FastCGIRequestSlot {
     /// the kept one (nginx drops it from its cache, or retries on a fresh connection when it finds it closed) and go
     /// take the new one. A request already on the kept connection is served even when stopping: nginx would not
     /// retry a POST it had sent.
+    ///
+    /// Every idle responder wakes for a new connection, and only one can have it: a responder holding a kept
+    /// connection takes the new one first and gives up its kept one only once it has. (Closing first, as every woken
+    /// responder did, emptied nginx's cache of connections it still wanted: under load, connection resets and retried
+    /// requests by the hundred a minute.)
     func accept(stopEvent: Int32) throws -> AcceptOutcome {
         let hangUp = Int16(0x2000)  // POLLRDHUP
         let kept = request.pointee.ipcFd
+        if accepted >= 0 {
+            if kept >= 0 && !isQuiet(kept) { return try acceptOrAgain() }  // its request first
+            if kept >= 0 { close(kept) }
+            return try adopt()
+        }
         var fds = [pollfd(fd: stopEvent, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: request.pointee.listen_sock, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: kept, events: Int16(POLLIN) | hangUp, revents: 0)]
@@ -53,15 +66,38 @@ final class FastCGIRequestSlot {
         }
         if kept >= 0 && fds[2].revents != 0 { return try acceptOrAgain() }  // a request (or nginx's close) on it
         if fds[0].revents != 0 { return .stopping }
-        if kept >= 0 {
-            // Look once more just before closing: a request that nginx wrote in the meantime must be served, not
-            // dropped. Close it ourselves: libfcgi's own close lingers up to 2 s for the peer's EOF, and the
-            // connection is known to be quiet. The next accept takes the waiting connection.
-            var again = pollfd(fd: kept, events: Int16(POLLIN) | hangUp, revents: 0)
-            if poll(&again, 1, 0) != 0 { return try acceptOrAgain() }
-            close(kept)
-            request.pointee.ipcFd = -1
+        guard kept >= 0 else { return try acceptOrAgain() }
+        let connection = Glibc.accept(request.pointee.listen_sock, nil, nil)
+        if connection < 0 {
+            if [EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED].contains(errno) { return .again }  // another one took it
+            throw Failure(operation: "accept", code: errno)
         }
+        _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
+        accepted = connection
+        // Look once more before closing the kept one: a request that nginx wrote on it meanwhile is served first (the
+        // new connection waits for the next call). Closed here, not by libfcgi, whose close lingers up to 2 s for the
+        // peer's EOF on a connection known to be quiet.
+        if !isQuiet(kept) { return try acceptOrAgain() }
+        close(kept)
+        return try adopt()
+    }
+
+    private func isQuiet(_ connection: Int32) -> Bool {
+        var again = pollfd(fd: connection, events: Int16(POLLIN) | Int16(0x2000), revents: 0)
+        return poll(&again, 1, 0) == 0
+    }
+
+    /// Whether a connection accepted here still waits to be served (a responder serves it before it stops: nginx
+    /// has sent its request, and would not retry a POST).
+    var holdsAcceptedConnection: Bool { accepted >= 0 }
+
+    /// Reads the next request from the connection accepted above.
+    private func adopt() throws -> AcceptOutcome {
+        request.pointee.ipcFd = accepted
+        accepted = -1
+        // FCGX_Accept_r first finishes the previous request, closing its connection unless it was to be kept: the
+        // adopted one must stay open. The request read next sets the flag from nginx's own.
+        request.pointee.keepConnection = 1
         return try acceptOrAgain()
     }
 

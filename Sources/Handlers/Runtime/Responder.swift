@@ -55,7 +55,7 @@ struct Responder {
     /// Serves until `process` stops (told to, or its request budget spent).
     func run(listeningSocket: Int32, process: ResponderProcess.Shared) throws {
         let slot = try FastCGIRequestSlot(listeningSocket: listeningSocket)
-        while !process.stopping {
+        while !process.stopping || slot.holdsAcceptedConnection {
             switch try slot.accept(stopEvent: process.stopEvent) {
             case .again: continue
             case .stopping: return
@@ -64,8 +64,9 @@ struct Responder {
                 slot.write(response.serialized())
                 let last = process.served()
                 // A body left unread would still be on a kept connection: close it instead. So is the connection
-                // of a process about to exit, so that nginx does not keep one no process will ever read again.
-                slot.finish(closeConnection: last || bodyLeftUnread)
+                // of a process about to exit, so that nginx does not keep one no process will ever read again, and a
+                // kept one whose request came while this responder had taken a new connection (served next).
+                slot.finish(closeConnection: last || bodyLeftUnread || slot.holdsAcceptedConnection)
             }
         }
     }
