@@ -5,12 +5,18 @@ import XCTest
 /// but idle (upstream keepalive), the responder must hand it back as soon as another
 /// connection waits, or that one waits for as long as nginx keeps the idle one.
 final class KeptConnectionTests: XCTestCase {
-    func testAnIdleKeptConnectionIsHandedBackWhenAnotherWaits() throws {
+    /// A REST pool of its own on a temporary socket (no nginx in front), ready to connect to.
+    private func startAPIPool(processes: Int) throws -> (ChildProcess, String) {
         let socket = NSTemporaryDirectory() + "hubchat-kept-\(UUID().uuidString.prefix(8)).sock"
         let pool = try ChildProcess(try TestStack.binDir + "/hubchat-fcgi",
-                                    ["serve", "--group", "api", "--socket", socket, "--processes", "1"])
-        defer { kill(pool.pid, SIGTERM); pool.wait() }
+                                    ["serve", "--group", "api", "--socket", socket, "--processes", "\(processes)"])
         XCTAssertTrue(TestStack.eventually(within: 5) { FileManager.default.fileExists(atPath: socket) })
+        return (pool, socket)
+    }
+
+    func testAnIdleKeptConnectionIsHandedBackWhenAnotherWaits() throws {
+        let (pool, socket) = try startAPIPool(processes: 1)
+        defer { kill(pool.pid, SIGTERM); pool.wait() }
 
         let first = try FastCGIClient(socketPath: socket)
         XCTAssertEqual(try first.get("/api/health/live", keepConnection: true).status, 200)
@@ -28,11 +34,8 @@ final class KeptConnectionTests: XCTestCase {
     /// (When each woken responder closed its own, nginx's cache lost connections it still wanted: under load, resets
     /// and retried requests.)
     func testOnlyTheResponderThatTakesANewConnectionGivesUpItsKeptOne() throws {
-        let socket = NSTemporaryDirectory() + "hubchat-keep2-\(UUID().uuidString.prefix(8)).sock"
-        let pool = try ChildProcess(try TestStack.binDir + "/hubchat-fcgi",
-                                    ["serve", "--group", "api", "--socket", socket, "--processes", "2"])
+        let (pool, socket) = try startAPIPool(processes: 2)
         defer { kill(pool.pid, SIGTERM); pool.wait() }
-        XCTAssertTrue(TestStack.eventually(within: 5) { FileManager.default.fileExists(atPath: socket) })
 
         // Two kept connections, idle, as in nginx's cache, one per responder: both connect before either is served, so
         // each free responder takes one.
@@ -51,11 +54,8 @@ final class KeptConnectionTests: XCTestCase {
     }
 
     func testAnOversizedBodyIsRefusedAndItsConnectionClosed() throws {
-        let socket = NSTemporaryDirectory() + "hubchat-big-\(UUID().uuidString.prefix(8)).sock"
-        let pool = try ChildProcess(try TestStack.binDir + "/hubchat-fcgi",
-                                    ["serve", "--group", "api", "--socket", socket, "--processes", "1"])
+        let (pool, socket) = try startAPIPool(processes: 1)
         defer { kill(pool.pid, SIGTERM); pool.wait() }
-        XCTAssertTrue(TestStack.eventually(within: 5) { FileManager.default.fileExists(atPath: socket) })
         let client = try FastCGIClient(socketPath: socket)
         // Announces 500 MB (nginx would never pass it; the responder must not trust it either).
         let answer = try client.get("/api/health/live", keepConnection: true, parameters: [("CONTENT_LENGTH", "500000000")])
