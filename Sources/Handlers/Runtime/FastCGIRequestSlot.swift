@@ -52,7 +52,7 @@ final class FastCGIRequestSlot {
         let hangUp = Int16(0x2000)  // POLLRDHUP
         let kept = request.pointee.ipcFd
         if accepted >= 0 {
-            if kept >= 0 && !isQuiet(kept) { return try acceptOrAgain() }  // its request first
+            if kept >= 0 && state(of: kept) == .request { return try acceptOrAgain() }  // its request first
             if kept >= 0 { close(kept) }
             return try adopt()
         }
@@ -69,7 +69,9 @@ final class FastCGIRequestSlot {
         guard kept >= 0 else { return try acceptOrAgain() }
         let connection = Glibc.accept(request.pointee.listen_sock, nil, nil)
         if connection < 0 {
-            if [EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED].contains(errno) { return .again }  // another one took it
+            // Another responder took it, or it went away before it was taken (the errors libfcgi's accept retries).
+            if [EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED, EPROTO, ECONNRESET, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH]
+                .contains(errno) { return .again }
             throw Failure(operation: "accept", code: errno)
         }
         _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
@@ -77,24 +79,37 @@ final class FastCGIRequestSlot {
         // Look once more before closing the kept one: a request that nginx wrote on it meanwhile is served first (the
         // new connection waits for the next call). Closed here, not by libfcgi, whose close lingers up to 2 s for the
         // peer's EOF on a connection known to be quiet.
-        if !isQuiet(kept) { return try acceptOrAgain() }
+        if state(of: kept) == .request { return try acceptOrAgain() }
         close(kept)
         return try adopt()
     }
 
-    private func isQuiet(_ connection: Int32) -> Bool {
-        var again = pollfd(fd: connection, events: Int16(POLLIN) | Int16(0x2000), revents: 0)
-        return poll(&again, 1, 0) == 0
+    private enum ConnectionState { case quiet, request, closed }
+
+    /// Whether a kept connection has a request to read, was closed by nginx, or neither, without reading it.
+    private func state(of connection: Int32) -> ConnectionState {
+        var byte: UInt8 = 0
+        let peeked = recv(connection, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        if peeked > 0 { return .request }
+        if peeked == 0 { return .closed }
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? .quiet : .closed
     }
 
     /// Whether a connection accepted here still waits to be served (a responder serves it before it stops: nginx
     /// has sent its request, and would not retry a POST).
     var holdsAcceptedConnection: Bool { accepted >= 0 }
 
-    /// Reads the next request from the connection accepted above.
+    /// Reads the next request from the connection accepted above (nginx writes its request as soon as it connects; a
+    /// peer that stays silent for 2 s is dropped, as libfcgi's own accept does, so that it cannot hold a stop).
     private func adopt() throws -> AcceptOutcome {
-        request.pointee.ipcFd = accepted
+        let connection = accepted
         accepted = -1
+        var first = pollfd(fd: connection, events: Int16(POLLIN), revents: 0)
+        guard poll(&first, 1, 2_000) > 0 else {
+            close(connection)
+            return .again
+        }
+        request.pointee.ipcFd = connection
         // FCGX_Accept_r first finishes the previous request, closing its connection unless it was to be kept: the
         // adopted one must stay open. The request read next sets the flag from nginx's own.
         request.pointee.keepConnection = 1
