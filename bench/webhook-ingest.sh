@@ -4,7 +4,7 @@
 # own store statement and payload measured in alternating rounds, with and without a pg_notify inside
 # the transaction (the wake-up the handler does NOT do), and how many events each of the pool's group commits
 # carried, with the same statement's pgbench rate at that batch size. BENCH_CPU=1 adds where the CPU went.
-#   bench/webhook-ingest.sh [duration-seconds=15] [connections=8]
+#   [BENCH_ROUNDS=3] [BENCH_CPU=1] bench/webhook-ingest.sh [duration-seconds=15] [connections=8]
 # Prints a Markdown block for docs/benchmarks.md. Uses its own stack in .run/bench.
 . "$(dirname "$0")/lib.sh" 15 "$@"
 CONNECTIONS=${2:-8}  # (lib.sh set it from its own arguments, with another default)
