@@ -3,10 +3,16 @@ import XCTest
 
 /// A pool of its own, outside nginx, to watch the supervisor start and stop.
 final class PoolLifecycleTests: XCTestCase {
-    func testPoolStartsItsRespondersAndStopsCleanlyOnSIGTERM() throws {
+    /// A pool of `processes` responders of `group` on a temporary socket.
+    private func startPool(group: String, processes: Int) throws -> (ChildProcess, String) {
         let socket = NSTemporaryDirectory() + "hubchat-pool-\(UUID().uuidString.prefix(8)).sock"
         let pool = try ChildProcess(try TestStack.binDir + "/hubchat-fcgi",
-                                    ["serve", "--group", "api", "--socket", socket, "--processes", "3"])
+                                    ["serve", "--group", group, "--socket", socket, "--processes", "\(processes)"])
+        return (pool, socket)
+    }
+
+    func testPoolStartsItsRespondersAndStopsCleanlyOnSIGTERM() throws {
+        let (pool, socket) = try startPool(group: "api", processes: 3)
         defer { if pool.isRunning { kill(pool.pid, SIGKILL); pool.wait() } }
 
         XCTAssertTrue(TestStack.eventually(within: 5) { FileManager.default.fileExists(atPath: socket) })
@@ -23,9 +29,7 @@ final class PoolLifecycleTests: XCTestCase {
     /// A supervisor killed outright (kill -9, the OOM killer) takes its responders with it: orphans would go on
     /// serving the old socket, each holding a database connection, beside the pool that replaces it.
     func testRespondersEndWhenTheirPoolIsKilled() throws {
-        let socket = NSTemporaryDirectory() + "hubchat-pool-\(UUID().uuidString.prefix(8)).sock"
-        let pool = try ChildProcess(try TestStack.binDir + "/hubchat-fcgi",
-                                    ["serve", "--group", "api", "--socket", socket, "--processes", "2"])
+        let (pool, socket) = try startPool(group: "api", processes: 2)
         defer { if pool.isRunning { kill(pool.pid, SIGKILL); pool.wait() }; unlink(socket) }
         XCTAssertTrue(TestStack.eventually(within: 5) { Self.children(of: pool.pid).count == 2 })
         let responders = Self.children(of: pool.pid)
@@ -39,9 +43,7 @@ final class PoolLifecycleTests: XCTestCase {
     /// by the SIGTERM itself: the pool replaces them at once, not after a crash back-off that left it empty for
     /// seconds. Also the webhook pool's threaded responders.
     func testQuickReloadsLeaveThePoolServing() throws {
-        let socket = NSTemporaryDirectory() + "hubchat-pool-\(UUID().uuidString.prefix(8)).sock"
-        let pool = try ChildProcess(try TestStack.binDir + "/hubchat-fcgi",
-                                    ["serve", "--group", "webhooks", "--socket", socket, "--processes", "2"])
+        let (pool, socket) = try startPool(group: "webhooks", processes: 2)
         defer { if pool.isRunning { kill(pool.pid, SIGKILL); pool.wait() }; unlink(socket) }
         XCTAssertTrue(TestStack.eventually(within: 5) { Self.children(of: pool.pid).count == 2 })
         let first = Set(Self.children(of: pool.pid))
