@@ -142,8 +142,8 @@ public struct HubChatConfig: Sendable {
                 "HUBCHAT_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", default: 10_000, range: 100...600_000))
         responders = Responders(
             maxRequestsPerProcess: try env.int("HUBCHAT_FCGI_MAX_REQUESTS", default: 50_000, range: 1...100_000_000),
-            webhookProcesses: try env.int("HUBCHAT_FCGI_WEBHOOK_PROCESSES", default: 2, range: 1...512),
-            webhookThreads: try env.int("HUBCHAT_FCGI_WEBHOOK_THREADS", default: 4, range: 1...64),
+            webhookProcesses: try env.int("HUBCHAT_FCGI_WEBHOOK_PROCESSES", default: 1, range: 1...512),
+            webhookThreads: try env.int("HUBCHAT_FCGI_WEBHOOK_THREADS", default: 8, range: 1...64),
             webhookCommitLanes: try env.int("HUBCHAT_FCGI_WEBHOOK_COMMIT_LANES", default: 1, range: 1...16),
             apiProcesses: try env.int("HUBCHAT_FCGI_API_PROCESSES", default: 8, range: 1...512),
             maxBodyBytes: try env.int("HUBCHAT_FCGI_MAX_BODY_BYTES", default: 12 * 1024 * 1024, range: 1024...100 * 1024 * 1024),

@@ -16,12 +16,18 @@ public protocol WebhookCommitLane: AnyObject {
     func retryReportingNew(_ events: [IncomingWebhookEvent]) throws -> [Bool]
 }
 
-/// Group commit for the webhook path. The threads of a responder process each serve one request; when several
-/// reach the store at once, the first to find a lane free stores everything that is waiting in one statement and one
-/// durable commit, and each request gets its own answer. Nothing waits for a batch to fill: a request alone is
-/// stored at once, and batches form only from requests that arrived while a commit was in flight. Under load that
-/// turns many small transactions into a few larger ones, which is where PostgreSQL's time went (each commit's
-/// round trip, snapshot, locks and WAL record; docs/benchmarks.md measures it).
+/// Group commit for the webhook path. The threads of a responder process each serve one request; a request whose
+/// events are ready joins a queue and sleeps. Each commit lane (a database session) has a thread of its own, the
+/// committer (`runCommitter`), that stores everything queued in one statement and one durable commit, answers each
+/// request with its own count, and goes straight on to what queued meanwhile. Nothing waits for a batch to fill: a
+/// request alone is stored as soon as a committer is free, and batches form from requests that arrived while a commit
+/// was in flight. Under load that turns many small transactions into a few larger ones, which is where PostgreSQL's
+/// time went (each commit's round trip, snapshot, locks and WAL record; docs/benchmarks.md measures it).
+///
+/// Why a thread per lane rather than the request thread that finds the lane free leading the commit (the first
+/// design): the lane then passed from one request thread to the next, which had to be woken and wait for a core
+/// before it could send, so on busy cores the lane stood idle between commits. A committer is already running when a
+/// commit ends; measured, one process's throughput rose by about a fifth with the same batches (docs/benchmarks.md).
 ///
 /// Every request still answers only after its own events are durable. When a batch fails for a reason that is not
 /// the store's (a value the database refuses), each request of it is tried alone, so only its sender hears of it.
@@ -31,36 +37,38 @@ public final class GroupCommitWebhookEventStore: WebhookEventStore, @unchecked S
     public static let maxEventsPerCommit = 256
     public static let maxPayloadBytesPerCommit = 1 << 20
 
-    /// A request waiting for its events to be stored. It sleeps on its own semaphore, woken when its outcome is in
-    /// or when a lane is handed to it to lead the next commit, so a commit wakes only the threads it concerns. It is
+    /// A request waiting for its events to be stored, asleep on its own semaphore until its outcome is in. It is
     /// woken after the lock is released (`unlockAndWake`): a thread woken while the lock is still held would go
-    /// straight back to sleep on the lock, two context switches instead of one (under load that was most of the
-    /// pool's sleeps).
+    /// straight back to sleep on it, two context switches instead of one.
     private final class Waiter {
         let events: [IncomingWebhookEvent]
         let wake = DispatchSemaphore(value: 0)
-        // Guarded by the store's lock.
+        // Set under the store's lock before `wake` is signalled.
         var outcome: Result<Int, any Error>?
-        var lane: (any WebhookCommitLane)?
         init(_ events: [IncomingWebhookEvent]) { self.events = events }
     }
 
+    private let lanes: [any WebhookCommitLane]
     private let lock = ThreadLock()
-    // Guarded by `lock`. A lane is idle only while nobody waits.
+    // Guarded by `lock`.
     private var waiting: [Waiter] = []
-    private var toWake: [Waiter] = []
-    private var idle: [any WebhookCommitLane]
+    private var toWake: [DispatchSemaphore] = []
+    private var sleepingCommitters: [DispatchSemaphore] = []
+    private var closed = false
     private var counts = (commits: 0, events: 0)
 
     /// How long, after a failed batch, its requests are still tried one at a time (about one statement's timeout:
     /// when everything times out, as behind a table lock, the batch fails in twice that, not once per request).
     let retryBudget: Duration
 
+    /// Requests are stored once a thread runs `runCommitter(i)` for each lane `i` in `0..<laneCount`.
     public init(lanes: [any WebhookCommitLane], retryBudget: Duration = .milliseconds(1_500)) {
         precondition(!lanes.isEmpty, "a group commit needs at least one lane")
-        idle = lanes
+        self.lanes = lanes
         self.retryBudget = retryBudget
     }
+
+    public var laneCount: Int { lanes.count }
 
     /// Commits so far and the events they carried (the mean batch size is what the group commit buys).
     public var statistics: (commits: Int, events: Int) {
@@ -73,51 +81,56 @@ public final class GroupCommitWebhookEventStore: WebhookEventStore, @unchecked S
         guard !events.isEmpty else { return 0 }
         let mine = Waiter(events)
         lock.lock()
+        precondition(!closed, "a request reached the group commit after it was closed")
         waiting.append(mine)
-        if let lane = idle.popLast() { mine.lane = lane }
-        while mine.outcome == nil {
-            if let lane = mine.lane {
-                mine.lane = nil
-                lead(mine, on: lane)
-            } else {
-                unlockAndWake()
-                mine.wake.wait()
-                lock.lock()
-            }
-        }
-        // Handed a lane after another lane's commit had already carried this request: pass it on.
-        if let lane = mine.lane {
-            mine.lane = nil
-            handOver(lane)
-        }
-        let outcome = mine.outcome!
+        if let committer = sleepingCommitters.popLast() { toWake.append(committer) }
         unlockAndWake()
-        return try outcome.get()
+        mine.wake.wait()
+        return try mine.outcome!.get()  // set before the signal, which orders it before this read
     }
 
-    /// Stores what waits, answers each request of the batch as soon as its outcome is known, and hands the lane to
-    /// the next waiting request (or leaves it idle). Called, and returns, with the lock held.
-    private func lead(_ leader: Waiter, on lane: any WebhookCommitLane) {
-        // Handed this lane while waiting, then carried by another lane's commit, with nobody left: nothing to do.
-        guard !waiting.isEmpty else { return handOver(lane) }
-        let batch = takeBatch()
-        counts.commits += 1
-        counts.events += batch.reduce(0) { $0 + $1.events.count }
-        unlockAndWake()
-        let storedAny = commit(batch, on: lane, leader: leader)
-        if storedAny { lane.committed() }  // the worker's wake-up (at most one per process every 20 ms)
+    /// The committer of lane `index`: stores what waits, answers it, and goes on while anything waits; sleeps when
+    /// nothing does. Returns once `close()` was called and nothing waits.
+    public func runCommitter(_ index: Int) {
+        let lane = lanes[index]
+        let wake = DispatchSemaphore(value: 0)
         lock.lock()
-        handOver(lane)
+        while !(closed && waiting.isEmpty) {
+            guard !waiting.isEmpty else {
+                sleepingCommitters.append(wake)
+                unlockAndWake()
+                wake.wait()
+                lock.lock()
+                continue
+            }
+            let batch = takeBatch()
+            counts.commits += 1
+            counts.events += batch.reduce(0) { $0 + $1.events.count }
+            unlockAndWake()
+            // The worker's wake-up (at most one per process every 20 ms), after the batch's requests are answered.
+            if commit(batch, on: lane) { lane.committed() }
+            lock.lock()
+        }
+        lock.unlock()
+    }
+
+    /// Ends the committers once what waits is stored; call after the last request thread has returned.
+    public func close() {
+        lock.lock()
+        closed = true
+        toWake += sleepingCommitters
+        sleepingCommitters.removeAll()
+        unlockAndWake()
     }
 
     /// Called without the lock; returns whether anything new was stored.
-    private func commit(_ batch: [Waiter], on lane: any WebhookCommitLane, leader: Waiter) -> Bool {
+    private func commit(_ batch: [Waiter], on lane: any WebhookCommitLane) -> Bool {
         do {
             let new = try lane.storeReportingNew(batch.flatMap(\.events))
             var offset = 0
             lock.lock()
             for waiter in batch {
-                answer(waiter, .success(new[offset..<offset + waiter.events.count].count(where: { $0 })), leader: leader)
+                answer(waiter, .success(new[offset..<offset + waiter.events.count].count(where: { $0 })))
                 offset += waiter.events.count
             }
             unlockAndWake()
@@ -136,40 +149,30 @@ public final class GroupCommitWebhookEventStore: WebhookEventStore, @unchecked S
                     : .failure(error)
                 if ((try? outcome.get()) ?? 0) > 0 { storedAny = true }
                 lock.lock()
-                answer(waiter, outcome, leader: leader)
+                answer(waiter, outcome)
                 unlockAndWake()
             }
             return storedAny
         } catch {
             lock.lock()
-            for waiter in batch { answer(waiter, .failure(error), leader: leader) }
+            for waiter in batch { answer(waiter, .failure(error)) }
             unlockAndWake()
             return false
         }
     }
 
-    /// Called with the lock held. The leader reads its own outcome when `lead` returns.
-    private func answer(_ waiter: Waiter, _ outcome: Result<Int, any Error>, leader: Waiter) {
+    /// Called with the lock held.
+    private func answer(_ waiter: Waiter, _ outcome: Result<Int, any Error>) {
         waiter.outcome = outcome
-        if waiter !== leader { toWake.append(waiter) }
+        toWake.append(waiter.wake)
     }
 
-    /// Releases the lock, then wakes the threads that were answered or handed a lane while it was held.
+    /// Releases the lock, then wakes the threads that were answered (or committers given work) while it was held.
     private func unlockAndWake() {
         let woken = toWake
         toWake.removeAll(keepingCapacity: true)
         lock.unlock()
-        for waiter in woken { waiter.wake.signal() }
-    }
-
-    /// Called with the lock held.
-    private func handOver(_ lane: any WebhookCommitLane) {
-        if let next = waiting.first(where: { $0.lane == nil }) {
-            next.lane = lane
-            toWake.append(next)
-        } else {
-            idle.append(lane)
-        }
+        for semaphore in woken { semaphore.signal() }
     }
 
     /// The oldest waiting requests, up to the size bounds (always at least one). Called with the lock held.

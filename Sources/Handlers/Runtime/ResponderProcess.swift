@@ -95,6 +95,19 @@ struct ResponderProcess {
         for signal in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&stopSignals, signal) }
         var previous = sigset_t()
         pthread_sigmask(SIG_BLOCK, &stopSignals, &previous)
+        // The group commit's committers (one a lane), started like the responder threads with the signals blocked.
+        var committers: [ResponderThread] = []
+        for index in 0..<webhookStore.laneCount {
+            do {
+                committers.append(try ResponderThread.start { webhookStore.runCommitter(index) })
+            } catch {
+                // No request may wait for a lane nobody commits on: stop before serving any.
+                webhookStore.close()
+                for thread in committers { thread.join() }
+                pthread_sigmask(SIG_SETMASK, &previous, nil)
+                throw error
+            }
+        }
         let (group, config, logger) = (self.group, self.config, self.logger)
         var started: [ResponderThread] = []
         for index in 0..<threads {
@@ -119,6 +132,8 @@ struct ResponderProcess {
         }
         pthread_sigmask(SIG_SETMASK, &previous, nil)
         for thread in started { thread.join() }
+        webhookStore.close()
+        for thread in committers { thread.join() }
         let statistics = webhookStore.statistics
         if statistics.commits > 0 {
             logger.debug("webhook group commit", metadata: [

@@ -19,6 +19,8 @@ final class GroupCommitWebhookEventStoreTests: XCTestCase {
         var timesOut = false
         var inFlight = 0
         var mostInFlight = 0
+        /// The thread each commit ran on.
+        var committedOn: [ObjectIdentifier] = []
         /// Runs at the start of the first commit (to hold it until the test's other requests have queued).
         var beforeFirstCommit: (() -> Void)?
 
@@ -31,6 +33,7 @@ final class GroupCommitWebhookEventStoreTests: XCTestCase {
             }
             lock.withLock {
                 batches.append(ids)
+                committedOn.append(ObjectIdentifier(Thread.current))
                 inFlight += 1
                 mostInFlight = max(mostInFlight, inFlight)
             }
@@ -62,14 +65,36 @@ final class GroupCommitWebhookEventStoreTests: XCTestCase {
     final class Queue: @unchecked Sendable {
         private let lock = NSLock()
         private var arrived = 0
+        private var firstCommitStarted = false
         func arrive() { lock.withLock { arrived += 1 } }
         func wait(until count: Int) { while lock.withLock({ arrived }) < count { usleep(1_000) } }
+        /// Until the lane's first commit has taken its batch (so what arrives next queues behind it).
+        func waitForFirstCommit() { while !lock.withLock({ firstCommitStarted }) { usleep(1_000) } }
         func hold(_ lane: Lane, until count: Int) {
             lane.beforeFirstCommit = { [self] in
+                lock.withLock { firstCommitStarted = true }
                 while lock.withLock({ arrived }) < count { usleep(1_000) }
                 usleep(30_000)
             }
         }
+    }
+
+    /// A group commit over `lanes` with its committers running, closed (and its committers ended) when the test ends.
+    func running(_ lanes: [Lane], retryBudget: Duration = .milliseconds(1_500)) -> GroupCommitWebhookEventStore {
+        let store = GroupCommitWebhookEventStore(lanes: lanes, retryBudget: retryBudget)
+        let ended = DispatchGroup()
+        for index in 0..<store.laneCount {
+            ended.enter()
+            Thread.detachNewThread {
+                store.runCommitter(index)
+                ended.leave()
+            }
+        }
+        addTeardownBlock {
+            store.close()
+            XCTAssertEqual(ended.wait(timeout: .now() + 5), .success, "the committers ended once closed")
+        }
+        return store
     }
 
     /// Runs `body(thread)` on `threads` threads at once and waits for all of them.
@@ -87,7 +112,7 @@ final class GroupCommitWebhookEventStoreTests: XCTestCase {
 
     func testARequestAloneIsStoredAtOnceAndWakesTheWorkerOnlyWhenNew() throws {
         let lane = Lane()
-        let store = GroupCommitWebhookEventStore(lanes: [lane])
+        let store = running([lane])
         XCTAssertEqual(try store.store(Self.events(["a", "b"])), 2)
         XCTAssertEqual(try store.store(Self.events(["a", "b"])), 0, "a redelivery")
         XCTAssertEqual(try store.store([]), 0)
@@ -101,7 +126,7 @@ final class GroupCommitWebhookEventStoreTests: XCTestCase {
     /// events were new.
     func testConcurrentDeliveriesShareCommitsAndEachHearsItsOwnCount() {
         let lane = Lane(commitMilliseconds: 2)
-        let store = GroupCommitWebhookEventStore(lanes: [lane])
+        let store = running([lane])
         let counts = NSLock()
         nonisolated(unsafe) var reported = 0
         nonisolated(unsafe) var wrong: [String] = []
@@ -131,11 +156,27 @@ final class GroupCommitWebhookEventStoreTests: XCTestCase {
         XCTAssertEqual(store.statistics.commits, lane.batches.count)
     }
 
+    /// Every commit of a lane runs on that lane's committer, never on a request's thread: when a commit ends, the
+    /// next one starts from a thread already running instead of one that must first be woken and scheduled.
+    func testEveryCommitRunsOnItsLanesCommitterThread() {
+        let lane = Lane(commitMilliseconds: 1)
+        let store = running([lane])
+        let requestThreads = NSLock()
+        nonisolated(unsafe) var requesters: Set<ObjectIdentifier> = []
+        Self.concurrently(6) { thread in
+            requestThreads.withLock { _ = requesters.insert(ObjectIdentifier(Thread.current)) }
+            for n in 0..<10 { _ = try? store.store(Self.events(["c\(thread)-\(n)"])) }
+        }
+        XCTAssertEqual(lane.stored.count, 60)
+        XCTAssertEqual(Set(lane.committedOn).count, 1, "one thread committed everything")
+        XCTAssertTrue(Set(lane.committedOn).isDisjoint(with: requesters), "no request thread committed")
+    }
+
     /// A value the database refuses fails its own delivery only: the batch it was in is tried again one delivery at
     /// a time, and the others are stored.
     func testARefusedDeliveryFailsAloneAndTheRestOfItsBatchIsStored() {
         let lane = Lane()
-        let store = GroupCommitWebhookEventStore(lanes: [lane])
+        let store = running([lane])
         let queue = Queue()
         queue.hold(lane, until: 6)  // the first commit is in flight while the others, the poison among them, queue
         let results = NSLock()
@@ -160,7 +201,7 @@ final class GroupCommitWebhookEventStoreTests: XCTestCase {
     func testAStoreThatIsDownFailsTheWholeBatchWithoutRetryingEachDelivery() {
         let lane = Lane(commitMilliseconds: 5)
         lane.down = true
-        let store = GroupCommitWebhookEventStore(lanes: [lane])
+        let store = running([lane])
         let results = NSLock()
         nonisolated(unsafe) var failures = 0
         Self.concurrently(6) { thread in
@@ -176,12 +217,13 @@ final class GroupCommitWebhookEventStoreTests: XCTestCase {
     func testRetriesAloneStopAtTheBudgetWhenEverythingTimesOut() {
         let lane = Lane(commitMilliseconds: 40)
         lane.timesOut = true
-        let store = GroupCommitWebhookEventStore(lanes: [lane], retryBudget: .milliseconds(60))
+        let store = running([lane], retryBudget: .milliseconds(60))
         let queue = Queue()
         queue.hold(lane, until: 8)
         let results = NSLock()
         nonisolated(unsafe) var failures = 0
         Self.concurrently(8) { thread in
+            if thread > 0 { queue.waitForFirstCommit() }  // the first request alone, then the others behind it
             queue.arrive()
             do { _ = try store.store(Self.events(["t-\(thread)"])) } catch { results.withLock { failures += 1 } }
         }
@@ -196,7 +238,7 @@ final class GroupCommitWebhookEventStoreTests: XCTestCase {
     /// reaches the store exactly once.
     func testTwoLanesCommitSideBySide() {
         let lanes = [Lane(commitMilliseconds: 3), Lane(commitMilliseconds: 3)]
-        let store = GroupCommitWebhookEventStore(lanes: lanes)
+        let store = running(lanes)
         let results = NSLock()
         nonisolated(unsafe) var reported = 0
         Self.concurrently(8) { thread in
@@ -218,7 +260,7 @@ final class GroupCommitWebhookEventStoreTests: XCTestCase {
     /// and every request still hears its own count.
     func testALongQueueIsStoredInBoundedCommits() {
         let lane = Lane()
-        let store = GroupCommitWebhookEventStore(lanes: [lane])
+        let store = running([lane])
         let queue = Queue()
         queue.hold(lane, until: 8)
         let big = String(repeating: "x", count: 300_000)
