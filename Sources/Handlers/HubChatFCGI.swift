@@ -46,9 +46,12 @@ struct HubChatFCGI {
                 // old socket with their database connections, beside the pool that replaces it. SIGTERM lets the
                 // request in hand finish. (The pool may have died before this line: then its pid is not our parent.)
                 _ = hubchat_signal_on_parent_death(SIGTERM)
-                if let pool = environment.values["HUBCHAT_POOL_PID"].flatMap(Int32.init), pool != getppid() { exit(0) }
+                let pool = environment.values["HUBCHAT_POOL_PID"].flatMap(Int32.init)
+                if let pool, pool != getppid() { exit(0) }
                 let threads = group == .webhooks ? config.responders.webhookThreads : 1
-                let served = try ResponderProcess(group: group, config: config, logger: logger, threads: threads).run()
+                let noticed = environment.values["HUBCHAT_POOL_RETIRING_NOTICE"] == "SIGUSR1"
+                let served = try ResponderProcess(group: group, config: config, logger: logger, threads: threads,
+                                                  pool: noticed ? pool : nil).run()
                 logger.debug("responder exiting", metadata: ["served": "\(served)"])
             }
         } catch {

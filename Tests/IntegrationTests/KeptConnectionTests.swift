@@ -117,6 +117,15 @@ final class FastCGIClient {
         return Answer(status: Int(statusLine.dropFirst(8).prefix(3)) ?? 0, body: parts.dropFirst().joined(separator: "\r\n\r\n"))
     }
 
+    /// Sends only the start of a request (its BEGIN_REQUEST record): the responder that takes the connection waits for
+    /// the rest, a request in hand for as long as this client stays connected.
+    func beginWithoutFinishing() throws {
+        let out = Self.record(type: 1, [0, 1, 0, 0, 0, 0, 0, 0])
+        guard out.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == out.count else {
+            throw Failure(what: "send")
+        }
+    }
+
     /// True when the responder closed the connection (the next read finds end of file).
     func isClosedByPeer() -> Bool {
         var byte: UInt8 = 0

@@ -4,10 +4,12 @@ import XCTest
 /// A pool of its own, outside nginx, to watch the supervisor start and stop.
 final class PoolLifecycleTests: XCTestCase {
     /// A pool of `processes` responders of `group` on a temporary socket.
-    private func startPool(group: String, processes: Int) throws -> (ChildProcess, String) {
+    private func startPool(group: String, processes: Int,
+                           environment: [String: String] = [:]) throws -> (ChildProcess, String) {
         let socket = NSTemporaryDirectory() + "hubchat-pool-\(UUID().uuidString.prefix(8)).sock"
         let pool = try ChildProcess(try TestStack.binDir + "/hubchat-fcgi",
-                                    ["serve", "--group", group, "--socket", socket, "--processes", "\(processes)"])
+                                    ["serve", "--group", group, "--socket", socket, "--processes", "\(processes)"],
+                                    environment: environment)
         return (pool, socket)
     }
 
@@ -58,6 +60,58 @@ final class PoolLifecycleTests: XCTestCase {
         }, "pool not back to 2 new responders: \(Self.children(of: pool.pid))")
         kill(pool.pid, SIGTERM)
         XCTAssertTrue(TestStack.eventually(within: 8) { !pool.isRunning }, "pool did not stop on SIGTERM")
+    }
+
+    /// A pool of one process (the webhook pool's default) must not go without a responder accepting while its only
+    /// one retires: the replacement starts when the old one stops accepting, not when it has finished the requests in
+    /// hand and exited. Here a request left half-sent holds the old responder for as long as the test wants.
+    func testARetiringResponderIsReplacedBeforeItExits() throws {
+        let (pool, socket) = try startPool(group: "webhooks", processes: 1,
+                                           environment: ["HUBCHAT_FCGI_MAX_REQUESTS": "2"])
+        defer { if pool.isRunning { kill(pool.pid, SIGKILL); pool.wait() }; unlink(socket) }
+        XCTAssertTrue(TestStack.eventually(within: 5) { Self.children(of: pool.pid).count == 1 })
+        let old = Self.children(of: pool.pid)[0]
+
+        var holder: FastCGIClient? = try FastCGIClient(socketPath: socket)
+        try holder?.beginWithoutFinishing()
+        for _ in 0..<2 {  // the budget's two requests, served beside the one in hand
+            XCTAssertNotEqual(try FastCGIClient(socketPath: socket).get("/api/webhook/facebook", keepConnection: false).status, 0)
+        }
+        XCTAssertTrue(TestStack.eventually(within: 3) { Self.children(of: pool.pid).count == 2 },
+                      "no replacement while the old responder finishes: \(Self.children(of: pool.pid))")
+        XCTAssertTrue(Self.children(of: pool.pid).contains(old), "the old responder was still finishing its request")
+        XCTAssertNotEqual(try FastCGIClient(socketPath: socket).get("/api/webhook/facebook", keepConnection: false).status, 0,
+                          "the replacement serves")
+
+        holder = nil  // the request in hand ends; the old responder exits and is not replaced a second time
+        XCTAssertTrue(TestStack.eventually(within: 5) {
+            let now = Self.children(of: pool.pid)
+            return now.count == 1 && !now.contains(old)
+        }, "pool not back to one new responder: \(Self.children(of: pool.pid))")
+        usleep(300_000)
+        XCTAssertEqual(Self.children(of: pool.pid).count, 1)
+    }
+
+    /// The same on a reload: the new responder starts before the old one is told to stop.
+    func testAReloadStartsTheReplacementBeforeTheOldResponderExits() throws {
+        let (pool, socket) = try startPool(group: "webhooks", processes: 1)
+        defer { if pool.isRunning { kill(pool.pid, SIGKILL); pool.wait() }; unlink(socket) }
+        XCTAssertTrue(TestStack.eventually(within: 5) { Self.children(of: pool.pid).count == 1 })
+        let old = Self.children(of: pool.pid)[0]
+
+        var holder: FastCGIClient? = try FastCGIClient(socketPath: socket)
+        try holder?.beginWithoutFinishing()
+        usleep(200_000)  // taken by a thread of the old responder
+        kill(pool.pid, SIGHUP)
+        XCTAssertTrue(TestStack.eventually(within: 3) { Self.children(of: pool.pid).count == 2 },
+                      "no replacement while the old responder finishes: \(Self.children(of: pool.pid))")
+        XCTAssertNotEqual(try FastCGIClient(socketPath: socket).get("/api/webhook/facebook", keepConnection: false).status, 0)
+
+        holder = nil
+        XCTAssertTrue(TestStack.eventually(within: 5) {
+            let now = Self.children(of: pool.pid)
+            return now.count == 1 && !now.contains(old)
+        }, "pool not back to one new responder: \(Self.children(of: pool.pid))")
     }
 
     /// Not running: no such process, or a zombie its new parent has not reaped yet.

@@ -75,7 +75,8 @@ final class ChildProcess {
     let pid: pid_t
     private(set) var exitStatus: Int32?
 
-    init(_ executable: String, _ arguments: [String], quiet: Bool = true) throws {
+    /// `environment`: variables set (or replaced) in the child's copy of this process's environment.
+    init(_ executable: String, _ arguments: [String], quiet: Bool = true, environment: [String: String] = [:]) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -85,8 +86,12 @@ final class ChildProcess {
         }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        var variables = ProcessInfo.processInfo.environment
+        variables.merge(environment) { $1 }
+        let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        let rc = posix_spawn(&pid, executable, &actions, nil, argv, envp)
         guard rc == 0 else { throw NSError(domain: "posix_spawn", code: Int(rc)) }
         self.pid = pid
     }

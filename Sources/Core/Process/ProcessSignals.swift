@@ -29,6 +29,28 @@ public enum ProcessSignals {
         install(SIGHUP) { _ in ProcessSignals.reloadRequested = 1 }
     }
 
+    /// The last process that sent SIGUSR1 (a responder saying it is retiring), 0 once taken. Two notices before the
+    /// pool looks keep only the last; the other responder is then replaced when it exits, as without a notice.
+    nonisolated(unsafe) public static var retiringProcess: sig_atomic_t = 0
+
+    public static func installRetiringHandler() {
+        var action = sigaction()
+        action.__sigaction_handler.sa_sigaction = { _, info, _ in
+            ProcessSignals.retiringProcess = info?.pointee._sifields._kill.si_pid ?? 0
+        }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_SIGINFO
+        sigaction(SIGUSR1, &action, nil)
+    }
+
+    /// Takes the pending notice, if any.
+    public static func takeRetiringProcess() -> pid_t? {
+        let pid = retiringProcess
+        guard pid != 0 else { return nil }
+        retiringProcess = 0
+        return pid
+    }
+
     public static func install(_ signal: Int32, _ handler: @convention(c) (Int32) -> Void) {
         var action = sigaction()
         action.__sigaction_handler.sa_handler = handler

@@ -14,6 +14,13 @@ public protocol WebhookCommitLane: AnyObject {
     /// As `storeReportingNew`, for one request of a batch that failed: gives up quickly on a lock another session
     /// holds, so that a request blocked behind one does not spend the time the others of its batch need.
     func retryReportingNew(_ events: [IncomingWebhookEvent]) throws -> [Bool]
+    /// Opens its database session ahead of the first commit, so a fresh process does not make its first requests
+    /// wait for it (best effort: a failure is met again, and reported, by the first commit).
+    func open()
+}
+
+extension WebhookCommitLane {
+    public func open() {}
 }
 
 /// Group commit for the webhook path. The threads of a responder process each serve one request; a request whose
@@ -90,9 +97,11 @@ public final class GroupCommitWebhookEventStore: WebhookEventStore, @unchecked S
     }
 
     /// The committer of lane `index`: stores what waits, answers it, and goes on while anything waits; sleeps when
-    /// nothing does. Returns once `close()` was called and nothing waits.
-    public func runCommitter(_ index: Int) {
+    /// nothing does. Returns once `close()` was called and nothing waits. `openingFirst`: the lane opens its session
+    /// before anything waits.
+    public func runCommitter(_ index: Int, openingFirst: Bool = false) {
         let lane = lanes[index]
+        if openingFirst { lane.open() }
         let wake = DispatchSemaphore(value: 0)
         lock.lock()
         while !(closed && waiting.isEmpty) {

@@ -55,6 +55,9 @@ struct Responder {
     /// Serves until `process` stops (told to, or its request budget spent).
     func run(listeningSocket: Int32, process: ResponderProcess.Shared) throws {
         let slot = try FastCGIRequestSlot(listeningSocket: listeningSocket)
+        // The session opened before the first request rather than by it (best effort: a failure is met again, and
+        // answered, by the first request that needs the database).
+        _ = try? databaseProvider.connection()
         while !process.stopping || slot.holdsAcceptedConnection {
             switch try slot.accept(stopEvent: process.stopEvent) {
             case .again: continue

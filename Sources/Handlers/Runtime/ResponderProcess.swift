@@ -19,6 +19,10 @@ struct ResponderProcess {
     let config: HubChatConfig
     let logger: Logger
     let threads: Int
+    /// The supervisor that spawned this process, told when the request budget is spent so that it starts the
+    /// replacement while this process finishes the requests in hand (nil when started by hand, or by a supervisor
+    /// that does not take the notice).
+    var pool: pid_t?
 
     /// What the threads share besides the group commit.
     final class Shared: Sendable {
@@ -26,14 +30,16 @@ struct ResponderProcess {
         let stopEvent: Int32
         private let stopEventWriter: Int32
         let budget: Int
+        let pool: pid_t?
         private let count = Atomic<Int>(0)
         private let budgetSpent = Atomic<Bool>(false)
         private let failed = Mutex<(any Error)?>(nil)
 
-        init(stopPipe: (read: Int32, write: Int32), budget: Int) {
+        init(stopPipe: (read: Int32, write: Int32), budget: Int, pool: pid_t?) {
             self.stopEvent = stopPipe.read
             self.stopEventWriter = stopPipe.write
             self.budget = budget
+            self.pool = pool
         }
 
         var stopping: Bool { ProcessSignals.stopRequested != 0 || budgetSpent.load(ordering: .relaxed) }
@@ -42,11 +48,24 @@ struct ResponderProcess {
         /// Counts a request; true when the process is stopping (this was the budget's last, or a stop came), so the
         /// caller closes its connection.
         func served() -> Bool {
-            if count.add(1, ordering: .relaxed).newValue >= budget {
+            let served = count.add(1, ordering: .relaxed).newValue
+            if served == Self.noticeAt(budget: budget) { tellPoolRetiring() }
+            if served >= budget {
                 if !budgetSpent.exchange(true, ordering: .relaxed) { signalStop() }
                 return true
             }
             return stopping
+        }
+
+        /// When the pool hears that this process is about to retire: a tenth of the budget before its end, at most
+        /// 2,000 requests (0.4 s at this host's webhook rate), so that the replacement has started and opened its
+        /// database sessions (~0.1 s and a SCRAM exchange each on this host) by the time this one stops accepting.
+        /// Were it told only then, a pool of one process (the webhook default) would accept nothing in between.
+        static func noticeAt(budget: Int) -> Int { budget - min(budget / 10, 2_000) }
+
+        /// Only our own supervisor is told (a pool that died meanwhile has left us to another parent).
+        private func tellPoolRetiring() {
+            if let pool, getppid() == pool { kill(pool, SIGUSR1) }
         }
 
         /// A thread that cannot go on stops the process, which then exits with an error (so that a pool whose
@@ -81,7 +100,8 @@ struct ResponderProcess {
         guard flags >= 0, fcntl(0, F_SETFL, flags | O_NONBLOCK) == 0 else { throw SystemCallFailure(call: "fcntl", code: errno) }
         guard FCGX_Init() == 0 else { throw SystemCallFailure(call: "FCGX_Init", code: -1) }
 
-        let shared = Shared(stopPipe: (stopPipe[0], stopPipe[1]), budget: config.responders.maxRequestsPerProcess)
+        let shared = Shared(stopPipe: (stopPipe[0], stopPipe[1]), budget: config.responders.maxRequestsPerProcess,
+                            pool: pool)
         let lanes = group == .webhooks ? config.responders.webhookCommitLanes : 1
         let settings = Responder.databaseSettings(group, config)
         let webhookStore = GroupCommitWebhookEventStore(lanes: (0..<lanes).map { _ in
@@ -99,7 +119,8 @@ struct ResponderProcess {
         var committers: [ResponderThread] = []
         for index in 0..<webhookStore.laneCount {
             do {
-                committers.append(try ResponderThread.start { webhookStore.runCommitter(index) })
+                let opening = group == .webhooks  // the api pool's group commit stays unused
+                committers.append(try ResponderThread.start { webhookStore.runCommitter(index, openingFirst: opening) })
             } catch {
                 // No request may wait for a lane nobody commits on: stop before serving any.
                 webhookStore.close()

@@ -21,11 +21,14 @@ struct Supervisor {
         /// Sent SIGTERM by the pool (a reload): its end is no crash, whatever it died of (a responder told to stop
         /// before it installed its handlers dies of the signal itself).
         var told = false
+        /// Its replacement was started ahead, while it finishes its requests in hand: its end starts no other.
+        var replaced = false
     }
 
     func run() throws {
         ProcessSignals.installStopHandlers()
         ProcessSignals.installReloadHandler()
+        ProcessSignals.installRetiringHandler()
         // Room for a burst (every dashboard reconnecting at once after a network blip authorises its stream here):
         // the kernel caps it at net.core.somaxconn, 4096 on Debian 12. A full backlog refuses, and nginx answers 502.
         let listener = try UnixListener(path: socketPath, backlog: 4096)
@@ -35,19 +38,28 @@ struct Supervisor {
 
         var children: [pid_t: Child] = [:]
         var quickDeaths = 0
-        for _ in 0..<processes {
-            let pid = try spawnResponder(listener: listener)
-            children[pid] = Child(startedAt: Self.now())
-        }
+        for _ in 0..<processes { try start(&children, listener: listener) }
 
         while ProcessSignals.stopRequested == 0 {
             if ProcessSignals.reloadRequested != 0 {
                 ProcessSignals.reloadRequested = 0
                 logger.info("replacing every responder (SIGHUP)")
-                for pid in children.keys {
+                // Each replacement starts before its predecessor is told to stop, and they share the socket while
+                // the old one finishes the requests in hand, so some responder accepts throughout (a pool of one
+                // process would otherwise accept nothing until the old one had exited and the new one started).
+                for pid in Array(children.keys) where !children[pid]!.told {
                     children[pid]?.told = true
+                    children[pid]?.replaced = true
+                    try start(&children, listener: listener)
                     kill(pid, SIGTERM)
                 }
+            }
+            // A responder whose request budget is spent said so (SIGUSR1) as it stopped accepting: its replacement
+            // starts now. (A notice that arrives just before waitpid waits is seen at the next exit; that responder
+            // is then replaced when it exits, as without a notice.)
+            if let pid = ProcessSignals.takeRetiringProcess(), children[pid]?.replaced == false {
+                children[pid]?.replaced = true
+                try start(&children, listener: listener)
             }
             var status: Int32 = 0
             let pid = waitpid(-1, &status, 0)
@@ -67,13 +79,18 @@ struct Supervisor {
                 // A responder that dies at once (bad configuration, a crash on every request)
                 // must not turn the supervisor into a fork loop: back off, up to 5 s.
                 quickDeaths = lived < 1 ? quickDeaths + 1 : 0
-                if quickDeaths > 0 { usleep(UInt32(min(5_000_000, 100_000 * (1 << min(quickDeaths, 6))))) }
+                if quickDeaths > 0 && !child.replaced { usleep(UInt32(min(5_000_000, 100_000 * (1 << min(quickDeaths, 6))))) }
             }
             if ProcessSignals.stopRequested != 0 { break }
-            let replacement = try spawnResponder(listener: listener)
-            children[replacement] = Child(startedAt: Self.now())
+            if child.replaced { continue }  // its replacement is already serving
+            try start(&children, listener: listener)
         }
         stop(children: Array(children.keys))
+    }
+
+    private func start(_ children: inout [pid_t: Child], listener: UnixListener) throws {
+        let pid = try spawnResponder(listener: listener)
+        children[pid] = Child(startedAt: Self.now())
     }
 
     private func stop(children: [pid_t]) {
@@ -109,7 +126,7 @@ struct Supervisor {
         // Children start with default signal handling, whatever the supervisor installed.
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        for s in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&defaults, s) }
+        for s in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGUSR1] { sigaddset(&defaults, s) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
 
@@ -117,6 +134,9 @@ struct Supervisor {
         var environment = Environment.process.values
         environment["HUBCHAT_FCGI_GROUP"] = group.rawValue
         environment["HUBCHAT_POOL_PID"] = String(getpid())
+        // This supervisor takes a retiring responder's SIGUSR1. One of an earlier release (still running after a
+        // reload onto this binary) would die of it, so responders send it only when this says so.
+        environment["HUBCHAT_POOL_RETIRING_NOTICE"] = "SIGUSR1"
         let envStrings = environment.map { "\($0.key)=\($0.value)" }
 
         var pid: pid_t = 0

@@ -126,6 +126,8 @@ public final class PostgresWebhookCommitLane: WebhookCommitLane {
 
     public init(connection: @escaping () throws -> PostgresConnection) { self.connection = connection }
 
+    public func open() { _ = try? connection() }
+
     public func storeReportingNew(_ events: [IncomingWebhookEvent]) throws -> [Bool] {
         try PostgresWebhookEventStore(connection: connection()).storeReportingNew(events)
     }
