@@ -92,16 +92,19 @@ final class PoolLifecycleTests: XCTestCase {
         XCTAssertEqual(Self.children(of: pool.pid).count, 1)
     }
 
-    /// The same on a reload: the new responder starts before the old one is told to stop.
+    /// The same on a reload: the new responder starts before the old one is told to stop, and the old one is told
+    /// once the new one is ready (well before the pool's 5 s limit for that).
     func testAReloadStartsTheReplacementBeforeTheOldResponderExits() throws {
         let (pool, socket) = try startPool(group: "webhooks", processes: 1)
         defer { if pool.isRunning { kill(pool.pid, SIGKILL); pool.wait() }; unlink(socket) }
         XCTAssertTrue(TestStack.eventually(within: 5) { Self.children(of: pool.pid).count == 1 })
         let old = Self.children(of: pool.pid)[0]
+        // Served, so the old responder is in its accept loop and takes the half-sent request that follows.
+        XCTAssertNotEqual(try FastCGIClient(socketPath: socket).get("/api/webhook/facebook", keepConnection: false).status, 0)
 
         var holder: FastCGIClient? = try FastCGIClient(socketPath: socket)
         try holder?.beginWithoutFinishing()
-        usleep(200_000)  // taken by a thread of the old responder
+        usleep(100_000)
         kill(pool.pid, SIGHUP)
         XCTAssertTrue(TestStack.eventually(within: 3) { Self.children(of: pool.pid).count == 2 },
                       "no replacement while the old responder finishes: \(Self.children(of: pool.pid))")
@@ -112,6 +115,20 @@ final class PoolLifecycleTests: XCTestCase {
             let now = Self.children(of: pool.pid)
             return now.count == 1 && !now.contains(old)
         }, "pool not back to one new responder: \(Self.children(of: pool.pid))")
+    }
+
+    /// A reload with nothing in hand: the old responder is gone as soon as its replacement is ready, not after the
+    /// pool's time limit for readiness (5 s).
+    func testAReloadStopsTheOldResponderOnceTheNewOneIsReady() throws {
+        let (pool, socket) = try startPool(group: "webhooks", processes: 1)
+        defer { if pool.isRunning { kill(pool.pid, SIGKILL); pool.wait() }; unlink(socket) }
+        XCTAssertTrue(TestStack.eventually(within: 5) { Self.children(of: pool.pid).count == 1 })
+        let old = Self.children(of: pool.pid)[0]
+        usleep(300_000)  // the old responder ready too
+        kill(pool.pid, SIGHUP)
+        XCTAssertTrue(TestStack.eventually(within: 4) { Self.isGone(old) }, "the old responder still runs")
+        XCTAssertEqual(Self.children(of: pool.pid).count, 1)
+        XCTAssertNotEqual(try FastCGIClient(socketPath: socket).get("/api/webhook/facebook", keepConnection: false).status, 0)
     }
 
     /// Not running: no such process, or a zombie its new parent has not reaped yet.

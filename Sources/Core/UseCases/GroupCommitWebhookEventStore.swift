@@ -97,11 +97,14 @@ public final class GroupCommitWebhookEventStore: WebhookEventStore, @unchecked S
     }
 
     /// The committer of lane `index`: stores what waits, answers it, and goes on while anything waits; sleeps when
-    /// nothing does. Returns once `close()` was called and nothing waits. `openingFirst`: the lane opens its session
-    /// before anything waits.
-    public func runCommitter(_ index: Int, openingFirst: Bool = false) {
+    /// nothing does. Returns once `close()` was called and nothing waits. With `whenOpen`, the lane opens its session
+    /// first, then says so.
+    public func runCommitter(_ index: Int, whenOpen: (() -> Void)? = nil) {
         let lane = lanes[index]
-        if openingFirst { lane.open() }
+        if let whenOpen {
+            lane.open()
+            whenOpen()
+        }
         let wake = DispatchSemaphore(value: 0)
         lock.lock()
         while !(closed && waiting.isEmpty) {

@@ -58,6 +58,7 @@ struct Responder {
         // The session opened before the first request rather than by it (best effort: a failure is met again, and
         // answered, by the first request that needs the database).
         _ = try? databaseProvider.connection()
+        process.ready()
         while !process.stopping || slot.holdsAcceptedConnection {
             switch try slot.accept(stopEvent: process.stopEvent) {
             case .again: continue

@@ -19,9 +19,10 @@ struct ResponderProcess {
     let config: HubChatConfig
     let logger: Logger
     let threads: Int
-    /// The supervisor that spawned this process, told when the request budget is spent so that it starts the
-    /// replacement while this process finishes the requests in hand (nil when started by hand, or by a supervisor
-    /// that does not take the notice).
+    /// The supervisor that spawned this process, told when this process is ready (its threads started, their
+    /// database sessions open), so that on a reload it stops the responder this one replaces only then, and when
+    /// the request budget nears its end, so that it starts the replacement while this one still serves (nil when
+    /// started by hand, or by a supervisor that does not take the notices).
     var pool: pid_t?
 
     /// What the threads share besides the group commit.
@@ -32,14 +33,22 @@ struct ResponderProcess {
         let budget: Int
         let pool: pid_t?
         private let count = Atomic<Int>(0)
+        private let unready: Atomic<Int>
         private let budgetSpent = Atomic<Bool>(false)
         private let failed = Mutex<(any Error)?>(nil)
 
-        init(stopPipe: (read: Int32, write: Int32), budget: Int, pool: pid_t?) {
+        /// `starting`: the threads that will each call `ready()` once.
+        init(stopPipe: (read: Int32, write: Int32), budget: Int, pool: pid_t?, starting: Int) {
             self.stopEvent = stopPipe.read
             self.stopEventWriter = stopPipe.write
             self.budget = budget
             self.pool = pool
+            self.unready = Atomic(starting)
+        }
+
+        /// A thread is ready to serve (its database session opened, or tried); the last one tells the pool.
+        func ready() {
+            if unready.subtract(1, ordering: .relaxed).newValue == 0 { tell(SIGUSR2) }
         }
 
         var stopping: Bool { ProcessSignals.stopRequested != 0 || budgetSpent.load(ordering: .relaxed) }
@@ -49,7 +58,7 @@ struct ResponderProcess {
         /// caller closes its connection.
         func served() -> Bool {
             let served = count.add(1, ordering: .relaxed).newValue
-            if served == Self.noticeAt(budget: budget) { tellPoolRetiring() }
+            if served == Self.noticeAt(budget: budget) { tell(SIGUSR1) }
             if served >= budget {
                 if !budgetSpent.exchange(true, ordering: .relaxed) { signalStop() }
                 return true
@@ -64,8 +73,8 @@ struct ResponderProcess {
         static func noticeAt(budget: Int) -> Int { budget - min(budget / 10, 2_000) }
 
         /// Only our own supervisor is told (a pool that died meanwhile has left us to another parent).
-        private func tellPoolRetiring() {
-            if let pool, getppid() == pool { kill(pool, SIGUSR1) }
+        private func tell(_ notice: Int32) {
+            if let pool, getppid() == pool { kill(pool, notice) }
         }
 
         /// A thread that cannot go on stops the process, which then exits with an error (so that a pool whose
@@ -100,9 +109,9 @@ struct ResponderProcess {
         guard flags >= 0, fcntl(0, F_SETFL, flags | O_NONBLOCK) == 0 else { throw SystemCallFailure(call: "fcntl", code: errno) }
         guard FCGX_Init() == 0 else { throw SystemCallFailure(call: "FCGX_Init", code: -1) }
 
-        let shared = Shared(stopPipe: (stopPipe[0], stopPipe[1]), budget: config.responders.maxRequestsPerProcess,
-                            pool: pool)
         let lanes = group == .webhooks ? config.responders.webhookCommitLanes : 1
+        let shared = Shared(stopPipe: (stopPipe[0], stopPipe[1]), budget: config.responders.maxRequestsPerProcess,
+                            pool: pool, starting: threads + (group == .webhooks ? lanes : 0))
         let settings = Responder.databaseSettings(group, config)
         let webhookStore = GroupCommitWebhookEventStore(lanes: (0..<lanes).map { _ in
             let database = DatabaseProvider(settings: settings)
@@ -119,8 +128,11 @@ struct ResponderProcess {
         var committers: [ResponderThread] = []
         for index in 0..<webhookStore.laneCount {
             do {
-                let opening = group == .webhooks  // the api pool's group commit stays unused
-                committers.append(try ResponderThread.start { webhookStore.runCommitter(index, openingFirst: opening) })
+                // The api pool's group commit stays unused: no session for it.
+                let opening = group == .webhooks
+                committers.append(try ResponderThread.start {
+                    webhookStore.runCommitter(index, whenOpen: opening ? { shared.ready() } : nil)
+                })
             } catch {
                 // No request may wait for a lane nobody commits on: stop before serving any.
                 webhookStore.close()
