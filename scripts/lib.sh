@@ -170,8 +170,8 @@ unix_socket_directories = '$PG_DATA'
 max_connections = 200
 shared_buffers = 256MB
 # Webhook ingestion writes ~15 MB of WAL a second at full rate: with the default 1 GB, a checkpoint every ~25 s
-# ("checkpoints are occurring too frequently"), each followed by full-page images and ending in a sync that can hold
-# commits up for ~0.1-0.3 s on this disk.
+# ("checkpoints are occurring too frequently"), each followed by full-page images and ending in a sync of up to
+# 0.3 s on this disk.
 max_wal_size = 8GB
 log_min_duration_statement = 500
 EOF
