@@ -49,7 +49,7 @@ struct HubChatFCGI {
                 let pool = environment.values["HUBCHAT_POOL_PID"].flatMap(Int32.init)
                 if let pool, pool != getppid() { exit(0) }
                 let threads = group == .webhooks ? config.responders.webhookThreads : 1
-                let noticed = environment.values["HUBCHAT_POOL_NOTICES"] == "SIGUSR1 SIGUSR2"
+                let noticed = environment.values["HUBCHAT_POOL_NOTICES"] == Supervisor.noticesName
                 let served = try ResponderProcess(group: group, config: config, logger: logger, threads: threads,
                                                   pool: noticed ? pool : nil).run()
                 logger.debug("responder exiting", metadata: ["served": "\(served)"])

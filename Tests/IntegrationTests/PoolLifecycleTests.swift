@@ -131,6 +131,20 @@ final class PoolLifecycleTests: XCTestCase {
         XCTAssertNotEqual(try FastCGIClient(socketPath: socket).get("/api/webhook/facebook", keepConnection: false).status, 0)
     }
 
+    /// Six replacements ready at about the same moment: every notice reaches the pool (they queue), so every old
+    /// responder is gone well before the time limit (a notice lost would leave its responder running for 5 s).
+    func testEveryReplacementsReadinessIsHeardOnAReloadOfManyResponders() throws {
+        let (pool, socket) = try startPool(group: "api", processes: 6)
+        defer { if pool.isRunning { kill(pool.pid, SIGKILL); pool.wait() }; unlink(socket) }
+        XCTAssertTrue(TestStack.eventually(within: 5) { Self.children(of: pool.pid).count == 6 })
+        let old = Self.children(of: pool.pid)
+        usleep(500_000)  // all ready
+        kill(pool.pid, SIGHUP)
+        XCTAssertTrue(TestStack.eventually(within: 4) { old.allSatisfy(Self.isGone) },
+                      "old responders still running: \(old.filter { !Self.isGone($0) })")
+        XCTAssertTrue(TestStack.eventually(within: 2) { Self.children(of: pool.pid).count == 6 })
+    }
+
     /// Not running: no such process, or a zombie its new parent has not reaped yet.
     static func isGone(_ pid: Int32) -> Bool {
         guard kill(pid, 0) == 0 else { return true }

@@ -48,7 +48,7 @@ struct ResponderProcess {
 
         /// A thread is ready to serve (its database session opened, or tried); the last one tells the pool.
         func ready() {
-            if unready.subtract(1, ordering: .relaxed).newValue == 0 { tell(SIGUSR2) }
+            if unready.subtract(1, ordering: .relaxed).newValue == 0 { tell(Supervisor.readyNotice) }
         }
 
         var stopping: Bool { ProcessSignals.stopRequested != 0 || budgetSpent.load(ordering: .relaxed) }
@@ -58,7 +58,7 @@ struct ResponderProcess {
         /// caller closes its connection.
         func served() -> Bool {
             let served = count.add(1, ordering: .relaxed).newValue
-            if served == Self.noticeAt(budget: budget) { tell(SIGUSR1) }
+            if served == Self.noticeAt(budget: budget) { tell(Supervisor.retiringNotice) }
             if served >= budget {
                 if !budgetSpent.exchange(true, ordering: .relaxed) { signalStop() }
                 return true

@@ -11,8 +11,8 @@ import Glibc
 ///
 /// A replacement is started before the responder it replaces stops accepting, so that a pool of one process (the
 /// webhook default) always has one accepting: a responder tells the pool a tenth of its budget before the end that it
-/// is retiring (SIGUSR1), and on a reload the old responder is told to stop only once its replacement says it is
-/// ready (SIGUSR2: started, database sessions open), or after `readyTimeoutSeconds`.
+/// is retiring, and on a reload the old responder is told to stop only once its replacement says it is ready
+/// (started, database sessions open), or `readyTimeoutSeconds` after the replacement started.
 struct Supervisor {
     let group: RouteGroup
     let socketPath: String
@@ -23,6 +23,13 @@ struct Supervisor {
     /// How long a reload waits for a replacement's readiness before stopping the old responder anyway.
     var readyTimeoutSeconds: Double = 5
 
+    /// A responder's notices to its pool: real-time signals, which queue with their sender's pid (a SIGUSR2 sent by
+    /// eight responders ready at once would arrive as one). Sent only to a supervisor whose environment names them
+    /// (`HUBCHAT_POOL_NOTICES`): one of an earlier release would die of them.
+    static var readyNotice: Int32 { __libc_current_sigrtmin() + 1 }
+    static var retiringNotice: Int32 { __libc_current_sigrtmin() + 2 }
+    static let noticesName = "SIGRTMIN+1 SIGRTMIN+2"
+
     private struct Child {
         let startedAt: Double
         /// Sent SIGTERM by the pool (a reload): its end is no crash, whatever it died of (a responder told to stop
@@ -30,17 +37,22 @@ struct Supervisor {
         var told = false
         /// Its replacement was started ahead, while it finishes its requests in hand: its end starts no other.
         var replaced = false
-        /// Said it is ready (SIGUSR2): threads started, database sessions open.
+        /// Said it is ready (or has been running for `readyTimeoutSeconds`): threads started, database sessions open.
         var ready = false
-        /// A reload's replacement: the responders to stop once this one is ready (or `readyTimeoutSeconds` after it
-        /// started).
+        /// The responders to stop once this one is ready (a reload's): until then they go on serving.
         var stopsWhenReady: [pid_t] = []
+    }
+
+    /// A responder to start (after a crash back-off), and what it is to stop once ready.
+    private struct PendingStart {
+        let at: Double
+        var stopsWhenReady: [pid_t]
     }
 
     /// The signals the pool acts on. They stay blocked and are taken with `sigtimedwait`, so none can slip in
     /// between looking for it and waiting (a SIGHUP just before a blocking `waitpid` went unseen until the next
     /// responder exited).
-    private static let handled = [SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD]
+    private static var handled: [Int32] { [SIGTERM, SIGINT, SIGHUP, SIGCHLD, readyNotice, retiringNotice] }
 
     func run() throws {
         var signals = sigset_t()
@@ -48,6 +60,7 @@ struct Supervisor {
         for signal in Self.handled { sigaddset(&signals, signal) }
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         ProcessSignals.ignore(SIGPIPE)
+        ProcessSignals.resetToDefault(SIGCHLD)  // inherited as ignored, the kernel would reap the responders itself
         // Room for a burst (every dashboard reconnecting at once after a network blip authorises its stream here):
         // the kernel caps it at net.core.somaxconn, 4096 on Debian 12. A full backlog refuses, and nginx answers 502.
         let listener = try UnixListener(path: socketPath, backlog: 4096)
@@ -56,17 +69,21 @@ struct Supervisor {
             "group": "\(group.rawValue)", "socket": "\(socketPath)", "processes": "\(processes)"])
 
         var children: [pid_t: Child] = [:]
+        var pending: [PendingStart] = []
         var quickDeaths = 0
         for _ in 0..<processes { try start(&children, listener: listener) }
 
         serving: while true {
-            // Responders that exited: each replaced unless its replacement already runs.
+            // Responders that exited: each replaced (after a back-off if responders die young) unless its replacement
+            // already runs. Nothing sleeps here: signals keep being taken while a back-off runs.
             var status: Int32 = 0
             while case let pid = waitpid(-1, &status, WNOHANG), pid > 0 {
                 guard let child = children.removeValue(forKey: pid) else { continue }
                 for other in Array(children.keys) { children[other]?.stopsWhenReady.removeAll { $0 == pid } }
+                for index in pending.indices { pending[index].stopsWhenReady.removeAll { $0 == pid } }
                 let lived = Self.now() - child.startedAt
                 let exit = Self.describe(status)
+                var delay = 0.0
                 if exit == "exit 0" || child.told {
                     logger.debug("responder recycled", metadata: ["pid": "\(pid)"])
                     quickDeaths = 0
@@ -75,66 +92,105 @@ struct Supervisor {
                     // A responder that dies at once (bad configuration, a crash on every request)
                     // must not turn the supervisor into a fork loop: back off, up to 5 s.
                     quickDeaths = lived < 1 ? quickDeaths + 1 : 0
-                    if quickDeaths > 0 && !child.replaced {
-                        usleep(UInt32(min(5_000_000, 100_000 * (1 << min(quickDeaths, 6)))))
-                    }
+                    if quickDeaths > 0 { delay = min(5, 0.1 * Double(1 << min(quickDeaths, 6))) }
                 }
-                // A reload's replacement that died before it was ready: stop the old responders now (a new
-                // replacement starts below, and the backlog holds connections meanwhile).
-                for old in child.stopsWhenReady { kill(old, SIGTERM) }
-                if !child.replaced { try start(&children, listener: listener) }
+                // A replacement that died before it was ready leaves what it was to stop serving, for the next one
+                // (so a release whose responders crash at start never stops the working ones).
+                if !child.replaced {
+                    pending.append(PendingStart(at: Self.now() + delay, stopsWhenReady: child.stopsWhenReady))
+                } else if !child.stopsWhenReady.isEmpty {
+                    handOver(child.stopsWhenReady, &children)
+                }
             }
-            // Replacements that took too long to say they are ready.
-            for (pid, child) in children where !child.stopsWhenReady.isEmpty
-                && Self.now() >= child.startedAt + readyTimeoutSeconds {
-                for old in child.stopsWhenReady { kill(old, SIGTERM) }
-                children[pid]?.stopsWhenReady = []
+            let now = Self.now()
+            let due = pending.filter { $0.at <= now }
+            pending.removeAll { $0.at <= now }
+            for start in due {
+                let pid = try self.start(&children, listener: listener)
+                children[pid]?.stopsWhenReady = start.stopsWhenReady
+            }
+            // Responders that never said they are ready (a release before the notices, or a notice lost): taken as
+            // ready after the time limit, and what they were to stop is stopped.
+            for (pid, child) in children where !child.ready && Self.now() >= child.startedAt + readyTimeoutSeconds {
+                ready(pid, &children)
             }
 
             var info = siginfo_t()
-            var timeout = timespec(tv_sec: 1, tv_nsec: 0)
-            switch sigtimedwait(&signals, &info, &timeout) {
+            let wait = pending.map { $0.at - Self.now() }.min().map { max(0.01, min(1, $0)) } ?? 1
+            var timeout = timespec(tv_sec: Int(wait), tv_nsec: Int((wait - Double(Int(wait))) * 1e9))
+            let signal = sigtimedwait(&signals, &info, &timeout)
+            let sender = info._sifields._kill.si_pid
+            switch signal {
             case SIGTERM, SIGINT:
                 break serving
             case SIGHUP:
                 logger.info("replacing every responder (SIGHUP)")
-                for pid in Array(children.keys) where !children[pid]!.told {
-                    let child = children[pid]!
-                    children[pid]?.told = true
-                    if child.replaced {
-                        kill(pid, SIGTERM)  // retiring, its replacement already serving
-                        continue
-                    }
-                    children[pid]?.replaced = true
-                    let replacement = try start(&children, listener: listener)
-                    if child.ready {
-                        children[replacement]?.stopsWhenReady = [pid]
-                    } else {
-                        // Still starting (reloads in quick succession, or a responder of a release that never says
-                        // it is ready): stopped at once, and what it was to stop waits for its replacement instead.
-                        children[pid]?.stopsWhenReady = []
-                        children[replacement]?.stopsWhenReady = child.stopsWhenReady
-                        kill(pid, SIGTERM)
-                    }
-                }
-            case SIGUSR1:  // a responder nearing its budget: its replacement starts now
-                let pid = info._sifields._kill.si_pid
-                if children[pid]?.replaced == false {
-                    children[pid]?.replaced = true
+                try reload(&children, listener: listener)
+            case Self.retiringNotice:  // a responder nearing its budget: its replacement starts now
+                if children[sender]?.replaced == false {
+                    children[sender]?.replaced = true
                     try start(&children, listener: listener)
                 }
-            case SIGUSR2:  // a responder is ready: those it replaces may stop
-                let pid = info._sifields._kill.si_pid
-                if let child = children[pid] {
-                    children[pid]?.ready = true
-                    children[pid]?.stopsWhenReady = []
-                    for old in child.stopsWhenReady { kill(old, SIGTERM) }
-                }
+            case Self.readyNotice:
+                if children[sender] != nil { ready(sender, &children) }
             default:
-                continue  // SIGCHLD (reaped above), or the timeout (deadlines above)
+                continue  // SIGCHLD (reaped above), or the timeout (back-offs and time limits above)
             }
         }
         stop(children: Array(children.keys))
+    }
+
+    /// Each responder not yet told gets a replacement, and goes on serving until that replacement is ready. One still
+    /// starting (reloads in quick succession) is stopped at once, and what it was to stop waits for its replacement
+    /// instead; one retiring (its replacement already started) is stopped once the first replacement of this reload
+    /// is ready, so a pool of one process is never left with nothing accepting.
+    private func reload(_ children: inout [pid_t: Child], listener: UnixListener) throws {
+        var retiring: [pid_t] = []
+        var firstReplacement: pid_t?
+        for pid in Array(children.keys) where !children[pid]!.told {
+            let child = children[pid]!
+            children[pid]?.told = true
+            if child.replaced {
+                retiring.append(pid)
+                continue
+            }
+            children[pid]?.replaced = true
+            let replacement = try start(&children, listener: listener)
+            firstReplacement = firstReplacement ?? replacement
+            if child.ready {
+                children[replacement]?.stopsWhenReady = [pid]
+            } else {
+                children[pid]?.stopsWhenReady = []
+                children[replacement]?.stopsWhenReady = child.stopsWhenReady
+                kill(pid, SIGTERM)
+            }
+        }
+        if let firstReplacement {
+            children[firstReplacement]?.stopsWhenReady += retiring
+        } else {
+            for pid in retiring { kill(pid, SIGTERM) }
+        }
+    }
+
+    /// Responders that were to stop when a replacement that is itself gone was ready: they stop now if one of the
+    /// current responders is ready, or else when the first of them is.
+    private func handOver(_ stops: [pid_t], _ children: inout [pid_t: Child]) {
+        let current = children.filter { !$0.value.told }
+        if current.contains(where: { $0.value.ready }) {
+            for pid in stops { kill(pid, SIGTERM) }
+        } else if let heir = current.keys.first {
+            children[heir]?.stopsWhenReady += stops
+        } else {
+            for pid in stops { kill(pid, SIGTERM) }
+        }
+    }
+
+    /// `pid` is ready: the responders it replaces stop (after the request in hand).
+    private func ready(_ pid: pid_t, _ children: inout [pid_t: Child]) {
+        guard let child = children[pid] else { return }
+        children[pid]?.ready = true
+        children[pid]?.stopsWhenReady = []
+        for old in child.stopsWhenReady { kill(old, SIGTERM) }
     }
 
     @discardableResult
@@ -189,10 +245,10 @@ struct Supervisor {
         var environment = Environment.process.values
         environment["HUBCHAT_FCGI_GROUP"] = group.rawValue
         environment["HUBCHAT_POOL_PID"] = String(getpid())
-        // This supervisor takes a retiring responder's SIGUSR1 and a ready one's SIGUSR2. One of an earlier release
+        // This supervisor takes a responder's notices (`readyNotice`, `retiringNotice`). One of an earlier release
         // (still running after a reload onto this binary) would die of them, so responders send them only when this
         // says so.
-        environment["HUBCHAT_POOL_NOTICES"] = "SIGUSR1 SIGUSR2"
+        environment["HUBCHAT_POOL_NOTICES"] = Self.noticesName
         let envStrings = environment.map { "\($0.key)=\($0.value)" }
 
         var pid: pid_t = 0
