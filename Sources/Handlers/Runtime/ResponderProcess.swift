@@ -67,9 +67,10 @@ struct ResponderProcess {
         }
 
         /// When the pool hears that this process is about to retire: a tenth of the budget before its end, at most
-        /// 2,000 requests (0.4 s at this host's webhook rate), so that the replacement has started and opened its
-        /// database sessions (~0.1 s and a SCRAM exchange each on this host) by the time this one stops accepting.
-        /// Were it told only then, a pool of one process (the webhook default) would accept nothing in between.
+        /// 2,000 requests (0.4 s at this host's webhook rate), so that the replacement can start and open its database
+        /// sessions (~0.1 s and a SCRAM exchange each on this host) while this one serves; the pool stops this one once
+        /// the replacement is ready. Were it told only at the budget, a pool of one process (the webhook default)
+        /// would accept nothing in between.
         static func noticeAt(budget: Int) -> Int { budget - min(budget / 10, 2_000) }
 
         /// Only our own supervisor is told (a pool that died meanwhile has left us to another parent).

@@ -11,8 +11,8 @@ import Glibc
 ///
 /// A replacement is started before the responder it replaces stops accepting, so that a pool of one process (the
 /// webhook default) always has one accepting: a responder tells the pool a tenth of its budget before the end that it
-/// is retiring, and on a reload the old responder is told to stop only once its replacement says it is ready
-/// (started, database sessions open), or `readyTimeoutSeconds` after the replacement started.
+/// is retiring, and (then, or on a reload) the old responder is told to stop only once its replacement says it is
+/// ready (started, database sessions open), or `readyTimeoutSeconds` after the replacement started.
 struct Supervisor {
     let group: RouteGroup
     let socketPath: String
@@ -32,14 +32,13 @@ struct Supervisor {
 
     private struct Child {
         let startedAt: Double
-        /// Sent SIGTERM by the pool (a reload): its end is no crash, whatever it died of (a responder told to stop
-        /// before it installed its handlers dies of the signal itself).
-        var told = false
-        /// Its replacement was started ahead, while it finishes its requests in hand: its end starts no other.
+        /// Its replacement was started ahead (a reload, or its retirement), and the pool stops it: its end starts no
+        /// other and is no crash, whatever it died of (a responder told to stop before it installed its handlers dies
+        /// of the signal itself).
         var replaced = false
         /// Said it is ready (or has been running for `readyTimeoutSeconds`): threads started, database sessions open.
         var ready = false
-        /// The responders to stop once this one is ready (a reload's): until then they go on serving.
+        /// The responders to stop once this one is ready: until then they go on serving.
         var stopsWhenReady: [pid_t] = []
     }
 
@@ -84,7 +83,7 @@ struct Supervisor {
                 let lived = Self.now() - child.startedAt
                 let exit = Self.describe(status)
                 var delay = 0.0
-                if exit == "exit 0" || child.told {
+                if exit == "exit 0" || child.replaced {
                     logger.debug("responder recycled", metadata: ["pid": "\(pid)"])
                     quickDeaths = 0
                 } else {
@@ -126,10 +125,14 @@ struct Supervisor {
             case SIGHUP:
                 logger.info("replacing every responder (SIGHUP)")
                 try reload(&children, listener: listener)
-            case Self.retiringNotice:  // a responder nearing its budget: its replacement starts now
+            case Self.retiringNotice:
+                // A responder nearing its budget: its replacement starts now, and it stops once that one is ready
+                // (or at its budget, if that comes first), so the pool is one responder larger only for a moment,
+                // however slow the traffic.
                 if children[sender]?.replaced == false {
                     children[sender]?.replaced = true
-                    try start(&children, listener: listener)
+                    let replacement = try start(&children, listener: listener)
+                    children[replacement]?.stopsWhenReady = [sender]
                 }
             case Self.readyNotice:
                 if children[sender] != nil { ready(sender, &children) }
@@ -140,23 +143,14 @@ struct Supervisor {
         stop(children: Array(children.keys))
     }
 
-    /// Each responder not yet told gets a replacement, and goes on serving until that replacement is ready. One still
+    /// Each responder not yet replaced gets a replacement, and goes on serving until that replacement is ready. One still
     /// starting (reloads in quick succession) is stopped at once, and what it was to stop waits for its replacement
-    /// instead; one retiring (its replacement already started) is stopped once the first replacement of this reload
-    /// is ready, so a pool of one process is never left with nothing accepting.
+    /// instead. (A retiring responder is replaced already: it stops when its own replacement is ready.)
     private func reload(_ children: inout [pid_t: Child], listener: UnixListener) throws {
-        var retiring: [pid_t] = []
-        var firstReplacement: pid_t?
-        for pid in Array(children.keys) where !children[pid]!.told {
+        for pid in Array(children.keys) where !children[pid]!.replaced {
             let child = children[pid]!
-            children[pid]?.told = true
-            if child.replaced {
-                retiring.append(pid)
-                continue
-            }
             children[pid]?.replaced = true
             let replacement = try start(&children, listener: listener)
-            firstReplacement = firstReplacement ?? replacement
             if child.ready {
                 children[replacement]?.stopsWhenReady = [pid]
             } else {
@@ -165,17 +159,12 @@ struct Supervisor {
                 kill(pid, SIGTERM)
             }
         }
-        if let firstReplacement {
-            children[firstReplacement]?.stopsWhenReady += retiring
-        } else {
-            for pid in retiring { kill(pid, SIGTERM) }
-        }
     }
 
     /// Responders that were to stop when a replacement that is itself gone was ready: they stop now if one of the
     /// current responders is ready, or else when the first of them is.
     private func handOver(_ stops: [pid_t], _ children: inout [pid_t: Child]) {
-        let current = children.filter { !$0.value.told }
+        let current = children.filter { !$0.value.replaced }
         if current.contains(where: { $0.value.ready }) {
             for pid in stops { kill(pid, SIGTERM) }
         } else if let heir = current.keys.first {
