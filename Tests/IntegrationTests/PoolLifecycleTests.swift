@@ -62,32 +62,44 @@ final class PoolLifecycleTests: XCTestCase {
         XCTAssertTrue(TestStack.eventually(within: 8) { !pool.isRunning }, "pool did not stop on SIGTERM")
     }
 
+    /// A webhook pool of one responder process (the default), stopped when the test ends, and that responder's pid.
+    private func startOneResponderPool(environment: [String: String] = [:]) throws -> (ChildProcess, String, Int32) {
+        let (pool, socket) = try startPool(group: "webhooks", processes: 1, environment: environment)
+        addTeardownBlock { if pool.isRunning { kill(pool.pid, SIGKILL); pool.wait() }; unlink(socket) }
+        XCTAssertTrue(TestStack.eventually(within: 5) { Self.children(of: pool.pid).count == 1 })
+        return (pool, socket, Self.children(of: pool.pid).first ?? -1)
+    }
+
+    /// The status of a GET served on `socket` (any status: only that the pool answers).
+    static func answer(_ socket: String) throws -> Int {
+        try FastCGIClient(socketPath: socket).get("/api/webhook/facebook", keepConnection: false).status
+    }
+
+    static func hasOneNewResponder(_ pool: ChildProcess, replacing old: Int32) -> Bool {
+        let now = children(of: pool.pid)
+        return now.count == 1 && !now.contains(old)
+    }
+
     /// A pool of one process (the webhook pool's default) must not go without a responder accepting while its only
     /// one retires: the replacement starts when the old one stops accepting, not when it has finished the requests in
     /// hand and exited. Here a request left half-sent holds the old responder for as long as the test wants.
     func testARetiringResponderIsReplacedBeforeItExits() throws {
-        let (pool, socket) = try startPool(group: "webhooks", processes: 1,
-                                           environment: ["HUBCHAT_FCGI_MAX_REQUESTS": "2"])
-        defer { if pool.isRunning { kill(pool.pid, SIGKILL); pool.wait() }; unlink(socket) }
-        XCTAssertTrue(TestStack.eventually(within: 5) { Self.children(of: pool.pid).count == 1 })
-        let old = Self.children(of: pool.pid)[0]
+        let (pool, socket, old) = try startOneResponderPool(environment: ["HUBCHAT_FCGI_MAX_REQUESTS": "2"])
 
         var holder: FastCGIClient? = try FastCGIClient(socketPath: socket)
         try holder?.beginWithoutFinishing()
         for _ in 0..<2 {  // the budget's two requests, served beside the one in hand
-            XCTAssertNotEqual(try FastCGIClient(socketPath: socket).get("/api/webhook/facebook", keepConnection: false).status, 0)
+            XCTAssertNotEqual(try Self.answer(socket), 0)
         }
         XCTAssertTrue(TestStack.eventually(within: 3) { Self.children(of: pool.pid).count == 2 },
                       "no replacement while the old responder finishes: \(Self.children(of: pool.pid))")
         XCTAssertTrue(Self.children(of: pool.pid).contains(old), "the old responder was still finishing its request")
-        XCTAssertNotEqual(try FastCGIClient(socketPath: socket).get("/api/webhook/facebook", keepConnection: false).status, 0,
+        XCTAssertNotEqual(try Self.answer(socket), 0,
                           "the replacement serves")
 
         holder = nil  // the request in hand ends; the old responder exits and is not replaced a second time
-        XCTAssertTrue(TestStack.eventually(within: 5) {
-            let now = Self.children(of: pool.pid)
-            return now.count == 1 && !now.contains(old)
-        }, "pool not back to one new responder: \(Self.children(of: pool.pid))")
+        XCTAssertTrue(TestStack.eventually(within: 5) { Self.hasOneNewResponder(pool, replacing: old) },
+                      "pool not back to one new responder: \(Self.children(of: pool.pid))")
         usleep(300_000)
         XCTAssertEqual(Self.children(of: pool.pid).count, 1)
     }
@@ -95,12 +107,9 @@ final class PoolLifecycleTests: XCTestCase {
     /// The same on a reload: the new responder starts before the old one is told to stop, and the old one is told
     /// once the new one is ready (well before the pool's 5 s limit for that).
     func testAReloadStartsTheReplacementBeforeTheOldResponderExits() throws {
-        let (pool, socket) = try startPool(group: "webhooks", processes: 1)
-        defer { if pool.isRunning { kill(pool.pid, SIGKILL); pool.wait() }; unlink(socket) }
-        XCTAssertTrue(TestStack.eventually(within: 5) { Self.children(of: pool.pid).count == 1 })
-        let old = Self.children(of: pool.pid)[0]
+        let (pool, socket, old) = try startOneResponderPool()
         // Served, so the old responder is in its accept loop and takes the half-sent request that follows.
-        XCTAssertNotEqual(try FastCGIClient(socketPath: socket).get("/api/webhook/facebook", keepConnection: false).status, 0)
+        XCTAssertNotEqual(try Self.answer(socket), 0)
 
         var holder: FastCGIClient? = try FastCGIClient(socketPath: socket)
         try holder?.beginWithoutFinishing()
@@ -108,27 +117,22 @@ final class PoolLifecycleTests: XCTestCase {
         kill(pool.pid, SIGHUP)
         XCTAssertTrue(TestStack.eventually(within: 3) { Self.children(of: pool.pid).count == 2 },
                       "no replacement while the old responder finishes: \(Self.children(of: pool.pid))")
-        XCTAssertNotEqual(try FastCGIClient(socketPath: socket).get("/api/webhook/facebook", keepConnection: false).status, 0)
+        XCTAssertNotEqual(try Self.answer(socket), 0)
 
         holder = nil
-        XCTAssertTrue(TestStack.eventually(within: 5) {
-            let now = Self.children(of: pool.pid)
-            return now.count == 1 && !now.contains(old)
-        }, "pool not back to one new responder: \(Self.children(of: pool.pid))")
+        XCTAssertTrue(TestStack.eventually(within: 5) { Self.hasOneNewResponder(pool, replacing: old) },
+                      "pool not back to one new responder: \(Self.children(of: pool.pid))")
     }
 
     /// A reload with nothing in hand: the old responder is gone as soon as its replacement is ready, not after the
     /// pool's time limit for readiness (5 s).
     func testAReloadStopsTheOldResponderOnceTheNewOneIsReady() throws {
-        let (pool, socket) = try startPool(group: "webhooks", processes: 1)
-        defer { if pool.isRunning { kill(pool.pid, SIGKILL); pool.wait() }; unlink(socket) }
-        XCTAssertTrue(TestStack.eventually(within: 5) { Self.children(of: pool.pid).count == 1 })
-        let old = Self.children(of: pool.pid)[0]
+        let (pool, socket, old) = try startOneResponderPool()
         usleep(300_000)  // the old responder ready too
         kill(pool.pid, SIGHUP)
         XCTAssertTrue(TestStack.eventually(within: 4) { Self.isGone(old) }, "the old responder still runs")
         XCTAssertEqual(Self.children(of: pool.pid).count, 1)
-        XCTAssertNotEqual(try FastCGIClient(socketPath: socket).get("/api/webhook/facebook", keepConnection: false).status, 0)
+        XCTAssertNotEqual(try Self.answer(socket), 0)
     }
 
     /// Six replacements ready at about the same moment: every notice reaches the pool (they queue), so every old
